@@ -1,0 +1,76 @@
+/**
+ * The registry of stable error codes. Every failure the server reports, over
+ * HTTP (`{ "error": { "code", "message" } }`) or WebSocket (`{ "type": "error", "code" }`),
+ * carries one of these codes. Clients switch on the code, never on the message.
+ * docs/errors.md is kept in step with this table by a test.
+ */
+export const errorRegistry = {
+  validation_failed: { status: 400, message: "The request does not match the schema." },
+  body_too_large: { status: 413, message: "The request body is too large." },
+  unsupported_media_type: { status: 415, message: "The content type is not supported here." },
+  route_not_found: { status: 404, message: "No such route." },
+  unauthenticated: { status: 401, message: "A valid session token is required." },
+  rate_limited: { status: 429, message: "Too many requests; retry later." },
+  internal_error: { status: 500, message: "Something went wrong on the server." },
+  not_ready: { status: 503, message: "The server is not ready." },
+  phone_invalid: { status: 400, message: "The phone number is not a valid number." },
+  phone_taken: { status: 409, message: "The phone number belongs to another account." },
+  phone_verification_failed: {
+    status: 400,
+    message: "The verification code is wrong, expired or used.",
+  },
+  username_invalid: {
+    status: 400,
+    message: "Usernames are 3 to 32 characters: a-z, 0-9, '.' and '_', starting with a letter.",
+  },
+  username_taken: { status: 409, message: "The username is taken." },
+  public_key_invalid: { status: 400, message: "The public key is not a 32-byte Ed25519 key." },
+  device_key_taken: { status: 409, message: "This device key is already registered." },
+  challenge_invalid: { status: 401, message: "The challenge is unknown, used or expired." },
+  signature_invalid: { status: 401, message: "The signature does not verify." },
+  user_not_found: { status: 404, message: "No such user." },
+  device_not_found: { status: 404, message: "No such device." },
+  session_not_found: { status: 404, message: "No such session." },
+  last_device: {
+    status: 409,
+    message: "This is the account's only device; delete the account instead.",
+  },
+  contact_self: { status: 400, message: "You cannot add yourself as a contact." },
+  block_self: { status: 400, message: "You cannot block yourself." },
+  photo_invalid: { status: 400, message: "The photo must be a PNG, JPEG or WebP image." },
+  photo_not_found: { status: 404, message: "No such photo." },
+  frame_invalid: { status: 400, message: "The WebSocket frame does not match the schema." },
+  auth_timeout: { status: 401, message: "No hello frame with a valid token arrived in time." },
+  slow_consumer: {
+    status: 503,
+    message: "The connection fell too far behind; reconnect and catch up.",
+  },
+  shutting_down: { status: 503, message: "The server is shutting down; reconnect." },
+  session_revoked: { status: 401, message: "The session was revoked." },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorRegistry;
+
+export const errorCodes = Object.keys(errorRegistry) as ErrorCode[];
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(errorRegistry, value);
+}
+
+/** The one error body of every failed HTTP response. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/**
+ * WebSocket close codes (4000-4999 is the application range). The close
+ * reason is the error code.
+ */
+export const closeCodes = {
+  auth_timeout: 4001,
+  unauthenticated: 4002,
+  session_revoked: 4003,
+  frame_invalid: 4004,
+  slow_consumer: 4008,
+  shutting_down: 4009,
+} as const;

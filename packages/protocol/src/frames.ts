@@ -1,0 +1,31 @@
+import { type Static, Type } from "@sinclair/typebox";
+import type { ErrorCode } from "./errors.js";
+import type { VisibleProfile } from "./profiles.js";
+
+/** Frames a client sends on the WebSocket. The first must be `hello`. */
+export const ClientFrame = Type.Union([
+  Type.Object(
+    { type: Type.Literal("hello"), token: Type.String({ minLength: 1, maxLength: 128 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal("ping"), id: Type.Optional(Type.String({ maxLength: 64 })) },
+    { additionalProperties: false },
+  ),
+]);
+export type ClientFrame = Static<typeof ClientFrame>;
+
+/** Frames the server sends. */
+export type ServerFrame =
+  | {
+      type: "ready";
+      userId: string;
+      deviceId: string;
+      sessionId: string;
+      heartbeatMs: number;
+    }
+  | { type: "pong"; id?: string }
+  | { type: "error"; code: ErrorCode; message: string }
+  | { type: "profile.updated"; profile: VisibleProfile }
+  /** A user you could see deleted their account. */
+  | { type: "profile.removed"; userId: string };

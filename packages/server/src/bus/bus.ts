@@ -1,0 +1,24 @@
+/** Events the server nodes tell each other. Ids only: never names, numbers or content. */
+export type BusEvent =
+  /** A user's visible profile may have changed for some viewers. */
+  | { type: "profile.changed"; userId: string }
+  /** These sessions were revoked: close their live connections. */
+  | { type: "sessions.revoked"; sessionIds: string[] }
+  /** A user deleted their account; `watchers` are the users who could see them. */
+  | { type: "user.deleted"; userId: string; watchers: string[] };
+
+export type BusEventType = BusEvent["type"];
+export type BusHandler = (event: BusEvent) => void;
+
+/**
+ * The port every server node publishes and subscribes through. In-process in
+ * the embedded mode, NATS when scaled out. Delivery is at-most-once per
+ * subscriber: durable state lives in the database, the bus only wakes nodes.
+ */
+export interface Bus {
+  publish(event: BusEvent): Promise<void>;
+  subscribe(handler: BusHandler): () => void;
+  /** True while the bus can publish (readiness). */
+  healthy(): boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,132 @@
+import path from "node:path";
+
+/** Everything the server reads from its environment, validated once at start. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** PostgreSQL connection string; SQLite under dataDir when absent. */
+  databaseUrl: string | null;
+  /** PostgreSQL schema to use (one per test suite, or per deployment). */
+  databaseSchema: string;
+  /** NATS server URL; the in-process bus when absent. */
+  busUrl: string | null;
+  /** Subject prefix on NATS: deployments sharing one NATS server keep apart by it. */
+  busPrefix: string;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  trustProxy: boolean;
+  /** Requests per minute per client address, all routes together. */
+  rateLimitPerMinute: number;
+  /** Phone lookups per hour, per account and per client address. */
+  lookupLimitPerAccount: number;
+  lookupLimitPerAddress: number;
+  /** Phone verification codes sent per hour per client address. */
+  verificationLimitPerAddress: number;
+  bodyLimitBytes: number;
+  photoLimitBytes: number;
+  wsMaxBufferedBytes: number;
+  wsMaxFrameBytes: number;
+  heartbeatMs: number;
+  authTimeoutMs: number;
+  phoneVerifier: "console";
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads the configuration from environment variables. Every bad value is
+ * reported, each with the variable's name and what it must be.
+ */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${name}: must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+      return fallback;
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(name: string, fallback: T, allowed: readonly T[]): T => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name}: must be one of ${allowed.join(", ")} (got ${JSON.stringify(raw)})`);
+      return fallback;
+    }
+    return raw as T;
+  };
+  const url = (name: string, protocols: string[]): string | null => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return null;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) throw new Error("protocol");
+      return raw;
+    } catch {
+      problems.push(`${name}: must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+      return null;
+    }
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    if (["1", "true", "yes"].includes(raw)) return true;
+    if (["0", "false", "no"].includes(raw)) return false;
+    problems.push(`${name}: must be true or false (got ${JSON.stringify(raw)})`);
+    return fallback;
+  };
+
+  const schema = env.VEIL_DATABASE_SCHEMA || "public";
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    problems.push(
+      `VEIL_DATABASE_SCHEMA: must be a lowercase SQL identifier (got ${JSON.stringify(schema)})`,
+    );
+  }
+
+  if (env.VEIL_BUS_PREFIX && !/^[A-Za-z0-9_-]{1,64}$/.test(env.VEIL_BUS_PREFIX)) {
+    problems.push(`VEIL_BUS_PREFIX: must be 1 to 64 letters, digits, '-' or '_'`);
+  }
+
+  const config: Config = {
+    host: env.VEIL_HOST || "0.0.0.0",
+    port: int("VEIL_PORT", 8080, 0, 65535),
+    dataDir: path.resolve(cwd, env.VEIL_DATA_DIR || "data"),
+    databaseUrl: url("VEIL_DATABASE_URL", ["postgres:", "postgresql:"]),
+    databaseSchema: schema,
+    busUrl: url("VEIL_BUS_URL", ["nats:", "tls:"]),
+    busPrefix: env.VEIL_BUS_PREFIX || "veil",
+    logLevel: oneOf("VEIL_LOG_LEVEL", "info", [
+      "fatal",
+      "error",
+      "warn",
+      "info",
+      "debug",
+      "trace",
+      "silent",
+    ]),
+    trustProxy: bool("VEIL_TRUST_PROXY", false),
+    rateLimitPerMinute: int("VEIL_RATE_LIMIT_PER_MINUTE", 600, 1, 1_000_000),
+    lookupLimitPerAccount: int("VEIL_LOOKUP_LIMIT_PER_ACCOUNT", 30, 1, 1_000_000),
+    lookupLimitPerAddress: int("VEIL_LOOKUP_LIMIT_PER_ADDRESS", 120, 1, 1_000_000),
+    verificationLimitPerAddress: int("VEIL_VERIFICATION_LIMIT_PER_ADDRESS", 20, 1, 1_000_000),
+    bodyLimitBytes: int("VEIL_BODY_LIMIT_BYTES", 64 * 1024, 1024, 64 * 1024 * 1024),
+    photoLimitBytes: int("VEIL_PHOTO_LIMIT_BYTES", 1024 * 1024, 1024, 16 * 1024 * 1024),
+    wsMaxBufferedBytes: int("VEIL_WS_MAX_BUFFERED_BYTES", 1024 * 1024, 1024, 256 * 1024 * 1024),
+    wsMaxFrameBytes: int("VEIL_WS_MAX_FRAME_BYTES", 64 * 1024, 256, 16 * 1024 * 1024),
+    heartbeatMs: int("VEIL_HEARTBEAT_MS", 30_000, 100, 600_000),
+    authTimeoutMs: int("VEIL_AUTH_TIMEOUT_MS", 10_000, 100, 600_000),
+    phoneVerifier: oneOf("VEIL_PHONE_VERIFIER", "console", ["console"] as const),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,15 @@
+import { type ErrorCode, errorRegistry } from "@veil/protocol";
+
+/** A failure with a stable code from the registry in @veil/protocol. */
+export class VeilError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string = errorRegistry[code].message,
+  ) {
+    super(message);
+    this.name = "VeilError";
+    this.status = errorRegistry[code].status;
+  }
+}

@@ -1,0 +1,265 @@
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { ClientFrame, closeCodes, errorRegistry, type ServerFrame } from "@veil/protocol";
+import type { FastifyBaseLogger } from "fastify";
+import type { WebSocket } from "ws";
+import { type AuthContext, authenticate, markPresence } from "../auth/sessions.js";
+import type { Bus, BusEvent } from "../bus/bus.js";
+import type { Metrics } from "../ops/metrics.js";
+import type { ProfileReader } from "../privacy/profiles.js";
+import type { Db } from "../store/database.js";
+
+const checkFrame = TypeCompiler.Compile(ClientFrame);
+
+export interface GatewayOptions {
+  heartbeatMs: number;
+  authTimeoutMs: number;
+  maxBufferedBytes: number;
+}
+
+type CloseReason = keyof typeof closeCodes;
+
+/** One authenticated socket. */
+interface Connection {
+  socket: WebSocket;
+  auth: AuthContext;
+  alive: boolean;
+}
+
+/**
+ * The WebSocket gateway of one server node: authenticates sockets with a
+ * `hello` frame, keeps them alive with pings, bounds what each may buffer,
+ * and turns bus events into frames for the local sockets they concern.
+ */
+export class Gateway {
+  private readonly byUser = new Map<string, Set<Connection>>();
+  private readonly pending = new Set<WebSocket>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
+  private closing = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly profiles: ProfileReader,
+    bus: Bus,
+    private readonly metrics: Metrics,
+    private readonly log: FastifyBaseLogger,
+    private readonly options: GatewayOptions,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.heartbeat = setInterval(() => void this.beat(), options.heartbeatMs);
+    this.heartbeat.unref();
+    this.unsubscribe = bus.subscribe((event) => void this.onEvent(event).catch((err) => this.log.error({ err }, "bus event failed")));
+  }
+
+  /** Number of authenticated connections on this node. */
+  get size(): number {
+    let n = 0;
+    for (const set of this.byUser.values()) n += set.size;
+    return n;
+  }
+
+  /** Takes over a freshly upgraded socket. */
+  accept(socket: WebSocket): void {
+    if (this.closing) {
+      socket.close(closeCodes.shutting_down, "shutting_down");
+      return;
+    }
+    this.pending.add(socket);
+    const timer = setTimeout(() => this.reject(socket, "auth_timeout"), this.options.authTimeoutMs);
+    let connection: Connection | null = null;
+    let authenticating = false;
+
+    socket.on("message", (data, isBinary) => {
+      const frame = isBinary ? undefined : parseFrame(data.toString());
+      if (!frame) {
+        if (connection) this.send(connection, errorFrame("frame_invalid"), "error");
+        else this.reject(socket, "frame_invalid");
+        return;
+      }
+      if (frame.type === "ping") {
+        if (connection) this.send(connection, JSON.stringify({ type: "pong", id: frame.id }), "pong");
+        return;
+      }
+      // hello
+      if (connection || authenticating) {
+        if (connection) this.send(connection, errorFrame("frame_invalid"), "error");
+        return;
+      }
+      authenticating = true;
+      void authenticate(this.db, frame.token, this.now())
+        .then(async (auth) => {
+          clearTimeout(timer);
+          this.pending.delete(socket);
+          if (!auth) return this.reject(socket, "unauthenticated");
+          if (socket.readyState !== socket.OPEN) return;
+          connection = { socket, auth, alive: true };
+          this.add(connection);
+          await markPresence(this.db, auth.deviceId, "online", this.now());
+          const ready: ServerFrame = {
+            type: "ready",
+            userId: auth.userId,
+            deviceId: auth.deviceId,
+            sessionId: auth.sessionId,
+            heartbeatMs: this.options.heartbeatMs,
+          };
+          this.send(connection, JSON.stringify(ready), "ready");
+        })
+        .catch((err) => {
+          this.log.error({ err }, "websocket authentication failed");
+          this.reject(socket, "unauthenticated");
+        });
+    });
+    socket.on("pong", () => {
+      if (connection) connection.alive = true;
+    });
+    socket.on("close", () => {
+      clearTimeout(timer);
+      this.pending.delete(socket);
+      if (connection) void this.remove(connection);
+    });
+    socket.on("error", () => socket.terminate());
+  }
+
+  private add(connection: Connection): void {
+    let set = this.byUser.get(connection.auth.userId);
+    if (!set) this.byUser.set(connection.auth.userId, (set = new Set()));
+    set.add(connection);
+    this.metrics.wsConnections.inc();
+  }
+
+  private async remove(connection: Connection): Promise<void> {
+    const set = this.byUser.get(connection.auth.userId);
+    if (!set?.delete(connection)) return;
+    if (set.size === 0) this.byUser.delete(connection.auth.userId);
+    this.metrics.wsConnections.dec();
+    const deviceStillHere = [...(set ?? [])].some((c) => c.auth.deviceId === connection.auth.deviceId);
+    if (!deviceStillHere && !this.closing) {
+      await markPresence(this.db, connection.auth.deviceId, "offline", this.now()).catch(() => {});
+    }
+  }
+
+  private reject(socket: WebSocket, reason: CloseReason): void {
+    this.pending.delete(socket);
+    this.metrics.wsDisconnects.inc({ reason });
+    if (socket.readyState === socket.OPEN) {
+      socket.send(errorFrame(reason));
+      socket.close(closeCodes[reason], reason);
+    }
+  }
+
+  /**
+   * Sends a pre-serialised frame. A client whose unsent data passes the bound
+   * is disconnected with `slow_consumer`: memory per connection stays bounded.
+   */
+  send(connection: Connection, data: string, type: string): void {
+    const { socket } = connection;
+    if (socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount + Buffer.byteLength(data) > this.options.maxBufferedBytes) {
+      this.metrics.wsDisconnects.inc({ reason: "slow_consumer" });
+      socket.close(closeCodes.slow_consumer, "slow_consumer");
+      // The close frame queues behind the backlog: do not wait for a slow peer.
+      setTimeout(() => socket.terminate(), 1000).unref();
+      void this.remove(connection);
+      return;
+    }
+    socket.send(data);
+    this.metrics.wsFramesSent.inc({ type });
+  }
+
+  /** Sends one frame to every local connection of `userId`. */
+  sendToUser(userId: string, data: string, type: string): number {
+    const set = this.byUser.get(userId);
+    if (!set) return 0;
+    for (const c of set) this.send(c, data, type);
+    return set.size;
+  }
+
+  private async onEvent(event: BusEvent): Promise<void> {
+    switch (event.type) {
+      case "profile.changed": {
+        if (this.byUser.size === 0) return;
+        const watchers = await this.profiles.watchers(event.userId);
+        const local = [event.userId, ...watchers].filter((id) => this.byUser.has(id));
+        for (const viewer of local) {
+          const profile = (await this.profiles.visible(viewer, [event.userId])).get(event.userId);
+          if (!profile) continue;
+          this.sendToUser(viewer, JSON.stringify({ type: "profile.updated", profile }), "profile.updated");
+        }
+        return;
+      }
+      case "user.deleted": {
+        const frame = JSON.stringify({ type: "profile.removed", userId: event.userId });
+        for (const viewer of event.watchers) this.sendToUser(viewer, frame, "profile.removed");
+        return;
+      }
+      case "sessions.revoked": {
+        const revoked = new Set(event.sessionIds);
+        for (const set of this.byUser.values()) {
+          for (const c of set) {
+            if (!revoked.has(c.auth.sessionId)) continue;
+            this.metrics.wsDisconnects.inc({ reason: "session_revoked" });
+            c.socket.send(errorFrame("session_revoked"));
+            c.socket.close(closeCodes.session_revoked, "session_revoked");
+            void this.remove(c);
+          }
+        }
+        return;
+      }
+    }
+  }
+
+  private async beat(): Promise<void> {
+    const devices = new Set<string>();
+    for (const set of this.byUser.values()) {
+      for (const c of set) {
+        if (!c.alive) {
+          this.metrics.wsDisconnects.inc({ reason: "heartbeat" });
+          c.socket.terminate();
+          continue;
+        }
+        c.alive = false;
+        c.socket.ping();
+        devices.add(c.auth.deviceId);
+      }
+    }
+    if (devices.size > 0) {
+      await this.db
+        .updateTable("devices")
+        .set({ last_seen_at: this.now() })
+        .where("id", "in", [...devices])
+        .execute()
+        .catch((err) => this.log.warn({ err }, "presence refresh failed"));
+    }
+  }
+
+  /** Closes every socket with `shutting_down` (clients reconnect to another node). */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    this.unsubscribe();
+    for (const socket of this.pending) socket.close(closeCodes.shutting_down, "shutting_down");
+    const devices = new Set<string>();
+    for (const set of this.byUser.values()) {
+      for (const c of set) {
+        devices.add(c.auth.deviceId);
+        c.socket.close(closeCodes.shutting_down, "shutting_down");
+      }
+    }
+    this.byUser.clear();
+    this.metrics.wsConnections.set(0);
+    for (const deviceId of devices) await markPresence(this.db, deviceId, "offline", this.now()).catch(() => {});
+  }
+}
+
+function parseFrame(text: string): ClientFrame | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return checkFrame.Check(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorFrame(code: keyof typeof errorRegistry): string {
+  return JSON.stringify({ type: "error", code, message: errorRegistry[code].message });
+}

@@ -1,0 +1,153 @@
+import type { VisibleProfile } from "@veil/protocol";
+import { VeilError } from "../errors.js";
+import type { Db } from "../store/database.js";
+import { noRelations, type Relations, type Subject, visibleProfile } from "./policy.js";
+
+/** A device counts as online only if its node refreshed it within this time. */
+export const presenceStaleMs = 90_000;
+
+/**
+ * The database side of the privacy module: loads subjects and the facts
+ * relating them to a viewer, then asks the pure policy what the viewer sees.
+ */
+export class ProfileReader {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async subjects(ids: readonly string[]): Promise<Map<string, Subject>> {
+    const result = new Map<string, Subject>();
+    if (ids.length === 0) return result;
+    const unique = [...new Set(ids)];
+    const users = await this.db.selectFrom("users").selectAll().where("id", "in", unique).execute();
+    const devices = await this.db
+      .selectFrom("devices")
+      .select(["user_id", "online_since", "last_seen_at"])
+      .where("user_id", "in", unique)
+      .execute();
+    const now = this.now();
+    for (const u of users) {
+      const own = devices.filter((d) => d.user_id === u.id);
+      const lastSeen = Math.max(0, ...own.map((d) => d.last_seen_at ?? 0));
+      const online = own.some(
+        (d) => d.online_since !== null && (d.last_seen_at ?? 0) > now - presenceStaleMs,
+      );
+      result.set(u.id, {
+        id: u.id,
+        name: u.name,
+        phone: u.phone,
+        username: u.username,
+        photo: u.photo_id,
+        about: u.about,
+        presence: { online, lastSeenAt: lastSeen > 0 ? new Date(lastSeen).toISOString() : null },
+        privacy: {
+          phone: u.privacy_phone,
+          photo: u.privacy_photo,
+          about: u.privacy_about,
+          presence: u.privacy_presence,
+          discoverableByPhone: u.discoverable_by_phone === 1,
+        },
+      });
+    }
+    return result;
+  }
+
+  /** The facts relating `viewerId` to each subject. Later domains add their own facts here. */
+  async relations(
+    viewerId: string,
+    subjects: ReadonlyMap<string, Subject>,
+  ): Promise<Map<string, Relations>> {
+    const ids = [...subjects.keys()];
+    const result = new Map<string, Relations>();
+    if (ids.length === 0) return result;
+    const [mine, theirs, blocks, found] = await Promise.all([
+      this.db
+        .selectFrom("contacts")
+        .select("contact_id")
+        .where("owner_id", "=", viewerId)
+        .where("contact_id", "in", ids)
+        .execute(),
+      this.db
+        .selectFrom("contacts")
+        .select("owner_id")
+        .where("contact_id", "=", viewerId)
+        .where("owner_id", "in", ids)
+        .execute(),
+      this.db
+        .selectFrom("blocks")
+        .select("blocker_id")
+        .where("blocked_id", "=", viewerId)
+        .where("blocker_id", "in", ids)
+        .execute(),
+      this.db
+        .selectFrom("phone_discoveries")
+        .select(["subject_id", "phone"])
+        .where("viewer_id", "=", viewerId)
+        .where("subject_id", "in", ids)
+        .execute(),
+    ]);
+    const viewerHas = new Set(mine.map((r) => r.contact_id));
+    const hasViewer = new Set(theirs.map((r) => r.owner_id));
+    const blockedBy = new Set(blocks.map((r) => r.blocker_id));
+    for (const [id, subject] of subjects) {
+      result.set(id, {
+        ...noRelations,
+        self: id === viewerId,
+        viewerHasSubjectAsContact: viewerHas.has(id),
+        subjectHasViewerAsContact: hasViewer.has(id),
+        blockedBySubject: blockedBy.has(id),
+        foundByPhone: found.some(
+          (f) => f.subject_id === id && subject.phone !== null && f.phone === subject.phone,
+        ),
+      });
+    }
+    return result;
+  }
+
+  /** What `viewerId` sees of each subject it may see; invisible ones are absent. */
+  async visible(viewerId: string, ids: readonly string[]): Promise<Map<string, VisibleProfile>> {
+    const subjects = await this.subjects(ids);
+    const relations = await this.relations(viewerId, subjects);
+    const result = new Map<string, VisibleProfile>();
+    for (const [id, subject] of subjects) {
+      const profile = visibleProfile(subject, relations.get(id) ?? noRelations);
+      if (profile) result.set(id, profile);
+    }
+    return result;
+  }
+
+  /** One subject, or `user_not_found` exactly as if an invisible subject did not exist. */
+  async one(viewerId: string, subjectId: string): Promise<VisibleProfile> {
+    const profile = (await this.visible(viewerId, [subjectId])).get(subjectId);
+    if (!profile) throw new VeilError("user_not_found");
+    return profile;
+  }
+
+  /**
+   * Users who may see something of `subjectId` through a lasting relation,
+   * and so should hear when it changes. Candidates only: each is filtered
+   * through the policy before anything is sent.
+   */
+  async watchers(subjectId: string): Promise<string[]> {
+    const [contacts, reverse, discoveries] = await Promise.all([
+      this.db.selectFrom("contacts").select("owner_id as id").where("contact_id", "=", subjectId).execute(),
+      this.db.selectFrom("contacts").select("contact_id as id").where("owner_id", "=", subjectId).execute(),
+      this.db
+        .selectFrom("phone_discoveries")
+        .select("viewer_id as id")
+        .where("subject_id", "=", subjectId)
+        .execute(),
+    ]);
+    return [...new Set([...contacts, ...reverse, ...discoveries].map((r) => r.id))];
+  }
+
+  /** The watchers who see something of `subjectId` right now, through the policy. */
+  async viewersOf(subjectId: string): Promise<string[]> {
+    const candidates = await this.watchers(subjectId);
+    const seen = await Promise.all(
+      candidates.map(async (viewer) => ((await this.visible(viewer, [subjectId])).has(subjectId) ? viewer : null)),
+    );
+    return seen.filter((v): v is string => v !== null);
+  }
+}

@@ -1,0 +1,114 @@
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import websocket from "@fastify/websocket";
+import Fastify from "fastify";
+import { Accounts } from "./accounts/accounts.js";
+import { accountRoutes } from "./accounts/routes.js";
+import { pruneChallenges } from "./auth/device-proof.js";
+import { authRoutes } from "./auth/routes.js";
+import { type AppContext, closeContext } from "./context.js";
+import { Gateway } from "./gateway/gateway.js";
+import { registerErrorHandling } from "./http/errors.js";
+import type { App } from "./http/route-kit.js";
+import { pruneLimits } from "./limits/fixed-window.js";
+import { opsRoutes } from "./ops/routes.js";
+import { ProfileReader } from "./privacy/profiles.js";
+
+export interface VeilServer {
+  app: App;
+  gateway: Gateway;
+  context: AppContext;
+  /** Starts listening; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Graceful shutdown: stop accepting, close sockets, finish requests, close backends. */
+  close(): Promise<void>;
+}
+
+const version = "0.1.0";
+const pruneEveryMs = 10 * 60_000;
+
+/** Assembles the HTTP and WebSocket server over a context's backends. */
+export async function buildServer(context: AppContext): Promise<VeilServer> {
+  const { config, database, bus, metrics, now } = context;
+  const app = Fastify({
+    loggerInstance: context.logger,
+    disableRequestLogging: true,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  let draining = false;
+  const profiles = new ProfileReader(database.db, now);
+  const accounts = new Accounts(database, bus, context.verifier, profiles, config, now);
+  const gateway = new Gateway(database.db, profiles, bus, metrics, context.logger.child({ component: "gateway" }), {
+    heartbeatMs: config.heartbeatMs,
+    authTimeoutMs: config.authTimeoutMs,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+  }, now);
+
+  registerErrorHandling(app);
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    request.log.debug({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+  });
+
+  await app.register(helmet, { global: true });
+  await app.register(rateLimit, {
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    allowList: (request) => ["/healthz", "/readyz", "/metrics"].includes(request.url),
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error("rate limited"), { statusCode: 429, retryAfter: context.after }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "Veil API", version, description: "The Veil messaging server. Errors: docs/errors.md." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  await app.register(websocket, {
+    options: { maxPayload: config.wsMaxFrameBytes, perMessageDeflate: false },
+  });
+
+  app.get("/v1/ws", { websocket: true, schema: { hide: true } }, (socket) => gateway.accept(socket));
+  authRoutes(app, { database, bus, now });
+  accountRoutes(app, { accounts, profiles, db: database.db, photoLimitBytes: config.photoLimitBytes, now });
+  opsRoutes(app, { database, bus, metrics, draining: () => draining });
+
+  const prune = setInterval(() => {
+    const t = now();
+    void Promise.all([pruneChallenges(database.db, t), pruneLimits(database.db, 60 * 60_000, t)]).catch((err) =>
+      context.logger.warn({ err }, "pruning failed"),
+    );
+  }, pruneEveryMs);
+  prune.unref();
+
+  let closed: Promise<void> | null = null;
+  return {
+    app,
+    gateway,
+    context,
+    async listen() {
+      return app.listen({ host: config.host, port: config.port });
+    },
+    close() {
+      closed ??= (async () => {
+        draining = true;
+        clearInterval(prune);
+        await gateway.close();
+        await app.close();
+        await closeContext(context);
+      })();
+      return closed;
+    },
+  };
+}

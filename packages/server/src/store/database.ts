@@ -1,0 +1,74 @@
+import { type Kysely, Migrator, sql, type Transaction } from "kysely";
+import { migrations } from "./migrations/index.js";
+import type { Schema } from "./schema/index.js";
+
+export type Db = Kysely<Schema>;
+
+/** A unit of work: queries through `db`, side effects deferred to `onCommit`. */
+export interface Tx {
+  db: Transaction<Schema>;
+  /** Runs `hook` after the transaction commits (never if it rolls back). */
+  onCommit(hook: () => void | Promise<void>): void;
+}
+
+/** What differs between the backends, as data rather than `if`s in the domains. */
+export interface DialectAdapter {
+  name: "sqlite" | "postgres";
+  isUniqueViolation(error: unknown): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The one database wrapper over SQLite and PostgreSQL: Kysely for queries,
+ * transactions with after-commit hooks, and migrations to latest at start.
+ */
+export class Database {
+  constructor(
+    readonly db: Db,
+    private readonly adapter: DialectAdapter,
+    private readonly onHookError: (error: unknown) => void = () => {},
+  ) {}
+
+  get dialect(): DialectAdapter["name"] {
+    return this.adapter.name;
+  }
+
+  isUniqueViolation(error: unknown): boolean {
+    return this.adapter.isUniqueViolation(error);
+  }
+
+  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const hooks: Array<() => void | Promise<void>> = [];
+    const result = await this.db.transaction().execute((trx) =>
+      work({ db: trx, onCommit: (hook) => hooks.push(hook) }),
+    );
+    for (const hook of hooks) {
+      try {
+        await hook();
+      } catch (error) {
+        this.onHookError(error);
+      }
+    }
+    return result;
+  }
+
+  /** Applies every pending migration; returns the names applied now. */
+  async migrate(): Promise<string[]> {
+    const migrator = new Migrator({
+      db: this.db,
+      provider: { getMigrations: async () => migrations },
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error;
+    return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.adapter.close();
+  }
+}

@@ -1,0 +1,7 @@
+import type { Migration } from "kysely";
+import { migration0001 } from "./0001-accounts.js";
+
+/** Every migration, in order. Names sort; never rename or edit a released one. */
+export const migrations: Record<string, Migration> = {
+  "0001-accounts": migration0001,
+};

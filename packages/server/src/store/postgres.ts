@@ -1,0 +1,47 @@
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import { Database } from "./database.js";
+import type { Schema } from "./schema/index.js";
+
+const INT8 = 20;
+// Times are Unix milliseconds in bigint columns: well inside the safe integer range.
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * Connects to PostgreSQL, creating `schema` if missing and using it as the
+ * search path, so one database can hold several isolated Veil schemas.
+ */
+export async function openPostgres(
+  url: string,
+  schema: string,
+  onHookError?: (error: unknown) => void,
+): Promise<Database> {
+  const setup = new pg.Client({ connectionString: url });
+  await setup.connect();
+  try {
+    await setup.query(`create schema if not exists ${setup.escapeIdentifier(schema)}`);
+  } finally {
+    await setup.end();
+  }
+  const searchPath = pg.Client.prototype.escapeIdentifier(schema);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    types,
+    options: `-c search_path=${searchPath}`,
+  });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return new Database(
+    db,
+    {
+      name: "postgres",
+      isUniqueViolation: (error) =>
+        typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505",
+      close: async () => {},
+    },
+    onHookError,
+  );
+}

@@ -1,0 +1,23 @@
+import type { AuthChallengesTable } from "./auth-challenges.js";
+import type { BlocksTable } from "./blocks.js";
+import type { ContactsTable } from "./contacts.js";
+import type { DevicesTable } from "./devices.js";
+import type { PhoneDiscoveriesTable } from "./phone-discoveries.js";
+import type { PhoneVerificationsTable } from "./phone-verifications.js";
+import type { PhotosTable } from "./photos.js";
+import type { RateLimitsTable } from "./rate-limits.js";
+import type { SessionsTable } from "./sessions.js";
+import type { UsersTable } from "./users.js";
+
+export interface Schema {
+  users: UsersTable;
+  photos: PhotosTable;
+  devices: DevicesTable;
+  sessions: SessionsTable;
+  auth_challenges: AuthChallengesTable;
+  phone_verifications: PhoneVerificationsTable;
+  contacts: ContactsTable;
+  blocks: BlocksTable;
+  phone_discoveries: PhoneDiscoveriesTable;
+  rate_limits: RateLimitsTable;
+}

@@ -1,0 +1,18 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      "@veil/protocol": fileURLToPath(new URL("./packages/protocol/src/index.ts", import.meta.url)),
+    },
+  },
+  test: {
+    include: ["packages/*/test/**/*.test.ts"],
+    globals: false,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    reporters: ["default"],
+  },
+});
