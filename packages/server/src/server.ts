@@ -4,7 +4,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import websocket from "@fastify/websocket";
-import Fastify from "fastify";
+import Fastify, { LogController } from "fastify";
 import { Accounts } from "./accounts/accounts.js";
 import { accountRoutes } from "./accounts/routes.js";
 import { pruneChallenges } from "./auth/device-proof.js";
@@ -35,7 +35,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   const { config, database, bus, metrics, now } = context;
   const app = Fastify({
     loggerInstance: context.logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
