@@ -67,29 +67,29 @@ export function accountRoutes(app: App, deps: AccountRouteDeps): void {
     async (request, reply) => reply.status(201).send(await accounts.register(request.body)),
   );
 
-  app.get("/v1/me", { onRequest: auth, schema: { tags: me, summary: "Your own profile and privacy settings", response: ok(OwnProfile) } }, (request) =>
+  app.get("/v1/me", { preValidation: auth, schema: { tags: me, summary: "Your own profile and privacy settings", response: ok(OwnProfile) } }, (request) =>
     accounts.me(caller(request).userId),
   );
 
   app.patch(
     "/v1/me",
-    { onRequest: auth, schema: { tags: me, summary: "Change name, username or about", body: UpdateProfileRequest, response: ok(OwnProfile) } },
+    { preValidation: auth, schema: { tags: me, summary: "Change name, username or about", body: UpdateProfileRequest, response: ok(OwnProfile) } },
     (request) => accounts.updateProfile(caller(request).userId, request.body),
   );
 
   app.patch(
     "/v1/me/privacy",
-    { onRequest: auth, schema: { tags: me, summary: "Change privacy settings", body: UpdatePrivacyRequest, response: ok(OwnProfile) } },
+    { preValidation: auth, schema: { tags: me, summary: "Change privacy settings", body: UpdatePrivacyRequest, response: ok(OwnProfile) } },
     (request) => accounts.updatePrivacy(caller(request).userId, request.body),
   );
 
   app.put(
     "/v1/me/phone",
-    { onRequest: auth, schema: { tags: me, summary: "Set or change your number with a verification code", body: PhoneProof, response: ok(OwnProfile) } },
+    { preValidation: auth, schema: { tags: me, summary: "Set or change your number with a verification code", body: PhoneProof, response: ok(OwnProfile) } },
     (request) => accounts.setPhone(caller(request).userId, request.body),
   );
 
-  app.delete("/v1/me/phone", { onRequest: auth, schema: { tags: me, summary: "Remove your number", response: ok(OwnProfile) } }, (request) =>
+  app.delete("/v1/me/phone", { preValidation: auth, schema: { tags: me, summary: "Remove your number", response: ok(OwnProfile) } }, (request) =>
     accounts.removePhone(caller(request).userId),
   );
 
@@ -100,7 +100,7 @@ export function accountRoutes(app: App, deps: AccountRouteDeps): void {
     photoScope.put(
       "/v1/me/photo",
       {
-        onRequest: auth,
+        preValidation: auth,
         bodyLimit: deps.photoLimitBytes,
         schema: {
           tags: me,
@@ -113,24 +113,24 @@ export function accountRoutes(app: App, deps: AccountRouteDeps): void {
     );
   });
 
-  app.delete("/v1/me/photo", { onRequest: auth, schema: { tags: me, summary: "Remove your photo", response: ok(OwnProfile) } }, (request) =>
+  app.delete("/v1/me/photo", { preValidation: auth, schema: { tags: me, summary: "Remove your photo", response: ok(OwnProfile) } }, (request) =>
     accounts.removePhoto(caller(request).userId),
   );
 
-  app.delete("/v1/me", { onRequest: auth, schema: { tags: me, summary: "Delete your account and its personal data", response: none } }, async (request, reply) => {
+  app.delete("/v1/me", { preValidation: auth, schema: { tags: me, summary: "Delete your account and its personal data", response: none } }, async (request, reply) => {
     await accounts.deleteAccount(caller(request).userId);
     return reply.status(204).send(null);
   });
 
   app.get(
     "/v1/users/:userId",
-    { onRequest: auth, schema: { tags: people, summary: "Another user's profile, as the privacy model lets you see it", params: UserIdParams, response: ok(VisibleProfile) } },
+    { preValidation: auth, schema: { tags: people, summary: "Another user's profile, as the privacy model lets you see it", params: UserIdParams, response: ok(VisibleProfile) } },
     (request) => profiles.one(caller(request).userId, request.params.userId),
   );
 
   app.get(
     "/v1/users/:userId/photo",
-    { onRequest: auth, schema: { tags: people, summary: "Another user's photo, if their setting lets you see it", params: UserIdParams } },
+    { preValidation: auth, schema: { tags: people, summary: "Another user's photo, if their setting lets you see it", params: UserIdParams } },
     async (request, reply) => {
       const photo = await accounts.photo(caller(request).userId, request.params.userId);
       return reply.header("content-type", photo.contentType).header("cache-control", "private, max-age=60").send(photo.bytes);
@@ -140,7 +140,7 @@ export function accountRoutes(app: App, deps: AccountRouteDeps): void {
   app.post(
     "/v1/lookup/phone",
     {
-      onRequest: auth,
+      preValidation: auth,
       schema: {
         tags: people,
         summary: "Find a user by exact phone number (if discoverable; rate limited)",
@@ -151,14 +151,14 @@ export function accountRoutes(app: App, deps: AccountRouteDeps): void {
     (request) => accounts.lookupByPhone(caller(request), request.body.phone, clientAddress(request)),
   );
 
-  app.get("/v1/contacts", { onRequest: auth, schema: { tags: people, summary: "Your contacts", response: ok(Type.Array(VisibleProfile)) } }, (request) =>
+  app.get("/v1/contacts", { preValidation: auth, schema: { tags: people, summary: "Your contacts", response: ok(Type.Array(VisibleProfile)) } }, (request) =>
     accounts.contacts(caller(request).userId),
   );
 
   app.post(
     "/v1/contacts",
     {
-      onRequest: auth,
+      preValidation: auth,
       schema: { tags: people, summary: "Add a contact by user id or phone number", body: AddContactRequest, response: { 201: VisibleProfile, ...errorResponses } },
     },
     async (request, reply) => reply.status(201).send(await accounts.addContact(caller(request), request.body, clientAddress(request))),
@@ -166,20 +166,20 @@ export function accountRoutes(app: App, deps: AccountRouteDeps): void {
 
   app.delete(
     "/v1/contacts/:userId",
-    { onRequest: auth, schema: { tags: people, summary: "Remove a contact", params: UserIdParams, response: none } },
+    { preValidation: auth, schema: { tags: people, summary: "Remove a contact", params: UserIdParams, response: none } },
     async (request, reply) => {
       await accounts.removeContact(caller(request).userId, request.params.userId);
       return reply.status(204).send(null);
     },
   );
 
-  app.get("/v1/blocks", { onRequest: auth, schema: { tags: people, summary: "Users you blocked", response: ok(Type.Array(VisibleProfile)) } }, (request) =>
+  app.get("/v1/blocks", { preValidation: auth, schema: { tags: people, summary: "Users you blocked", response: ok(Type.Array(VisibleProfile)) } }, (request) =>
     accounts.blocks(caller(request).userId),
   );
 
   app.put(
     "/v1/blocks/:userId",
-    { onRequest: auth, schema: { tags: people, summary: "Block a user", params: UserIdParams, response: none } },
+    { preValidation: auth, schema: { tags: people, summary: "Block a user", params: UserIdParams, response: none } },
     async (request, reply) => {
       await accounts.block(caller(request).userId, request.params.userId);
       return reply.status(204).send(null);
@@ -188,7 +188,7 @@ export function accountRoutes(app: App, deps: AccountRouteDeps): void {
 
   app.delete(
     "/v1/blocks/:userId",
-    { onRequest: auth, schema: { tags: people, summary: "Unblock a user", params: UserIdParams, response: none } },
+    { preValidation: auth, schema: { tags: people, summary: "Unblock a user", params: UserIdParams, response: none } },
     async (request, reply) => {
       await accounts.unblock(caller(request).userId, request.params.userId);
       return reply.status(204).send(null);

@@ -69,13 +69,13 @@ export function authRoutes(app: App, { database, bus, now }: AuthRouteDeps): voi
 
   app.get(
     "/v1/sessions",
-    { onRequest: auth, schema: { tags, summary: "List the account's sessions", response: { 200: Type.Array(Session), ...errorResponses } } },
+    { preValidation: auth, schema: { tags, summary: "List the account's sessions", response: { 200: Type.Array(Session), ...errorResponses } } },
     async (request) => listSessions(db, caller(request)),
   );
 
   app.delete(
     "/v1/sessions/:sessionId",
-    { onRequest: auth, schema: { tags, summary: "Revoke a session (sign out)", params: SessionIdParams, response: { 204: Type.Null(), ...errorResponses } } },
+    { preValidation: auth, schema: { tags, summary: "Revoke a session (sign out)", params: SessionIdParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
       await revokeSession(db, caller(request).userId, request.params.sessionId);
       await bus.publish({ type: "sessions.revoked", sessionIds: [request.params.sessionId] });
@@ -85,14 +85,14 @@ export function authRoutes(app: App, { database, bus, now }: AuthRouteDeps): voi
 
   app.get(
     "/v1/devices",
-    { onRequest: auth, schema: { tags, summary: "List the account's devices", response: { 200: Type.Array(Device), ...errorResponses } } },
+    { preValidation: auth, schema: { tags, summary: "List the account's devices", response: { 200: Type.Array(Device), ...errorResponses } } },
     async (request) => listDevices(db, caller(request)),
   );
 
   app.post(
     "/v1/devices",
     {
-      onRequest: auth,
+      preValidation: auth,
       schema: {
         tags,
         summary: "Add a device to the account: the new device signs a challenge",
@@ -114,7 +114,7 @@ export function authRoutes(app: App, { database, bus, now }: AuthRouteDeps): voi
 
   app.delete(
     "/v1/devices/:deviceId",
-    { onRequest: auth, schema: { tags, summary: "Remove a device and end its sessions", params: DeviceIdParams, response: { 204: Type.Null(), ...errorResponses } } },
+    { preValidation: auth, schema: { tags, summary: "Remove a device and end its sessions", params: DeviceIdParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
       const revoked = await database.transaction((tx) => removeDevice(tx.db, caller(request).userId, request.params.deviceId));
       await bus.publish({ type: "sessions.revoked", sessionIds: revoked });

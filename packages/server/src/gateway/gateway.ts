@@ -76,6 +76,11 @@ export class Gateway {
         else this.reject(socket, "frame_invalid");
         return;
       }
+      if (frame.type !== "hello" && !connection) {
+        // The first frame must be hello.
+        if (!authenticating) this.reject(socket, "frame_invalid");
+        return;
+      }
       if (frame.type === "ping") {
         if (connection) this.send(connection, JSON.stringify({ type: "pong", id: frame.id }), "pong");
         return;

@@ -16,7 +16,7 @@ export function bearerToken(request: FastifyRequest): string | null {
   return header.slice("Bearer ".length).trim();
 }
 
-/** An onRequest hook: the session first, before the body is even parsed. */
+/** A preValidation hook: after the global rate limit, before the schema checks. */
 export function requireAuth(db: Db, now: () => number) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const token = bearerToken(request);

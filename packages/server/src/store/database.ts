@@ -14,6 +14,8 @@ export interface Tx {
 /** What differs between the backends, as data rather than `if`s in the domains. */
 export interface DialectAdapter {
   name: "sqlite" | "postgres";
+  /** Where the migration bookkeeping tables live (PostgreSQL: the deployment's schema). */
+  migrationSchema?: string;
   isUniqueViolation(error: unknown): boolean;
   close(): Promise<void>;
 }
@@ -57,6 +59,7 @@ export class Database {
     const migrator = new Migrator({
       db: this.db,
       provider: { getMigrations: async () => migrations },
+      ...(this.adapter.migrationSchema ? { migrationTableSchema: this.adapter.migrationSchema } : {}),
     });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error;

@@ -38,6 +38,7 @@ export async function openPostgres(
     db,
     {
       name: "postgres",
+      migrationSchema: schema,
       isUniqueViolation: (error) =>
         typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505",
       close: async () => {},
