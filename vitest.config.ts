@@ -9,6 +9,7 @@ export default defineConfig({
   },
   test: {
     include: ["packages/*/test/**/*.test.ts"],
+    globalSetup: ["packages/server/test/global-setup.ts"],
     globals: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,

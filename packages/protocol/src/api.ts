@@ -49,16 +49,13 @@ export const RegisterRequest = Type.Object(
 );
 export type RegisterRequest = Static<typeof RegisterRequest>;
 
-export const Device = Type.Object(
-  {
-    id: Type.String(),
-    name: Type.String(),
-    publicKey: Type.String(),
-    createdAt: Type.String({ format: "date-time" }),
-    current: Type.Boolean(),
-  },
-
-);
+export const Device = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  publicKey: Type.String(),
+  createdAt: Type.String({ format: "date-time" }),
+  current: Type.Boolean(),
+});
 export type Device = Static<typeof Device>;
 
 export const SessionGrant = Type.Object({
@@ -67,16 +64,13 @@ export const SessionGrant = Type.Object({
 });
 export type SessionGrant = Static<typeof SessionGrant>;
 
-export const Session = Type.Object(
-  {
-    id: Type.String(),
-    deviceId: Type.String(),
-    createdAt: Type.String({ format: "date-time" }),
-    lastUsedAt: Type.String({ format: "date-time" }),
-    current: Type.Boolean(),
-  },
-
-);
+export const Session = Type.Object({
+  id: Type.String(),
+  deviceId: Type.String(),
+  createdAt: Type.String({ format: "date-time" }),
+  lastUsedAt: Type.String({ format: "date-time" }),
+  current: Type.Boolean(),
+});
 export type Session = Static<typeof Session>;
 
 export const SignInRequest = Type.Object(
@@ -116,7 +110,10 @@ export const UpdatePrivacyRequest = Type.Object(
 );
 export type UpdatePrivacyRequest = Static<typeof UpdatePrivacyRequest>;
 
-export const PhoneLookupRequest = Type.Object({ phone: PhoneInput }, { additionalProperties: false });
+export const PhoneLookupRequest = Type.Object(
+  { phone: PhoneInput },
+  { additionalProperties: false },
+);
 
 export const AddContactRequest = Type.Union([
   Type.Object({ userId: Id }, { additionalProperties: false }),

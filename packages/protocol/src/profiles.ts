@@ -49,7 +49,9 @@ export const VisibleProfile = Type.Object(
     name: Type.Optional(Type.String()),
     phone: Type.Optional(Type.String()),
     username: Type.Optional(Type.String()),
-    photo: Type.Optional(Type.String({ description: "photo id; fetch it at /v1/users/{id}/photo" })),
+    photo: Type.Optional(
+      Type.String({ description: "photo id; fetch it at /v1/users/{id}/photo" }),
+    ),
     about: Type.Optional(Type.String()),
     presence: Type.Optional(Presence),
   },

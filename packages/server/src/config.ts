@@ -51,7 +51,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     if (raw === undefined || raw === "") return fallback;
     const value = Number(raw);
     if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-      problems.push(`${name}: must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+      problems.push(
+        `${name}: must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`,
+      );
       return fallback;
     }
     return value;
@@ -73,7 +75,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       if (!protocols.includes(parsed.protocol)) throw new Error("protocol");
       return raw;
     } catch {
-      problems.push(`${name}: must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+      problems.push(
+        `${name}: must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`,
+      );
       return null;
     }
   };

@@ -36,8 +36,12 @@ const redact = ["req.headers.authorization", "req.headers.cookie"];
  * The composition root: the one place that turns configuration into
  * backends. SQLite or PostgreSQL, in-process bus or NATS, and the verifier.
  */
-export async function createContext(config: Config, overrides: ContextOverrides = {}): Promise<AppContext> {
-  const logger = overrides.logger ?? pino({ level: config.logLevel, redact, base: { service: "veil" } });
+export async function createContext(
+  config: Config,
+  overrides: ContextOverrides = {},
+): Promise<AppContext> {
+  const logger =
+    overrides.logger ?? pino({ level: config.logLevel, redact, base: { service: "veil" } });
   const onHookError = (err: unknown) => logger.error({ err }, "after-commit hook failed");
   const database = config.databaseUrl
     ? await openPostgres(config.databaseUrl, config.databaseSchema, onHookError)

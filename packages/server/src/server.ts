@@ -45,18 +45,34 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   let draining = false;
   const profiles = new ProfileReader(database.db, now);
   const accounts = new Accounts(database, bus, context.verifier, profiles, config, now);
-  const gateway = new Gateway(database.db, profiles, bus, metrics, context.logger.child({ component: "gateway" }), {
-    heartbeatMs: config.heartbeatMs,
-    authTimeoutMs: config.authTimeoutMs,
-    maxBufferedBytes: config.wsMaxBufferedBytes,
-  }, now);
+  const gateway = new Gateway(
+    database.db,
+    profiles,
+    bus,
+    metrics,
+    context.logger.child({ component: "gateway" }),
+    {
+      heartbeatMs: config.heartbeatMs,
+      authTimeoutMs: config.authTimeoutMs,
+      maxBufferedBytes: config.wsMaxBufferedBytes,
+    },
+    now,
+  );
 
   registerErrorHandling(app);
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    request.log.debug({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+    request.log.debug(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
   });
 
   await app.register(helmet, { global: true });
@@ -69,7 +85,11 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: "Veil API", version, description: "The Veil messaging server. Errors: docs/errors.md." },
+      info: {
+        title: "Veil API",
+        version,
+        description: "The Veil messaging server. Errors: docs/errors.md.",
+      },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },
@@ -79,16 +99,25 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     options: { maxPayload: config.wsMaxFrameBytes, perMessageDeflate: false },
   });
 
-  app.get("/v1/ws", { websocket: true, schema: { hide: true } }, (socket) => gateway.accept(socket));
+  app.get("/v1/ws", { websocket: true, schema: { hide: true } }, (socket) =>
+    gateway.accept(socket),
+  );
   authRoutes(app, { database, bus, now });
-  accountRoutes(app, { accounts, profiles, db: database.db, photoLimitBytes: config.photoLimitBytes, now });
+  accountRoutes(app, {
+    accounts,
+    profiles,
+    db: database.db,
+    photoLimitBytes: config.photoLimitBytes,
+    now,
+  });
   opsRoutes(app, { database, bus, metrics, draining: () => draining });
 
   const prune = setInterval(() => {
     const t = now();
-    void Promise.all([pruneChallenges(database.db, t), pruneLimits(database.db, 60 * 60_000, t)]).catch((err) =>
-      context.logger.warn({ err }, "pruning failed"),
-    );
+    void Promise.all([
+      pruneChallenges(database.db, t),
+      pruneLimits(database.db, 60 * 60_000, t),
+    ]).catch((err) => context.logger.warn({ err }, "pruning failed"));
   }, pruneEveryMs);
   prune.unref();
 

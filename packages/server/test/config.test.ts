@@ -53,14 +53,28 @@ describe("configuration from the environment", () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
     expect(problems).toHaveLength(7);
-    expect(problems.join("\n")).toMatch(/VEIL_PORT: must be an integer from 0 to 65535 \(got "eighty"\)/);
-    for (const name of ["VEIL_DATABASE_URL", "VEIL_BUS_URL", "VEIL_LOG_LEVEL", "VEIL_TRUST_PROXY", "VEIL_DATABASE_SCHEMA", "VEIL_HEARTBEAT_MS"]) {
-      expect(problems.some((p) => p.startsWith(`${name}:`)), name).toBe(true);
+    expect(problems.join("\n")).toMatch(
+      /VEIL_PORT: must be an integer from 0 to 65535 \(got "eighty"\)/,
+    );
+    for (const name of [
+      "VEIL_DATABASE_URL",
+      "VEIL_BUS_URL",
+      "VEIL_LOG_LEVEL",
+      "VEIL_TRUST_PROXY",
+      "VEIL_DATABASE_SCHEMA",
+      "VEIL_HEARTBEAT_MS",
+    ]) {
+      expect(
+        problems.some((p) => p.startsWith(`${name}:`)),
+        name,
+      ).toBe(true);
     }
   });
 
   it("never echoes a database password in an error", () => {
-    expect(() => loadConfig({ VEIL_DATABASE_URL: "mysql://user:s3cret@db/x" })).toThrow(ConfigError);
+    expect(() => loadConfig({ VEIL_DATABASE_URL: "mysql://user:s3cret@db/x" })).toThrow(
+      ConfigError,
+    );
     try {
       loadConfig({ VEIL_DATABASE_URL: "mysql://user:s3cret@db/x" });
     } catch (e) {

@@ -13,10 +13,18 @@ for (const { backend, available } of backends) {
     beforeAll(async () => {
       t = await startTestServer({
         backend,
-        env: { VEIL_AUTH_TIMEOUT_MS: "300", VEIL_HEARTBEAT_MS: "200", VEIL_WS_MAX_BUFFERED_BYTES: "65536" },
+        env: {
+          VEIL_AUTH_TIMEOUT_MS: "300",
+          VEIL_HEARTBEAT_MS: "200",
+          VEIL_WS_MAX_BUFFERED_BYTES: "65536",
+        },
       });
       alice = await TestUser.register(t.url, { name: "Alice" });
-      bob = await TestUser.register(t.url, { name: "Bob", phone: "+14155552671", verifier: t.verifier });
+      bob = await TestUser.register(t.url, {
+        name: "Bob",
+        phone: "+14155552671",
+        verifier: t.verifier,
+      });
     });
     afterAll(async () => t?.close());
 
@@ -29,16 +37,25 @@ for (const { backend, available } of backends) {
 
     it("closes a socket that never says hello", async () => {
       const socket = await LiveSocket.open(t.wsUrl);
-      expect(await socket.closed()).toEqual({ code: closeCodes.auth_timeout, reason: "auth_timeout" });
+      expect(await socket.closed()).toEqual({
+        code: closeCodes.auth_timeout,
+        reason: "auth_timeout",
+      });
     });
 
     it("closes a socket with a bad token or a bad first frame, with the code", async () => {
       const bad = await LiveSocket.open(t.wsUrl);
       bad.send({ type: "hello", token: "vt_nope" });
-      expect(await bad.closed()).toEqual({ code: closeCodes.unauthenticated, reason: "unauthenticated" });
+      expect(await bad.closed()).toEqual({
+        code: closeCodes.unauthenticated,
+        reason: "unauthenticated",
+      });
       const garbage = await LiveSocket.open(t.wsUrl);
       garbage.send("{not json");
-      expect(await garbage.closed()).toEqual({ code: closeCodes.frame_invalid, reason: "frame_invalid" });
+      expect(await garbage.closed()).toEqual({
+        code: closeCodes.frame_invalid,
+        reason: "frame_invalid",
+      });
       const early = await LiveSocket.open(t.wsUrl);
       early.send({ type: "ping" });
       await early.next((f) => f.type === "error");
@@ -61,7 +78,8 @@ for (const { backend, available } of backends) {
       // A paused TCP socket answers no pings: the peer looks dead.
       (socket.ws as unknown as { _socket: { pause(): void } })._socket.pause();
       const deadline = Date.now() + 5000;
-      while (t.server.gateway.size >= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (t.server.gateway.size >= before && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
       expect(t.server.gateway.size).toBe(before - 1);
     });
 
@@ -69,7 +87,8 @@ for (const { backend, available } of backends) {
       const socket = await alice.connect(t.wsUrl);
       (socket.ws as unknown as { _socket: { pause(): void } })._socket.pause();
       const metrics = t.server.context.metrics.wsDisconnects;
-      const slowBefore = (await metrics.get()).values.find((v) => v.labels.reason === "slow_consumer")?.value ?? 0;
+      const slowBefore =
+        (await metrics.get()).values.find((v) => v.labels.reason === "slow_consumer")?.value ?? 0;
       const chunk = "x".repeat(256 * 1024);
       let sent = 0;
       // Kernel buffers absorb a few MiB; past them the gateway's bound must trip.
@@ -80,7 +99,8 @@ for (const { backend, available } of backends) {
       }
       expect(t.server.gateway.size).toBe(0);
       expect(sent).toBeLessThan(400);
-      const slowAfter = (await metrics.get()).values.find((v) => v.labels.reason === "slow_consumer")?.value ?? 0;
+      const slowAfter =
+        (await metrics.get()).values.find((v) => v.labels.reason === "slow_consumer")?.value ?? 0;
       expect(slowAfter).toBe(slowBefore + 1);
       socket.ws.terminate();
     });
@@ -91,7 +111,9 @@ for (const { backend, available } of backends) {
       // Presence defaults to "contacts": Bob has not added Alice.
       expect((await alice.request("GET", `/v1/users/${bob.id}`)).body.presence).toBeUndefined();
       await bob.request("PATCH", "/v1/me/privacy", { presence: "everyone" });
-      expect((await alice.request("GET", `/v1/users/${bob.id}`)).body.presence).toMatchObject({ online: true });
+      expect((await alice.request("GET", `/v1/users/${bob.id}`)).body.presence).toMatchObject({
+        online: true,
+      });
       socket.close();
       const deadline = Date.now() + 3000;
       let presence: { online: boolean; lastSeenAt: string | null } | undefined;
@@ -108,7 +130,10 @@ for (const { backend, available } of backends) {
       const carol = await TestUser.register(other.url, { name: "Carol" });
       const socket = await carol.connect(other.wsUrl);
       const closing = other.close();
-      expect(await socket.closed()).toEqual({ code: closeCodes.shutting_down, reason: "shutting_down" });
+      expect(await socket.closed()).toEqual({
+        code: closeCodes.shutting_down,
+        reason: "shutting_down",
+      });
       await closing;
     });
   });

@@ -21,10 +21,20 @@ for (const { backend, available } of backends) {
       const doc = await http(t.url, "GET", "/docs/json");
       expect(doc.body.openapi).toMatch(/^3\./);
       const paths = Object.keys(doc.body.paths);
-      for (const p of ["/v1/accounts", "/v1/me", "/v1/users/{userId}", "/v1/lookup/phone", "/v1/contacts", "/v1/sessions", "/v1/devices"]) {
+      for (const p of [
+        "/v1/accounts",
+        "/v1/me",
+        "/v1/users/{userId}",
+        "/v1/lookup/phone",
+        "/v1/contacts",
+        "/v1/sessions",
+        "/v1/devices",
+      ]) {
         expect(paths).toContain(p);
       }
-      expect(doc.body.paths["/v1/accounts"].post.requestBody.content["application/json"].schema.required).toContain("device");
+      expect(
+        doc.body.paths["/v1/accounts"].post.requestBody.content["application/json"].schema.required,
+      ).toContain("device");
       expect((await http(t.url, "GET", "/docs")).status).toBeLessThan(400);
     });
 
@@ -37,20 +47,35 @@ for (const { backend, available } of backends) {
 
     it("answers unknown routes, oversized and mistyped bodies with registered codes", async () => {
       expect((await http(t.url, "GET", "/v1/nope")).body.error.code).toBe("route_not_found");
-      const huge = await http(t.url, "POST", "/v1/accounts", { raw: JSON.stringify({ name: "x".repeat(70_000) }), contentType: "application/json" });
+      const huge = await http(t.url, "POST", "/v1/accounts", {
+        raw: JSON.stringify({ name: "x".repeat(70_000) }),
+        contentType: "application/json",
+      });
       expect(huge.status).toBe(413);
       expect(huge.body.error.code).toBe("body_too_large");
-      const xml = await http(t.url, "POST", "/v1/accounts", { raw: "<a/>", contentType: "application/xml" });
+      const xml = await http(t.url, "POST", "/v1/accounts", {
+        raw: "<a/>",
+        contentType: "application/xml",
+      });
       expect(xml.body.error.code).toBe("unsupported_media_type");
-      const broken = await http(t.url, "POST", "/v1/accounts", { raw: "{", contentType: "application/json" });
+      const broken = await http(t.url, "POST", "/v1/accounts", {
+        raw: "{",
+        contentType: "application/json",
+      });
       expect(broken.body.error.code).toBe("validation_failed");
     });
 
     it("counts requests in /metrics by route and status, with no names or numbers in them", async () => {
-      const user = await TestUser.register(t.url, { name: "Zelda Quartermain", phone: "+14155552671", verifier: t.verifier });
+      const user = await TestUser.register(t.url, {
+        name: "Zelda Quartermain",
+        phone: "+14155552671",
+        verifier: t.verifier,
+      });
       await user.request("GET", "/v1/me");
       const metrics = await http(t.url, "GET", "/metrics");
-      expect(metrics.body).toContain('veil_http_requests_total{method="GET",route="/v1/me",status="200"}');
+      expect(metrics.body).toContain(
+        'veil_http_requests_total{method="GET",route="/v1/me",status="200"}',
+      );
       expect(metrics.body).toContain("veil_ws_connections");
       expect(metrics.body).not.toContain("Zelda");
       expect(metrics.body).not.toContain("4155552671");

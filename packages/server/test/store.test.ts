@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hitLimit } from "../src/limits/fixed-window.js";
 import type { Database } from "../src/store/database.js";
 import { openPostgres } from "../src/store/postgres.js";
@@ -66,7 +66,11 @@ for (const { backend, available } of backends) {
         expect(seen).toEqual([]);
       });
       expect(seen).toEqual(["first", "second"]);
-      const row = await database.db.selectFrom("users").selectAll().where("id", "=", "u_commit").executeTakeFirstOrThrow();
+      const row = await database.db
+        .selectFrom("users")
+        .selectAll()
+        .where("id", "=", "u_commit")
+        .executeTakeFirstOrThrow();
       expect(row.created_at).toBe(1_790_000_000_000);
       expect(typeof row.created_at).toBe("number");
     });
@@ -83,7 +87,13 @@ for (const { backend, available } of backends) {
         }),
       ).rejects.toThrow("boom");
       expect(ran).toBe(false);
-      expect(await database.db.selectFrom("users").select("id").where("id", "=", "u_rollback").executeTakeFirst()).toBeUndefined();
+      expect(
+        await database.db
+          .selectFrom("users")
+          .select("id")
+          .where("id", "=", "u_rollback")
+          .executeTakeFirst(),
+      ).toBeUndefined();
     });
 
     it("reports a failing hook without undoing the commit", async () => {
@@ -94,16 +104,34 @@ for (const { backend, available } of backends) {
         });
       });
       expect(hookErrors).toHaveLength(1);
-      expect(await database.db.selectFrom("users").select("id").where("id", "=", "u_hook").executeTakeFirst()).toBeDefined();
+      expect(
+        await database.db
+          .selectFrom("users")
+          .select("id")
+          .where("id", "=", "u_hook")
+          .executeTakeFirst(),
+      ).toBeDefined();
     });
 
     it("recognises unique violations, and only them", async () => {
       await database.db.insertInto("users").values(user("u_a", "+14155552671")).execute();
-      const duplicate = await database.db.insertInto("users").values(user("u_b", "+14155552671")).execute().catch((e: unknown) => e);
+      const duplicate = await database.db
+        .insertInto("users")
+        .values(user("u_b", "+14155552671"))
+        .execute()
+        .catch((e: unknown) => e);
       expect(database.isUniqueViolation(duplicate)).toBe(true);
       const other = await database.db
         .insertInto("devices")
-        .values({ id: "d_x", user_id: "u_missing", name: "x", public_key: "k", created_at: 0, online_since: null, last_seen_at: null })
+        .values({
+          id: "d_x",
+          user_id: "u_missing",
+          name: "x",
+          public_key: "k",
+          created_at: 0,
+          online_since: null,
+          last_seen_at: null,
+        })
         .execute()
         .catch((e: unknown) => e);
       expect(other).toBeInstanceOf(Error);
@@ -117,18 +145,25 @@ for (const { backend, available } of backends) {
         .insertInto("photos")
         .values({ id: "p_1", user_id: "u_a", content_type: "image/png", bytes, created_at: 1 })
         .execute();
-      const row = await database.db.selectFrom("photos").select("bytes").where("id", "=", "p_1").executeTakeFirstOrThrow();
+      const row = await database.db
+        .selectFrom("photos")
+        .select("bytes")
+        .where("id", "=", "p_1")
+        .executeTakeFirstOrThrow();
       expect(Buffer.from(row.bytes).equals(bytes)).toBe(true);
     });
 
     it("counts fixed-window rate limits exactly, per key and per window", async () => {
       const results: boolean[] = [];
-      for (let i = 0; i < 5; i++) results.push(await hitLimit(database.db, "k1", 3, 60_000, 120_000 + i));
+      for (let i = 0; i < 5; i++)
+        results.push(await hitLimit(database.db, "k1", 3, 60_000, 120_000 + i));
       expect(results).toEqual([true, true, true, false, false]);
       expect(await hitLimit(database.db, "k2", 3, 60_000, 120_000)).toBe(true);
       expect(await hitLimit(database.db, "k1", 3, 60_000, 180_000)).toBe(true);
       // Concurrent hits never lose a count.
-      const concurrent = await Promise.all(Array.from({ length: 20 }, () => hitLimit(database.db, "k3", 10, 60_000, 120_000)));
+      const concurrent = await Promise.all(
+        Array.from({ length: 20 }, () => hitLimit(database.db, "k3", 10, 60_000, 120_000)),
+      );
       expect(concurrent.filter(Boolean)).toHaveLength(10);
     });
   });

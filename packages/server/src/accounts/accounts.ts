@@ -7,14 +7,14 @@ import {
   type UpdateProfileRequest,
   type VisibleProfile,
 } from "@veil/protocol";
+import { verifyDeviceProof } from "../auth/device-proof.js";
+import { type AuthContext, createSession, insertDevice } from "../auth/sessions.js";
 import type { Bus } from "../bus/bus.js";
 import { VeilError } from "../errors.js";
 import { newId } from "../ids.js";
 import { hitLimit } from "../limits/fixed-window.js";
 import { phoneLookupProfile } from "../privacy/policy.js";
 import type { ProfileReader } from "../privacy/profiles.js";
-import { createSession, insertDevice, type AuthContext } from "../auth/sessions.js";
-import { verifyDeviceProof } from "../auth/device-proof.js";
 import type { Database, Db, Tx } from "../store/database.js";
 import type { UsersTable } from "../store/schema/users.js";
 import { normalizePhone } from "./phone.js";
@@ -55,7 +55,10 @@ function imageType(bytes: Buffer): string | null {
     return "image/png";
   }
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "image/jpeg";
-  if (bytes.subarray(0, 4).toString("latin1") === "RIFF" && bytes.subarray(8, 12).toString("latin1") === "WEBP") {
+  if (
+    bytes.subarray(0, 4).toString("latin1") === "RIFF" &&
+    bytes.subarray(8, 12).toString("latin1") === "WEBP"
+  ) {
     return "image/webp";
   }
   return null;
@@ -85,7 +88,10 @@ export class Accounts {
     tx.onCommit(() => this.bus.publish({ type: "profile.changed", userId }));
   }
 
-  private async uniqueOr<T>(work: () => Promise<T>, code: "phone_taken" | "username_taken" | "device_key_taken"): Promise<T> {
+  private async uniqueOr<T>(
+    work: () => Promise<T>,
+    code: "phone_taken" | "username_taken" | "device_key_taken",
+  ): Promise<T> {
     try {
       return await work();
     } catch (error) {
@@ -94,16 +100,32 @@ export class Accounts {
     }
   }
 
-  private async assertFree(db: Db, field: "phone" | "username", value: string | null, self?: string) {
+  private async assertFree(
+    db: Db,
+    field: "phone" | "username",
+    value: string | null,
+    self?: string,
+  ) {
     if (value === null) return;
-    const taken = await db.selectFrom("users").select("id").where(field, "=", value).executeTakeFirst();
-    if (taken && taken.id !== self) throw new VeilError(field === "phone" ? "phone_taken" : "username_taken");
+    const taken = await db
+      .selectFrom("users")
+      .select("id")
+      .where(field, "=", value)
+      .executeTakeFirst();
+    if (taken && taken.id !== self)
+      throw new VeilError(field === "phone" ? "phone_taken" : "username_taken");
   }
 
   async startPhoneVerification(phoneInput: string, address: string) {
     const phone = normalizePhone(phoneInput);
     const now = this.now();
-    const ok = await hitLimit(this.db, `verify:addr:${address}`, this.limits.verificationLimitPerAddress, hourMs, now);
+    const ok = await hitLimit(
+      this.db,
+      `verify:addr:${address}`,
+      this.limits.verificationLimitPerAddress,
+      hourMs,
+      now,
+    );
     if (!ok) throw new VeilError("rate_limited");
     const perNumber = await hitLimit(this.db, `verify:phone:${phone}`, 5, hourMs, now);
     if (!perNumber) throw new VeilError("rate_limited");
@@ -154,14 +176,22 @@ export class Accounts {
   }
 
   async me(userId: string): Promise<OwnProfile> {
-    const user = await this.db.selectFrom("users").selectAll().where("id", "=", userId).executeTakeFirst();
+    const user = await this.db
+      .selectFrom("users")
+      .selectAll()
+      .where("id", "=", userId)
+      .executeTakeFirst();
     if (!user) throw new VeilError("unauthenticated");
     return ownProfile(user);
   }
 
   /** Writes the user's row inside `tx`. Never read through `this.db` inside a transaction. */
   private async writeUser(tx: Tx, userId: string, set: Partial<UsersTable>): Promise<void> {
-    await tx.db.updateTable("users").set({ ...set, updated_at: this.now() }).where("id", "=", userId).execute();
+    await tx.db
+      .updateTable("users")
+      .set({ ...set, updated_at: this.now() })
+      .where("id", "=", userId)
+      .execute();
     this.changed(tx, userId);
   }
 
@@ -187,7 +217,8 @@ export class Accounts {
     if (patch.photo) set.privacy_photo = patch.photo;
     if (patch.about) set.privacy_about = patch.about;
     if (patch.presence) set.privacy_presence = patch.presence;
-    if (patch.discoverableByPhone !== undefined) set.discoverable_by_phone = patch.discoverableByPhone ? 1 : 0;
+    if (patch.discoverableByPhone !== undefined)
+      set.discoverable_by_phone = patch.discoverableByPhone ? 1 : 0;
     return this.updateUser(userId, set);
   }
 
@@ -250,10 +281,26 @@ export class Accounts {
    * per client address; a miss, an undiscoverable number and a user who
    * cannot be shown all answer `user_not_found`.
    */
-  async lookupByPhone(auth: AuthContext, phoneInput: string, address: string): Promise<VisibleProfile> {
+  async lookupByPhone(
+    auth: AuthContext,
+    phoneInput: string,
+    address: string,
+  ): Promise<VisibleProfile> {
     const now = this.now();
-    const perAccount = await hitLimit(this.db, `lookup:user:${auth.userId}`, this.limits.lookupLimitPerAccount, hourMs, now);
-    const perAddress = await hitLimit(this.db, `lookup:addr:${address}`, this.limits.lookupLimitPerAddress, hourMs, now);
+    const perAccount = await hitLimit(
+      this.db,
+      `lookup:user:${auth.userId}`,
+      this.limits.lookupLimitPerAccount,
+      hourMs,
+      now,
+    );
+    const perAddress = await hitLimit(
+      this.db,
+      `lookup:addr:${address}`,
+      this.limits.lookupLimitPerAddress,
+      hourMs,
+      now,
+    );
     if (!perAccount || !perAddress) throw new VeilError("rate_limited");
     const phone = normalizePhone(phoneInput);
     const row = await this.db
@@ -270,14 +317,19 @@ export class Accounts {
       await tx.db
         .insertInto("phone_discoveries")
         .values({ viewer_id: auth.userId, subject_id: row.id, phone, created_at: now })
-        .onConflict((oc) => oc.columns(["viewer_id", "subject_id"]).doUpdateSet({ phone, created_at: now }))
+        .onConflict((oc) =>
+          oc.columns(["viewer_id", "subject_id"]).doUpdateSet({ phone, created_at: now }),
+        )
         .execute();
     });
     const subjects = await this.profiles.subjects([row.id]);
     const relations = await this.profiles.relations(auth.userId, subjects);
     const subject = subjects.get(row.id);
     const relation = relations.get(row.id);
-    const profile = subject && relation ? phoneLookupProfile(subject, { ...relation, foundByPhone: false }) : null;
+    const profile =
+      subject && relation
+        ? phoneLookupProfile(subject, { ...relation, foundByPhone: false })
+        : null;
     if (!profile) throw new VeilError("user_not_found");
     return profile;
   }
@@ -289,12 +341,19 @@ export class Accounts {
       .where("owner_id", "=", viewerId)
       .orderBy("created_at")
       .execute();
-    const visible = await this.profiles.visible(viewerId, rows.map((r) => r.contact_id));
+    const visible = await this.profiles.visible(
+      viewerId,
+      rows.map((r) => r.contact_id),
+    );
     return rows.flatMap((r) => visible.get(r.contact_id) ?? []);
   }
 
   /** Adds a contact the viewer can already see, or finds one by phone number first. */
-  async addContact(auth: AuthContext, target: { userId: string } | { phone: string }, address: string) {
+  async addContact(
+    auth: AuthContext,
+    target: { userId: string } | { phone: string },
+    address: string,
+  ) {
     const subjectId =
       "userId" in target
         ? (await this.profiles.one(auth.userId, target.userId)).id
@@ -331,7 +390,10 @@ export class Accounts {
       .where("blocker_id", "=", viewerId)
       .orderBy("created_at")
       .execute();
-    const visible = await this.profiles.visible(viewerId, rows.map((r) => r.blocked_id));
+    const visible = await this.profiles.visible(
+      viewerId,
+      rows.map((r) => r.blocked_id),
+    );
     return rows.map((r) => visible.get(r.blocked_id) ?? { id: r.blocked_id });
   }
 
@@ -369,9 +431,19 @@ export class Accounts {
   async deleteAccount(userId: string): Promise<void> {
     const watchers = await this.profiles.viewersOf(userId);
     return this.database.transaction(async (tx) => {
-      const sessions = await tx.db.deleteFrom("sessions").where("user_id", "=", userId).returning("id").execute();
-      await tx.db.deleteFrom("contacts").where((eb) => eb.or([eb("owner_id", "=", userId), eb("contact_id", "=", userId)])).execute();
-      await tx.db.deleteFrom("blocks").where((eb) => eb.or([eb("blocker_id", "=", userId), eb("blocked_id", "=", userId)])).execute();
+      const sessions = await tx.db
+        .deleteFrom("sessions")
+        .where("user_id", "=", userId)
+        .returning("id")
+        .execute();
+      await tx.db
+        .deleteFrom("contacts")
+        .where((eb) => eb.or([eb("owner_id", "=", userId), eb("contact_id", "=", userId)]))
+        .execute();
+      await tx.db
+        .deleteFrom("blocks")
+        .where((eb) => eb.or([eb("blocker_id", "=", userId), eb("blocked_id", "=", userId)]))
+        .execute();
       await tx.db
         .deleteFrom("phone_discoveries")
         .where((eb) => eb.or([eb("viewer_id", "=", userId), eb("subject_id", "=", userId)]))

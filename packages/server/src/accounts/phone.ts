@@ -7,6 +7,6 @@ import { VeilError } from "../errors.js";
  */
 export function normalizePhone(input: string): string {
   const parsed = parsePhoneNumberFromString(input.trim());
-  if (!parsed || !parsed.isValid()) throw new VeilError("phone_invalid");
+  if (!parsed?.isValid()) throw new VeilError("phone_invalid");
   return parsed.number;
 }

@@ -10,12 +10,20 @@ export function isPlatformRole(value: string): value is PlatformRole {
 }
 
 export async function grantRole(db: Db, userId: string, role: PlatformRole): Promise<void> {
-  const result = await db.updateTable("users").set({ platform_role: role }).where("id", "=", userId).executeTakeFirst();
+  const result = await db
+    .updateTable("users")
+    .set({ platform_role: role })
+    .where("id", "=", userId)
+    .executeTakeFirst();
   if (result.numUpdatedRows === 0n) throw new VeilError("user_not_found");
 }
 
 export async function revokeRole(db: Db, userId: string): Promise<void> {
-  const result = await db.updateTable("users").set({ platform_role: null }).where("id", "=", userId).executeTakeFirst();
+  const result = await db
+    .updateTable("users")
+    .set({ platform_role: null })
+    .where("id", "=", userId)
+    .executeTakeFirst();
   if (result.numUpdatedRows === 0n) throw new VeilError("user_not_found");
 }
 

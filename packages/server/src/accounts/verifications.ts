@@ -19,7 +19,13 @@ export async function startVerification(
   const expiresAt = now + ttlMs;
   await db
     .insertInto("phone_verifications")
-    .values({ id: verificationId, phone, code_hash: sha256(`${verificationId}:${code}`), attempts: 0, expires_at: expiresAt })
+    .values({
+      id: verificationId,
+      phone,
+      code_hash: sha256(`${verificationId}:${code}`),
+      attempts: 0,
+      expires_at: expiresAt,
+    })
     .execute();
   await verifier.send({ verificationId, phone, code });
   return { verificationId, expiresAt };

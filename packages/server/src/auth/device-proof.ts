@@ -24,7 +24,10 @@ export async function issueChallenge(db: Db, now: number) {
   const challengeId = newId("c");
   const challenge = randomBytes(32).toString("base64url");
   const expiresAt = now + challengeTtlMs;
-  await db.insertInto("auth_challenges").values({ id: challengeId, challenge, expires_at: expiresAt }).execute();
+  await db
+    .insertInto("auth_challenges")
+    .values({ id: challengeId, challenge, expires_at: expiresAt })
+    .execute();
   return { challengeId, challenge, expiresAt };
 }
 

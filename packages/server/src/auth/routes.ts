@@ -1,3 +1,4 @@
+import { Type } from "@sinclair/typebox";
 import {
   ChallengeResponse,
   Device,
@@ -8,7 +9,6 @@ import {
   SessionIdParams,
   SignInRequest,
 } from "@veil/protocol";
-import { Type } from "@sinclair/typebox";
 import type { Bus } from "../bus/bus.js";
 import { VeilError } from "../errors.js";
 import { caller, requireAuth } from "../http/auth.js";
@@ -39,7 +39,13 @@ export function authRoutes(app: App, { database, bus, now }: AuthRouteDeps): voi
 
   app.post(
     "/v1/auth/challenges",
-    { schema: { tags, summary: "Get a one-time challenge for a device to sign", response: { 201: ChallengeResponse, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Get a one-time challenge for a device to sign",
+        response: { 201: ChallengeResponse, ...errorResponses },
+      },
+    },
     async (_request, reply) => {
       const c = await issueChallenge(db, now());
       return reply.status(201).send({ ...c, expiresAt: new Date(c.expiresAt).toISOString() });
@@ -53,7 +59,14 @@ export function authRoutes(app: App, { database, bus, now }: AuthRouteDeps): voi
         tags,
         summary: "Sign a device in: the device signs a challenge with its key",
         body: SignInRequest,
-        response: { 201: Type.Object({ userId: Type.String(), deviceId: Type.String(), session: SessionGrant }), ...errorResponses },
+        response: {
+          201: Type.Object({
+            userId: Type.String(),
+            deviceId: Type.String(),
+            session: SessionGrant,
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -69,13 +82,28 @@ export function authRoutes(app: App, { database, bus, now }: AuthRouteDeps): voi
 
   app.get(
     "/v1/sessions",
-    { preValidation: auth, schema: { tags, summary: "List the account's sessions", response: { 200: Type.Array(Session), ...errorResponses } } },
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary: "List the account's sessions",
+        response: { 200: Type.Array(Session), ...errorResponses },
+      },
+    },
     async (request) => listSessions(db, caller(request)),
   );
 
   app.delete(
     "/v1/sessions/:sessionId",
-    { preValidation: auth, schema: { tags, summary: "Revoke a session (sign out)", params: SessionIdParams, response: { 204: Type.Null(), ...errorResponses } } },
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary: "Revoke a session (sign out)",
+        params: SessionIdParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
     async (request, reply) => {
       await revokeSession(db, caller(request).userId, request.params.sessionId);
       await bus.publish({ type: "sessions.revoked", sessionIds: [request.params.sessionId] });
@@ -85,7 +113,14 @@ export function authRoutes(app: App, { database, bus, now }: AuthRouteDeps): voi
 
   app.get(
     "/v1/devices",
-    { preValidation: auth, schema: { tags, summary: "List the account's devices", response: { 200: Type.Array(Device), ...errorResponses } } },
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary: "List the account's devices",
+        response: { 200: Type.Array(Device), ...errorResponses },
+      },
+    },
     async (request) => listDevices(db, caller(request)),
   );
 
@@ -104,7 +139,11 @@ export function authRoutes(app: App, { database, bus, now }: AuthRouteDeps): voi
       const { userId } = caller(request);
       await verifyDeviceProof(db, request.body, now());
       const deviceId = await database.transaction(async (tx) => {
-        const taken = await tx.db.selectFrom("devices").select("id").where("public_key", "=", request.body.publicKey).executeTakeFirst();
+        const taken = await tx.db
+          .selectFrom("devices")
+          .select("id")
+          .where("public_key", "=", request.body.publicKey)
+          .executeTakeFirst();
         if (taken) throw new VeilError("device_key_taken");
         return insertDevice(tx.db, userId, request.body, now());
       });
@@ -114,9 +153,19 @@ export function authRoutes(app: App, { database, bus, now }: AuthRouteDeps): voi
 
   app.delete(
     "/v1/devices/:deviceId",
-    { preValidation: auth, schema: { tags, summary: "Remove a device and end its sessions", params: DeviceIdParams, response: { 204: Type.Null(), ...errorResponses } } },
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary: "Remove a device and end its sessions",
+        params: DeviceIdParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
     async (request, reply) => {
-      const revoked = await database.transaction((tx) => removeDevice(tx.db, caller(request).userId, request.params.deviceId));
+      const revoked = await database.transaction((tx) =>
+        removeDevice(tx.db, caller(request).userId, request.params.deviceId),
+      );
       await bus.publish({ type: "sessions.revoked", sessionIds: revoked });
       return reply.status(204).send(null);
     },

@@ -22,13 +22,24 @@ export async function createSession(
   const token = newToken();
   await db
     .insertInto("sessions")
-    .values({ id, user_id: userId, device_id: deviceId, token_hash: sha256(token), created_at: now, last_used_at: now })
+    .values({
+      id,
+      user_id: userId,
+      device_id: deviceId,
+      token_hash: sha256(token),
+      created_at: now,
+      last_used_at: now,
+    })
     .execute();
   return { id, token };
 }
 
 /** Resolves a bearer token, or null when it is unknown or revoked. */
-export async function authenticate(db: Db, token: string, now: number): Promise<AuthContext | null> {
+export async function authenticate(
+  db: Db,
+  token: string,
+  now: number,
+): Promise<AuthContext | null> {
   if (!token.startsWith("vt_") || token.length > 128) return null;
   const row = await db
     .selectFrom("sessions")
@@ -108,7 +119,11 @@ export async function insertDevice(
 
 /** Removes one of the caller's devices and all its sessions; returns the revoked session ids. */
 export async function removeDevice(db: Db, userId: string, deviceId: string): Promise<string[]> {
-  const devices = await db.selectFrom("devices").select("id").where("user_id", "=", userId).execute();
+  const devices = await db
+    .selectFrom("devices")
+    .select("id")
+    .where("user_id", "=", userId)
+    .execute();
   if (!devices.some((d) => d.id === deviceId)) throw new VeilError("device_not_found");
   if (devices.length === 1) throw new VeilError("last_device");
   const sessions = await db

@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { Command } from "commander";
-import { grantRole, isPlatformRole, listRoles, platformRoles, revokeRole } from "../accounts/platform-roles.js";
+import {
+  grantRole,
+  isPlatformRole,
+  listRoles,
+  platformRoles,
+  revokeRole,
+} from "../accounts/platform-roles.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { type AppContext, closeContext, createContext } from "../context.js";
 import { VeilError } from "../errors.js";
@@ -8,7 +14,9 @@ import { buildServer } from "../server.js";
 
 const program = new Command()
   .name("veil")
-  .description("Veil: a self-hostable, privacy-first messaging server.\nConfiguration comes from VEIL_* environment variables (see README.md).")
+  .description(
+    "Veil: a self-hostable, privacy-first messaging server.\nConfiguration comes from VEIL_* environment variables (see README.md).",
+  )
   .version("0.1.0");
 
 /** Runs `work` on a migrated context, closing it after. */
@@ -26,7 +34,10 @@ program
   .command("serve")
   .description("Run the server (HTTP API, WebSocket gateway, web client)")
   .option("-p, --port <port>", "port to listen on (VEIL_PORT, default 8080)")
-  .option("-d, --data-dir <dir>", "where the embedded database lives (VEIL_DATA_DIR, default ./data)")
+  .option(
+    "-d, --data-dir <dir>",
+    "where the embedded database lives (VEIL_DATA_DIR, default ./data)",
+  )
   .action(async (options: { port?: string; dataDir?: string }) => {
     if (options.port) process.env.VEIL_PORT = options.port;
     if (options.dataDir) process.env.VEIL_DATA_DIR = options.dataDir;
@@ -75,7 +86,9 @@ program
     }
   });
 
-const admin = program.command("admin").description("Platform roles: who may moderate and administer this server");
+const admin = program
+  .command("admin")
+  .description("Platform roles: who may moderate and administer this server");
 
 admin
   .command("grant")

@@ -48,7 +48,10 @@ export class Gateway {
   ) {
     this.heartbeat = setInterval(() => void this.beat(), options.heartbeatMs);
     this.heartbeat.unref();
-    this.unsubscribe = bus.subscribe((event) => void this.onEvent(event).catch((err) => this.log.error({ err }, "bus event failed")));
+    this.unsubscribe = bus.subscribe(
+      (event) =>
+        void this.onEvent(event).catch((err) => this.log.error({ err }, "bus event failed")),
+    );
   }
 
   /** Number of authenticated connections on this node. */
@@ -82,7 +85,8 @@ export class Gateway {
         return;
       }
       if (frame.type === "ping") {
-        if (connection) this.send(connection, JSON.stringify({ type: "pong", id: frame.id }), "pong");
+        if (connection)
+          this.send(connection, JSON.stringify({ type: "pong", id: frame.id }), "pong");
         return;
       }
       // hello
@@ -126,8 +130,8 @@ export class Gateway {
   }
 
   private add(connection: Connection): void {
-    let set = this.byUser.get(connection.auth.userId);
-    if (!set) this.byUser.set(connection.auth.userId, (set = new Set()));
+    const set = this.byUser.get(connection.auth.userId) ?? new Set<Connection>();
+    this.byUser.set(connection.auth.userId, set);
     set.add(connection);
     this.metrics.wsConnections.inc();
   }
@@ -137,7 +141,9 @@ export class Gateway {
     if (!set?.delete(connection)) return;
     if (set.size === 0) this.byUser.delete(connection.auth.userId);
     this.metrics.wsConnections.dec();
-    const deviceStillHere = [...(set ?? [])].some((c) => c.auth.deviceId === connection.auth.deviceId);
+    const deviceStillHere = [...(set ?? [])].some(
+      (c) => c.auth.deviceId === connection.auth.deviceId,
+    );
     if (!deviceStillHere && !this.closing) {
       await markPresence(this.db, connection.auth.deviceId, "offline", this.now()).catch(() => {});
     }
@@ -188,7 +194,11 @@ export class Gateway {
         for (const viewer of local) {
           const profile = (await this.profiles.visible(viewer, [event.userId])).get(event.userId);
           if (!profile) continue;
-          this.sendToUser(viewer, JSON.stringify({ type: "profile.updated", profile }), "profile.updated");
+          this.sendToUser(
+            viewer,
+            JSON.stringify({ type: "profile.updated", profile }),
+            "profile.updated",
+          );
         }
         return;
       }
@@ -252,7 +262,8 @@ export class Gateway {
     }
     this.byUser.clear();
     this.metrics.wsConnections.set(0);
-    for (const deviceId of devices) await markPresence(this.db, deviceId, "offline", this.now()).catch(() => {});
+    for (const deviceId of devices)
+      await markPresence(this.db, deviceId, "offline", this.now()).catch(() => {});
   }
 }
 

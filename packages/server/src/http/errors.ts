@@ -12,26 +12,53 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: "validation_failed",
 };
 
-export function errorBody(code: ErrorCode, message: string = errorRegistry[code].message): ErrorBody {
+export function errorBody(
+  code: ErrorCode,
+  message: string = errorRegistry[code].message,
+): ErrorBody {
   return { error: { code, message } };
 }
 
 /** Classifies any thrown value into a registered code and a safe message. */
-export function toPublicError(error: unknown): { code: ErrorCode; message: string; status: number } {
-  if (error instanceof VeilError) return { code: error.code, message: error.message, status: error.status };
+export function toPublicError(error: unknown): {
+  code: ErrorCode;
+  message: string;
+  status: number;
+} {
+  if (error instanceof VeilError)
+    return { code: error.code, message: error.message, status: error.status };
   const e = error as Partial<FastifyError> & { validation?: unknown };
   if (e.validation) {
-    return { code: "validation_failed", message: e.message ?? errorRegistry.validation_failed.message, status: 400 };
+    return {
+      code: "validation_failed",
+      message: e.message ?? errorRegistry.validation_failed.message,
+      status: 400,
+    };
   }
   const mapped = e.code ? fastifyCodes[e.code] : undefined;
-  if (mapped) return { code: mapped, message: errorRegistry[mapped].message, status: errorRegistry[mapped].status };
-  if (e.statusCode === 429) return { code: "rate_limited", message: errorRegistry.rate_limited.message, status: 429 };
-  if (e.statusCode === 413) return { code: "body_too_large", message: errorRegistry.body_too_large.message, status: 413 };
+  if (mapped)
+    return {
+      code: mapped,
+      message: errorRegistry[mapped].message,
+      status: errorRegistry[mapped].status,
+    };
+  if (e.statusCode === 429)
+    return { code: "rate_limited", message: errorRegistry.rate_limited.message, status: 429 };
+  if (e.statusCode === 413)
+    return { code: "body_too_large", message: errorRegistry.body_too_large.message, status: 413 };
   if (e.statusCode === 415) {
-    return { code: "unsupported_media_type", message: errorRegistry.unsupported_media_type.message, status: 415 };
+    return {
+      code: "unsupported_media_type",
+      message: errorRegistry.unsupported_media_type.message,
+      status: 415,
+    };
   }
   if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
-    return { code: "validation_failed", message: errorRegistry.validation_failed.message, status: 400 };
+    return {
+      code: "validation_failed",
+      message: errorRegistry.validation_failed.message,
+      status: 400,
+    };
   }
   return { code: "internal_error", message: errorRegistry.internal_error.message, status: 500 };
 }
@@ -41,7 +68,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const mapped = toPublicError(error);
     if (mapped.status >= 500) request.log.error({ err: error }, "request failed");
-    if (mapped.code === "rate_limited" && !reply.hasHeader("retry-after")) reply.header("retry-after", "60");
+    if (mapped.code === "rate_limited" && !reply.hasHeader("retry-after"))
+      reply.header("retry-after", "60");
     return reply.status(mapped.status).send(errorBody(mapped.code, mapped.message));
   });
   app.setNotFoundHandler((_request, reply) => reply.status(404).send(errorBody("route_not_found")));

@@ -1,5 +1,5 @@
-import { ErrorResponse } from "@veil/protocol";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { ErrorResponse } from "@veil/protocol";
 import type { FastifyInstance } from "fastify";
 
 export type App = FastifyInstance<

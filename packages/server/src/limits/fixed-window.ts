@@ -27,5 +27,8 @@ export async function hitLimit(
 
 /** Drops windows that ended before `now` (run from time to time). */
 export async function pruneLimits(db: Db, windowMs: number, now: number): Promise<void> {
-  await db.deleteFrom("rate_limits").where("window_start", "<", now - windowMs).execute();
+  await db
+    .deleteFrom("rate_limits")
+    .where("window_start", "<", now - windowMs)
+    .execute();
 }

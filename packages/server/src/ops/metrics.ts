@@ -35,6 +35,7 @@ export class Metrics {
   });
 
   constructor(options: { defaults?: boolean } = {}) {
-    if (options.defaults ?? true) collectDefaultMetrics({ register: this.registry, prefix: "veil_" });
+    if (options.defaults ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: "veil_" });
   }
 }

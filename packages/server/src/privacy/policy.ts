@@ -1,4 +1,4 @@
-import type { PrivacyAudience, PrivacySettings, Presence, VisibleProfile } from "@veil/protocol";
+import type { Presence, PrivacyAudience, PrivacySettings, VisibleProfile } from "@veil/protocol";
 
 /**
  * The privacy model (docs/privacy-model.md, from PRIVACY-MODEL.md) as one

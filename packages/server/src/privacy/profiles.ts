@@ -131,8 +131,16 @@ export class ProfileReader {
    */
   async watchers(subjectId: string): Promise<string[]> {
     const [contacts, reverse, discoveries] = await Promise.all([
-      this.db.selectFrom("contacts").select("owner_id as id").where("contact_id", "=", subjectId).execute(),
-      this.db.selectFrom("contacts").select("contact_id as id").where("owner_id", "=", subjectId).execute(),
+      this.db
+        .selectFrom("contacts")
+        .select("owner_id as id")
+        .where("contact_id", "=", subjectId)
+        .execute(),
+      this.db
+        .selectFrom("contacts")
+        .select("contact_id as id")
+        .where("owner_id", "=", subjectId)
+        .execute(),
       this.db
         .selectFrom("phone_discoveries")
         .select("viewer_id as id")
@@ -146,7 +154,9 @@ export class ProfileReader {
   async viewersOf(subjectId: string): Promise<string[]> {
     const candidates = await this.watchers(subjectId);
     const seen = await Promise.all(
-      candidates.map(async (viewer) => ((await this.visible(viewer, [subjectId])).has(subjectId) ? viewer : null)),
+      candidates.map(async (viewer) =>
+        (await this.visible(viewer, [subjectId])).has(subjectId) ? viewer : null,
+      ),
     );
     return seen.filter((v): v is string => v !== null);
   }

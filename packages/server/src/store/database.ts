@@ -41,9 +41,9 @@ export class Database {
 
   async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     const hooks: Array<() => void | Promise<void>> = [];
-    const result = await this.db.transaction().execute((trx) =>
-      work({ db: trx, onCommit: (hook) => hooks.push(hook) }),
-    );
+    const result = await this.db
+      .transaction()
+      .execute((trx) => work({ db: trx, onCommit: (hook) => hooks.push(hook) }));
     for (const hook of hooks) {
       try {
         await hook();
@@ -59,7 +59,9 @@ export class Database {
     const migrator = new Migrator({
       db: this.db,
       provider: { getMigrations: async () => migrations },
-      ...(this.adapter.migrationSchema ? { migrationTableSchema: this.adapter.migrationSchema } : {}),
+      ...(this.adapter.migrationSchema
+        ? { migrationTableSchema: this.adapter.migrationSchema }
+        : {}),
     });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error;

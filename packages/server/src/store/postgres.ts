@@ -40,7 +40,9 @@ export async function openPostgres(
       name: "postgres",
       migrationSchema: schema,
       isUniqueViolation: (error) =>
-        typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505",
+        typeof error === "object" &&
+        error !== null &&
+        (error as { code?: unknown }).code === "23505",
       close: async () => {},
     },
     onHookError,

@@ -20,7 +20,8 @@ export function openSqlite(file: string, onHookError?: (error: unknown) => void)
       name: "sqlite",
       isUniqueViolation: (error) =>
         error instanceof SqliteDriver.SqliteError &&
-        (error.code === "SQLITE_CONSTRAINT_UNIQUE" || error.code === "SQLITE_CONSTRAINT_PRIMARYKEY"),
+        (error.code === "SQLITE_CONSTRAINT_UNIQUE" ||
+          error.code === "SQLITE_CONSTRAINT_PRIMARYKEY"),
       close: async () => {},
     },
     onHookError,

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 
 /** Where the PostgreSQL and NATS suites connect; CI always has both. */
-export const postgresUrl = process.env.VEIL_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const postgresUrl =
+  process.env.VEIL_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const natsUrl = process.env.VEIL_TEST_BUS_URL ?? "nats://127.0.0.1:4222";
 const inCi = process.env.CI === "true";
 
@@ -33,7 +34,9 @@ for (const [name, ok] of [
 ] as const) {
   if (ok) continue;
   if (inCi) throw new Error(`${name} is not reachable, and CI must run its suites`);
-  console.error(`\n*** ${name} is NOT reachable: its suites are SKIPPED on this machine (CI runs them). ***\n`);
+  console.error(
+    `\n*** ${name} is NOT reachable: its suites are SKIPPED on this machine (CI runs them). ***\n`,
+  );
 }
 
 export type Backend = "sqlite" | "postgres";

@@ -21,7 +21,10 @@ export class DeviceKey {
   }
 
   sign(challenge: string): string {
-    const message = Buffer.concat([Buffer.from(challengeSigningPrefix), Buffer.from(challenge, "base64url")]);
+    const message = Buffer.concat([
+      Buffer.from(challengeSigningPrefix),
+      Buffer.from(challenge, "base64url"),
+    ]);
     return sign(null, message, this.privateKey).toString("base64url");
   }
 }
@@ -31,7 +34,13 @@ export async function http<T = any>(
   base: string,
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; raw?: Buffer | string; contentType?: string; headers?: Record<string, string> } = {},
+  options: {
+    token?: string;
+    body?: unknown;
+    raw?: Buffer | string;
+    contentType?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Reply<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -46,20 +55,29 @@ export async function http<T = any>(
   const response = await fetch(`${base}${path}`, { method, headers, body });
   const text = await response.text();
   let parsed: unknown = text;
-  if ((response.headers.get("content-type") ?? "").includes("json") && text) parsed = JSON.parse(text);
+  if ((response.headers.get("content-type") ?? "").includes("json") && text)
+    parsed = JSON.parse(text);
   return { status: response.status, body: parsed as T, headers: response.headers };
 }
 
 export async function deviceProof(base: string, key: DeviceKey, name?: string) {
   const c = await http(base, "POST", "/v1/auth/challenges");
-  return { publicKey: key.publicKey, challengeId: c.body.challengeId, signature: key.sign(c.body.challenge), ...(name ? { name } : {}) };
+  return {
+    publicKey: key.publicKey,
+    challengeId: c.body.challengeId,
+    signature: key.sign(c.body.challenge),
+    ...(name ? { name } : {}),
+  };
 }
 
 /** Verifies a number through the server's verifier and returns the proof. */
 export async function phoneProof(base: string, verifier: CapturingVerifier, phone: string) {
   const v = await http(base, "POST", "/v1/phone-verifications", { body: { phone } });
   if (v.status !== 201) throw new Error(`verification failed: ${JSON.stringify(v.body)}`);
-  return { verificationId: v.body.verificationId as string, code: verifier.codes.get(v.body.verificationId) as string };
+  return {
+    verificationId: v.body.verificationId as string,
+    code: verifier.codes.get(v.body.verificationId) as string,
+  };
 }
 
 /** A signed-in user with one device, talking to a real server. */
@@ -77,7 +95,10 @@ export class TestUser {
     options: { name: string; username?: string; phone?: string; verifier?: CapturingVerifier },
   ): Promise<TestUser> {
     const key = new DeviceKey();
-    const body: Record<string, unknown> = { name: options.name, device: await deviceProof(base, key, "test device") };
+    const body: Record<string, unknown> = {
+      name: options.name,
+      device: await deviceProof(base, key, "test device"),
+    };
     if (options.username) body.username = options.username;
     if (options.phone) {
       if (!options.verifier) throw new Error("a phone needs the verifier");
@@ -95,11 +116,19 @@ export class TestUser {
   /** Adds and signs in a second device; returns its session token. */
   async addDevice(): Promise<{ deviceId: string; token: string; key: DeviceKey }> {
     const key = new DeviceKey();
-    const added = await this.request("POST", "/v1/devices", await deviceProof(this.base, key, "second"));
+    const added = await this.request(
+      "POST",
+      "/v1/devices",
+      await deviceProof(this.base, key, "second"),
+    );
     if (added.status !== 201) throw new Error(`add device failed: ${JSON.stringify(added.body)}`);
     const c = await http(this.base, "POST", "/v1/auth/challenges");
     const s = await http(this.base, "POST", "/v1/sessions", {
-      body: { deviceId: added.body.deviceId, challengeId: c.body.challengeId, signature: key.sign(c.body.challenge) },
+      body: {
+        deviceId: added.body.deviceId,
+        challengeId: c.body.challengeId,
+        signature: key.sign(c.body.challenge),
+      },
     });
     if (s.status !== 201) throw new Error(`sign-in failed: ${JSON.stringify(s.body)}`);
     return { deviceId: added.body.deviceId, token: s.body.session.token, key };
@@ -153,7 +182,10 @@ export class LiveSocket {
   }
 
   /** Resolves with the first frame (recorded or future) that matches, or fails after `timeoutMs`. */
-  async next<F extends ServerFrame = ServerFrame>(match: (f: ServerFrame) => boolean, timeoutMs = 5000): Promise<F> {
+  async next<F extends ServerFrame = ServerFrame>(
+    match: (f: ServerFrame) => boolean,
+    timeoutMs = 5000,
+  ): Promise<F> {
     const deadline = Date.now() + timeoutMs;
     let seen = 0;
     for (;;) {
@@ -164,9 +196,13 @@ export class LiveSocket {
           return f as F;
         }
       }
-      if (this.closeCode !== null) throw new Error(`socket closed (${this.closeCode} ${this.closeReason}) while waiting`);
+      if (this.closeCode !== null)
+        throw new Error(`socket closed (${this.closeCode} ${this.closeReason}) while waiting`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`);
+      if (left <= 0)
+        throw new Error(
+          `no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`,
+        );
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {

@@ -1,7 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import pino from "pino";
 import type { PhoneVerifier } from "../../src/accounts/phone-verifier.js";
 import { loadConfig } from "../../src/config.js";
@@ -48,12 +48,17 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     VEIL_PORT: "0",
     VEIL_DATA_DIR: dataDir,
     VEIL_LOG_LEVEL: "silent",
-    ...(options.backend === "postgres" ? { VEIL_DATABASE_URL: postgresUrl, VEIL_DATABASE_SCHEMA: schema } : {}),
+    ...(options.backend === "postgres"
+      ? { VEIL_DATABASE_URL: postgresUrl, VEIL_DATABASE_SCHEMA: schema }
+      : {}),
     ...(options.bus === "nats" ? { VEIL_BUS_URL: natsUrl, VEIL_BUS_PREFIX: busPrefix } : {}),
     ...options.env,
   };
   const verifier = new CapturingVerifier();
-  const context = await createContext(loadConfig(env), { verifier, logger: pino({ level: "silent" }) });
+  const context = await createContext(loadConfig(env), {
+    verifier,
+    logger: pino({ level: "silent" }),
+  });
   await context.database.migrate();
   const server = await buildServer(context);
   const url = await server.listen();
