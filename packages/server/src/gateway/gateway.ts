@@ -191,14 +191,17 @@ export class Gateway {
         if (this.byUser.size === 0) return;
         const watchers = await this.profiles.watchers(event.userId);
         const local = [event.userId, ...watchers].filter((id) => this.byUser.has(id));
-        for (const viewer of local) {
-          const profile = (await this.profiles.visible(viewer, [event.userId])).get(event.userId);
-          if (!profile) continue;
-          this.sendToUser(
-            viewer,
-            JSON.stringify({ type: "profile.updated", profile }),
-            "profile.updated",
-          );
+        const views = await this.profiles.viewsOf(event.userId, local);
+        // Viewers who see the same fields share one serialised frame.
+        const frames = new Map<string, string>();
+        for (const [viewer, profile] of views) {
+          const key = Object.keys(profile).join();
+          let frame = frames.get(key);
+          if (!frame) {
+            frame = JSON.stringify({ type: "profile.updated", profile });
+            frames.set(key, frame);
+          }
+          this.sendToUser(viewer, frame, "profile.updated");
         }
         return;
       }

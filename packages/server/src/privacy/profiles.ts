@@ -6,6 +6,28 @@ import { noRelations, type Relations, type Subject, visibleProfile } from "./pol
 /** A device counts as online only if its node refreshed it within this time. */
 export const presenceStaleMs = 90_000;
 
+/** The facts the account tables establish between a viewer and a subject. */
+function accountRelations(
+  viewerId: string,
+  subject: Subject,
+  facts: {
+    viewerHas: boolean;
+    hasViewer: boolean;
+    blockedBy: boolean;
+    discoveredPhone: string | undefined;
+  },
+): Relations {
+  return {
+    ...noRelations,
+    self: viewerId === subject.id,
+    viewerHasSubjectAsContact: facts.viewerHas,
+    subjectHasViewerAsContact: facts.hasViewer,
+    blockedBySubject: facts.blockedBy,
+    // Finding S by a number counts only while S still has that number.
+    foundByPhone: subject.phone !== null && facts.discoveredPhone === subject.phone,
+  };
+}
+
 /**
  * The database side of the privacy module: loads subjects and the facts
  * relating them to a viewer, then asks the pure policy what the viewer sees.
@@ -91,16 +113,70 @@ export class ProfileReader {
     const hasViewer = new Set(theirs.map((r) => r.owner_id));
     const blockedBy = new Set(blocks.map((r) => r.blocker_id));
     for (const [id, subject] of subjects) {
-      result.set(id, {
-        ...noRelations,
-        self: id === viewerId,
-        viewerHasSubjectAsContact: viewerHas.has(id),
-        subjectHasViewerAsContact: hasViewer.has(id),
-        blockedBySubject: blockedBy.has(id),
-        foundByPhone: found.some(
-          (f) => f.subject_id === id && subject.phone !== null && f.phone === subject.phone,
-        ),
-      });
+      result.set(
+        id,
+        accountRelations(viewerId, subject, {
+          viewerHas: viewerHas.has(id),
+          hasViewer: hasViewer.has(id),
+          blockedBy: blockedBy.has(id),
+          discoveredPhone: found.find((f) => f.subject_id === id)?.phone,
+        }),
+      );
+    }
+    return result;
+  }
+
+  /**
+   * What each of many viewers sees of one subject, in a fixed number of
+   * queries whatever the number of viewers (the gateway's fan-out path).
+   */
+  async viewsOf(
+    subjectId: string,
+    viewerIds: readonly string[],
+  ): Promise<Map<string, VisibleProfile>> {
+    const result = new Map<string, VisibleProfile>();
+    const subject = (await this.subjects([subjectId])).get(subjectId);
+    if (!subject || viewerIds.length === 0) return result;
+    const viewers = [...new Set(viewerIds)];
+    const [theyHave, subjectHas, blocked, found] = await Promise.all([
+      this.db
+        .selectFrom("contacts")
+        .select("owner_id as id")
+        .where("contact_id", "=", subjectId)
+        .where("owner_id", "in", viewers)
+        .execute(),
+      this.db
+        .selectFrom("contacts")
+        .select("contact_id as id")
+        .where("owner_id", "=", subjectId)
+        .where("contact_id", "in", viewers)
+        .execute(),
+      this.db
+        .selectFrom("blocks")
+        .select("blocked_id as id")
+        .where("blocker_id", "=", subjectId)
+        .where("blocked_id", "in", viewers)
+        .execute(),
+      this.db
+        .selectFrom("phone_discoveries")
+        .select(["viewer_id as id", "phone"])
+        .where("subject_id", "=", subjectId)
+        .where("viewer_id", "in", viewers)
+        .execute(),
+    ]);
+    const set = (rows: Array<{ id: string }>) => new Set(rows.map((r) => r.id));
+    const [viewerHas, hasViewer, blockedBy] = [set(theyHave), set(subjectHas), set(blocked)];
+    for (const viewerId of viewers) {
+      const profile = visibleProfile(
+        subject,
+        accountRelations(viewerId, subject, {
+          viewerHas: viewerHas.has(viewerId),
+          hasViewer: hasViewer.has(viewerId),
+          blockedBy: blockedBy.has(viewerId),
+          discoveredPhone: found.find((f) => f.id === viewerId)?.phone,
+        }),
+      );
+      if (profile) result.set(viewerId, profile);
     }
     return result;
   }
