@@ -92,11 +92,18 @@ for (const { backend, available } of backends) {
       expect((await http(t.url, "GET", "/healthz")).status).toBe(200);
     });
 
-    it("reports not ready when the database is gone", async () => {
-      await t.server.context.database.close();
-      const r = await http(t.url, "GET", "/readyz");
+    it("reports not ready when the database is gone, and fails requests without internals", async () => {
+      const other = await startTestServer({ backend });
+      await other.server.context.database.close();
+      const r = await http(other.url, "GET", "/readyz");
       expect(r.status).toBe(503);
       expect(r.body.error.code).toBe("not_ready");
+      const failed = await http(other.url, "POST", "/v1/auth/challenges");
+      expect(failed.status).toBe(500);
+      expect(failed.body).toEqual({
+        error: { code: "internal_error", message: "Something went wrong on the server." },
+      });
+      await other.close();
     });
   });
 }

@@ -72,8 +72,11 @@ export class Database {
     await sql`select 1`.execute(this.db);
   }
 
-  async close(): Promise<void> {
-    await this.db.destroy();
-    await this.adapter.close();
+  private closed: Promise<void> | null = null;
+
+  /** Closes the connections; calling it again waits for the first close. */
+  close(): Promise<void> {
+    this.closed ??= this.db.destroy().then(() => this.adapter.close());
+    return this.closed;
   }
 }
