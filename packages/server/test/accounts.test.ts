@@ -333,3 +333,29 @@ for (const { backend, available } of backends) {
     },
   );
 }
+
+for (const { backend, available } of backends) {
+  describe.skipIf(!available)(
+    `phone lookups are limited per client address too [${backend}]`,
+    () => {
+      let t: TestServer;
+      beforeAll(async () => {
+        t = await startTestServer({ backend, env: { VEIL_LOOKUP_LIMIT_PER_ADDRESS: "3" } });
+      });
+      afterAll(async () => t?.close());
+
+      it("stops a second account from the same address once the address is spent", async () => {
+        const one = await TestUser.register(t.url, { name: "One" });
+        const two = await TestUser.register(t.url, { name: "Two" });
+        const lookup = (u: TestUser, n: number) =>
+          u.request("POST", "/v1/lookup/phone", { phone: `+1415555${2000 + n}` });
+        expect((await lookup(one, 1)).status).toBe(404);
+        expect((await lookup(one, 2)).status).toBe(404);
+        expect((await lookup(two, 3)).status).toBe(404);
+        const limited = await lookup(two, 4);
+        expect(limited.status).toBe(429);
+        expect(limited.body.error.code).toBe("rate_limited");
+      });
+    },
+  );
+}

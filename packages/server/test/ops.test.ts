@@ -12,6 +12,12 @@ for (const { backend, available } of backends) {
     });
     afterAll(async () => t?.close());
 
+    it("greets a browser at / with a pointer to the API docs", async () => {
+      const r = await http(t.url, "GET", "/");
+      expect(r.headers.get("content-type")).toContain("text/html");
+      expect(r.body).toContain('href="/docs"');
+    });
+
     it("answers /healthz and /readyz", async () => {
       expect((await http(t.url, "GET", "/healthz")).body).toEqual({ status: "ok" });
       expect((await http(t.url, "GET", "/readyz")).body).toEqual({ status: "ready" });
