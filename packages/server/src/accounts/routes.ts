@@ -13,7 +13,7 @@ import {
   UserIdParams,
   VisibleProfile,
 } from "@veil/protocol";
-import { caller, requireAuth } from "../http/auth.js";
+import { caller, requireAuth } from "../auth/require-auth.js";
 import { type App, clientAddress, errorResponses } from "../http/route-kit.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Db } from "../store/database.js";

@@ -11,10 +11,10 @@ import {
 } from "@veil/protocol";
 import type { Bus } from "../bus/bus.js";
 import { VeilError } from "../errors.js";
-import { caller, requireAuth } from "../http/auth.js";
 import { type App, errorResponses } from "../http/route-kit.js";
 import type { Database } from "../store/database.js";
 import { issueChallenge, verifyDeviceProof } from "./device-proof.js";
+import { caller, requireAuth } from "./require-auth.js";
 import {
   createSession,
   devicePublicKey,

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { type AuthContext, authenticate } from "../auth/sessions.js";
 import { VeilError } from "../errors.js";
 import type { Db } from "../store/database.js";
+import { type AuthContext, authenticate } from "./sessions.js";
 
 declare module "fastify" {
   interface FastifyRequest {
