@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProfileReader } from "../src/privacy/profiles.js";
 import { backends } from "./helpers/backends.js";
 import { DeviceKey, deviceProof, http, phoneProof, TestUser } from "./helpers/client.js";
 import { startTestServer, type TestServer } from "./helpers/test-server.js";
@@ -286,6 +287,16 @@ for (const { backend, available } of backends) {
         expect(statuses.slice(8)).toEqual([429, 429]);
         const limited = await carol.request("POST", "/v1/lookup/phone", { phone: bobPhone });
         expect(limited.body.error.code).toBe("rate_limited");
+      });
+
+      it("computes one subject's view for 40,000 viewers without hitting bound-parameter limits", async () => {
+        const reader = new ProfileReader(t.server.context.database.db);
+        const strangers = Array.from({ length: 40_000 }, (_, i) => `u_stranger${i}`);
+        const views = await reader.viewsOf(bob.id, [...strangers, alice.id, bob.id]);
+        expect([...views.keys()].sort()).toEqual([alice.id, bob.id].sort());
+        expect(views.get(alice.id)).toEqual(
+          (await alice.request("GET", `/v1/users/${bob.id}`)).body,
+        );
       });
 
       it("deletes an account with its personal data", async () => {

@@ -6,6 +6,15 @@ import { noRelations, type Relations, type Subject, visibleProfile } from "./pol
 /** A device counts as online only if its node refreshed it within this time. */
 export const presenceStaleMs = 90_000;
 
+/** Keeps IN-lists well under SQLite's and PostgreSQL's bound-parameter limits. */
+const batchSize = 500;
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += batchSize) out.push(items.slice(i, i + batchSize));
+  return out;
+}
+
 /** The facts the account tables establish between a viewer and a subject. */
 function accountRelations(
   viewerId: string,
@@ -109,6 +118,7 @@ export class ProfileReader {
         .where("subject_id", "in", ids)
         .execute(),
     ]);
+    const discovered = new Map(found.map((f) => [f.subject_id, f.phone]));
     const viewerHas = new Set(mine.map((r) => r.contact_id));
     const hasViewer = new Set(theirs.map((r) => r.owner_id));
     const blockedBy = new Set(blocks.map((r) => r.blocker_id));
@@ -119,7 +129,7 @@ export class ProfileReader {
           viewerHas: viewerHas.has(id),
           hasViewer: hasViewer.has(id),
           blockedBy: blockedBy.has(id),
-          discoveredPhone: found.find((f) => f.subject_id === id)?.phone,
+          discoveredPhone: discovered.get(id),
         }),
       );
     }
@@ -136,8 +146,19 @@ export class ProfileReader {
   ): Promise<Map<string, VisibleProfile>> {
     const result = new Map<string, VisibleProfile>();
     const subject = (await this.subjects([subjectId])).get(subjectId);
-    if (!subject || viewerIds.length === 0) return result;
-    const viewers = [...new Set(viewerIds)];
+    if (!subject) return result;
+    for (const viewers of chunks([...new Set(viewerIds)])) {
+      await this.viewsOfBatch(subject, viewers, result);
+    }
+    return result;
+  }
+
+  private async viewsOfBatch(
+    subject: Subject,
+    viewers: string[],
+    result: Map<string, VisibleProfile>,
+  ): Promise<void> {
+    const subjectId = subject.id;
     const [theyHave, subjectHas, blocked, found] = await Promise.all([
       this.db
         .selectFrom("contacts")
@@ -165,6 +186,7 @@ export class ProfileReader {
         .execute(),
     ]);
     const set = (rows: Array<{ id: string }>) => new Set(rows.map((r) => r.id));
+    const discovered = new Map(found.map((f) => [f.id, f.phone]));
     const [viewerHas, hasViewer, blockedBy] = [set(theyHave), set(subjectHas), set(blocked)];
     for (const viewerId of viewers) {
       const profile = visibleProfile(
@@ -173,22 +195,23 @@ export class ProfileReader {
           viewerHas: viewerHas.has(viewerId),
           hasViewer: hasViewer.has(viewerId),
           blockedBy: blockedBy.has(viewerId),
-          discoveredPhone: found.find((f) => f.id === viewerId)?.phone,
+          discoveredPhone: discovered.get(viewerId),
         }),
       );
       if (profile) result.set(viewerId, profile);
     }
-    return result;
   }
 
   /** What `viewerId` sees of each subject it may see; invisible ones are absent. */
   async visible(viewerId: string, ids: readonly string[]): Promise<Map<string, VisibleProfile>> {
-    const subjects = await this.subjects(ids);
-    const relations = await this.relations(viewerId, subjects);
     const result = new Map<string, VisibleProfile>();
-    for (const [id, subject] of subjects) {
-      const profile = visibleProfile(subject, relations.get(id) ?? noRelations);
-      if (profile) result.set(id, profile);
+    for (const batch of chunks([...new Set(ids)])) {
+      const subjects = await this.subjects(batch);
+      const relations = await this.relations(viewerId, subjects);
+      for (const [id, subject] of subjects) {
+        const profile = visibleProfile(subject, relations.get(id) ?? noRelations);
+        if (profile) result.set(id, profile);
+      }
     }
     return result;
   }
