@@ -1,9 +1,15 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { OwnProfile, PrivacyAudience } from "./profiles.js";
 
-/** Display names: 1 to 64 characters, not only white space. */
-export const DisplayName = Type.String({ minLength: 1, maxLength: 64, pattern: "\\S" });
-export const About = Type.String({ maxLength: 139 });
+/** No NUL characters: PostgreSQL cannot store them in text, and no name or status needs one. */
+const noNul = "^[^\\u0000]*$";
+/** Display names: 1 to 64 characters, not only white space, no NUL (a linear pattern). */
+export const DisplayName = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: "^\\s*[^\\s\\u0000][^\\u0000]*$",
+});
+export const About = Type.String({ maxLength: 139, pattern: noNul });
 /** Usernames are checked precisely by the server (error `username_invalid`). */
 export const Username = Type.String({ minLength: 1, maxLength: 64 });
 /** A phone number as typed; the server normalises it to E.164. */
@@ -26,7 +32,7 @@ export const DeviceProof = Type.Object(
     publicKey: Base64Url(64),
     challengeId: Id,
     signature: Base64Url(128),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: noNul })),
   },
   { additionalProperties: false },
 );

@@ -6,6 +6,8 @@
  */
 export const errorRegistry = {
   validation_failed: { status: 400, message: "The request does not match the schema." },
+  malformed_request: { status: 400, message: "The request is not well-formed HTTP." },
+  headers_too_large: { status: 431, message: "The request headers are too large." },
   body_too_large: { status: 413, message: "The request body is too large." },
   unsupported_media_type: { status: 415, message: "The content type is not supported here." },
   route_not_found: { status: 404, message: "No such route." },

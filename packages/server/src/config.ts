@@ -14,7 +14,11 @@ export interface Config {
   /** Subject prefix on NATS: deployments sharing one NATS server keep apart by it. */
   busPrefix: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  trustProxy: boolean;
+  /**
+   * Which proxies to believe about the client address (X-Forwarded-For):
+   * false, a hop count, or a list of proxy addresses and CIDR ranges.
+   */
+  trustProxy: boolean | number | string[];
   /** Requests per minute per client address, all routes together. */
   rateLimitPerMinute: number;
   /** Phone lookups per hour, per account and per client address. */
@@ -81,14 +85,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       return null;
     }
   };
-  const bool = (name: string, fallback: boolean): boolean => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return fallback;
-    if (["1", "true", "yes"].includes(raw)) return true;
-    if (["0", "false", "no"].includes(raw)) return false;
-    problems.push(`${name}: must be true or false (got ${JSON.stringify(raw)})`);
-    return fallback;
-  };
 
   const schema = env.VEIL_DATABASE_SCHEMA || "public";
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
@@ -118,7 +114,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       "trace",
       "silent",
     ]),
-    trustProxy: bool("VEIL_TRUST_PROXY", false),
+    trustProxy: trustProxy(env.VEIL_TRUST_PROXY, problems),
     rateLimitPerMinute: int("VEIL_RATE_LIMIT_PER_MINUTE", 600, 1, 1_000_000),
     lookupLimitPerAccount: int("VEIL_LOOKUP_LIMIT_PER_ACCOUNT", 30, 1, 1_000_000),
     lookupLimitPerAddress: int("VEIL_LOOKUP_LIMIT_PER_ADDRESS", 120, 1, 1_000_000),
@@ -127,10 +123,29 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     photoLimitBytes: int("VEIL_PHOTO_LIMIT_BYTES", 1024 * 1024, 1024, 16 * 1024 * 1024),
     wsMaxBufferedBytes: int("VEIL_WS_MAX_BUFFERED_BYTES", 1024 * 1024, 1024, 256 * 1024 * 1024),
     wsMaxFrameBytes: int("VEIL_WS_MAX_FRAME_BYTES", 64 * 1024, 256, 16 * 1024 * 1024),
-    heartbeatMs: int("VEIL_HEARTBEAT_MS", 30_000, 100, 600_000),
+    // Presence goes stale after 90 s without a heartbeat: keep beats well inside that.
+    heartbeatMs: int("VEIL_HEARTBEAT_MS", 30_000, 100, 60_000),
     authTimeoutMs: int("VEIL_AUTH_TIMEOUT_MS", 10_000, 100, 600_000),
     phoneVerifier: oneOf("VEIL_PHONE_VERIFIER", "console", ["console"] as const),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * VEIL_TRUST_PROXY: "false" (default), a number of proxy hops, or a comma list
+ * of proxy addresses or CIDRs. "true" trusts the left-most X-Forwarded-For
+ * entry, which a client can forge through a proxy that appends: allowed, but
+ * a hop count or an address list is the safe choice.
+ */
+function trustProxy(raw: string | undefined, problems: string[]): boolean | number | string[] {
+  if (raw === undefined || raw === "" || ["0", "false", "no"].includes(raw)) return false;
+  if (["true", "yes"].includes(raw)) return true;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  const list = raw.split(",").map((part) => part.trim());
+  if (list.every((part) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(part))) return list;
+  problems.push(
+    `VEIL_TRUST_PROXY: must be false, true, a hop count, or a comma list of proxy addresses/CIDRs (got ${JSON.stringify(raw)})`,
+  );
+  return false;
 }

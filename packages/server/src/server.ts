@@ -7,11 +7,12 @@ import websocket from "@fastify/websocket";
 import Fastify, { LogController } from "fastify";
 import { Accounts } from "./accounts/accounts.js";
 import { accountRoutes } from "./accounts/routes.js";
+import { pruneVerifications } from "./accounts/verifications.js";
 import { pruneChallenges } from "./auth/device-proof.js";
 import { authRoutes } from "./auth/routes.js";
 import { type AppContext, closeContext } from "./context.js";
 import { Gateway } from "./gateway/gateway.js";
-import { registerErrorHandling } from "./http/errors.js";
+import { answerClientError, answerFrameworkError, registerErrorHandling } from "./http/errors.js";
 import type { App } from "./http/route-kit.js";
 import { pruneLimits } from "./limits/fixed-window.js";
 import { opsRoutes } from "./ops/routes.js";
@@ -37,9 +38,14 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     loggerInstance: context.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    trustProxy:
+      typeof config.trustProxy === "number"
+        ? (_address: string, hop: number) => hop < (config.trustProxy as number)
+        : config.trustProxy,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   let draining = false;
@@ -116,6 +122,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     const t = now();
     void Promise.all([
       pruneChallenges(database.db, t),
+      pruneVerifications(database.db, t),
       pruneLimits(database.db, 60 * 60_000, t),
     ]).catch((err) => context.logger.warn({ err }, "pruning failed"));
   }, pruneEveryMs);

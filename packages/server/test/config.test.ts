@@ -82,3 +82,17 @@ describe("configuration from the environment", () => {
     }
   });
 });
+
+describe("VEIL_TRUST_PROXY", () => {
+  it("accepts false, true, a hop count or a list of proxy addresses", () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ VEIL_TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(loadConfig({ VEIL_TRUST_PROXY: "2" }).trustProxy).toBe(2);
+    expect(loadConfig({ VEIL_TRUST_PROXY: "10.0.0.1, 10.1.0.0/16,::1" }).trustProxy).toEqual([
+      "10.0.0.1",
+      "10.1.0.0/16",
+      "::1",
+    ]);
+    expect(() => loadConfig({ VEIL_TRUST_PROXY: "maybe" })).toThrow(/VEIL_TRUST_PROXY: must be/);
+  });
+});

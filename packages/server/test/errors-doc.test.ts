@@ -101,8 +101,9 @@ describe("docs/errors.md", () => {
     expect(problems(doc.replace(`${row}\n`, `${row}\n${extra}`))).toContain(
       "not in registry: no_such_code",
     );
-    const first = firstRow("validation_failed");
-    const second = firstRow("body_too_large");
+    const [firstCode, secondCode] = Object.keys(errorRegistry);
+    const first = firstRow(firstCode as string);
+    const second = firstRow(secondCode as string);
     const swapped = doc.replace(`${first}\n${second}`, `${second}\n${first}`);
     expect(swapped).not.toBe(doc);
     expect(problems(swapped).some((p) => p.startsWith("order differs"))).toBe(true);

@@ -11,7 +11,7 @@ import { verifyDeviceProof } from "../auth/device-proof.js";
 import { type AuthContext, createSession, insertDevice } from "../auth/sessions.js";
 import type { Bus } from "../bus/bus.js";
 import { VeilError } from "../errors.js";
-import { newId } from "../ids.js";
+import { newId, sha256 } from "../ids.js";
 import { hitLimit } from "../limits/fixed-window.js";
 import { phoneLookupProfile } from "../privacy/policy.js";
 import type { ProfileReader } from "../privacy/profiles.js";
@@ -127,7 +127,8 @@ export class Accounts {
       now,
     );
     if (!ok) throw new VeilError("rate_limited");
-    const perNumber = await hitLimit(this.db, `verify:phone:${phone}`, 5, hourMs, now);
+    // Keyed by a hash: the counters table never holds a phone number.
+    const perNumber = await hitLimit(this.db, `verify:phone:${sha256(phone)}`, 5, hourMs, now);
     if (!perNumber) throw new VeilError("rate_limited");
     return startVerification(this.db, this.verifier, phone, now);
   }
@@ -394,7 +395,9 @@ export class Accounts {
       viewerId,
       rows.map((r) => r.blocked_id),
     );
-    return rows.map((r) => visible.get(r.blocked_id) ?? { id: r.blocked_id });
+    // A blocked user the viewer can no longer see is left out, exactly as if it did not
+    // exist (invariant 1); the block still holds and DELETE /v1/blocks/:id still lifts it.
+    return rows.flatMap((r) => visible.get(r.blocked_id) ?? []);
   }
 
   /** Blocks a user the viewer can see. */

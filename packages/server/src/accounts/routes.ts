@@ -14,6 +14,7 @@ import {
   VisibleProfile,
 } from "@veil/protocol";
 import { caller, requireAuth } from "../auth/require-auth.js";
+import { VeilError } from "../errors.js";
 import { type App, clientAddress, errorResponses } from "../http/route-kit.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Db } from "../store/database.js";
@@ -152,7 +153,11 @@ export function accountRoutes(app: App, deps: AccountRouteDeps): void {
           response: ok(OwnProfile),
         },
       },
-      (request) => accounts.setPhoto(caller(request).userId, request.body as Buffer),
+      (request) => {
+        // Only the image parsers above yield bytes: a JSON or text body, or none, is no image.
+        if (!Buffer.isBuffer(request.body)) throw new VeilError("unsupported_media_type");
+        return accounts.setPhoto(caller(request).userId, request.body);
+      },
     );
   });
 

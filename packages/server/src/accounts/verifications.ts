@@ -71,3 +71,8 @@ export async function claimVerification(db: Db, verificationId: string): Promise
     .executeTakeFirst();
   if (deleted.numDeletedRows === 0n) throw new VeilError("phone_verification_failed");
 }
+
+/** Deletes verifications that expired unused: they hold a phone number. */
+export async function pruneVerifications(db: Db, now: number): Promise<void> {
+  await db.deleteFrom("phone_verifications").where("expires_at", "<", now).execute();
+}

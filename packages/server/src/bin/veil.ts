@@ -32,7 +32,7 @@ async function withContext<T>(work: (context: AppContext) => Promise<T>): Promis
 
 program
   .command("serve")
-  .description("Run the server (HTTP API, WebSocket gateway, web client)")
+  .description("Run the server (HTTP API, WebSocket gateway, API docs at /docs)")
   .option("-p, --port <port>", "port to listen on (VEIL_PORT, default 8080)")
   .option(
     "-d, --data-dir <dir>",

@@ -1,5 +1,5 @@
 import { type ErrorBody, type ErrorCode, errorRegistry } from "@veil/protocol";
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { VeilError } from "../errors.js";
 
 /** Fastify's own error codes that are the client's fault, mapped onto ours. */
@@ -61,6 +61,43 @@ export function toPublicError(error: unknown): {
     };
   }
   return { code: "internal_error", message: errorRegistry.internal_error.message, status: 500 };
+}
+
+/**
+ * Fastify's `frameworkErrors`: a malformed URL (bad percent-encoding, an over-long
+ * parameter) never reaches the error handler, and Fastify would answer it in its own
+ * shape, echoing the path.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const mapped = toPublicError(error);
+  void reply.status(mapped.status).send(errorBody(mapped.code, mapped.message));
+}
+
+/**
+ * Node's `clientError`: HTTP that never became a request (garbled framing,
+ * headers over the limit). Answered in the one error shape, then closed.
+ */
+export function answerClientError(
+  error: Error & { code?: string },
+  socket: import("node:stream").Duplex,
+): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const code: ErrorCode =
+    error.code === "HPE_HEADER_OVERFLOW" ? "headers_too_large" : "malformed_request";
+  const status = errorRegistry[code].status;
+  const body = JSON.stringify(errorBody(code));
+  const reason = status === 431 ? "Request Header Fields Too Large" : "Bad Request";
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** One error shape on every failure; 500s are logged with the request id and say nothing more. */

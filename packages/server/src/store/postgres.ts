@@ -22,7 +22,12 @@ export async function openPostgres(
   const setup = new pg.Client({ connectionString: url });
   await setup.connect();
   try {
-    await setup.query(`create schema if not exists ${setup.escapeIdentifier(schema)}`);
+    // Create only when missing: CREATE SCHEMA needs a privilege a deployment's role may lack.
+    const found = await setup.query(
+      "select 1 from information_schema.schemata where schema_name = $1",
+      [schema],
+    );
+    if (found.rowCount === 0) await setup.query(`create schema ${setup.escapeIdentifier(schema)}`);
   } finally {
     await setup.end();
   }
