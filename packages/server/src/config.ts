@@ -32,6 +32,8 @@ export interface Config {
   wsMaxFrameBytes: number;
   heartbeatMs: number;
   authTimeoutMs: number;
+  /** On SIGTERM: how long /readyz fails before the server stops listening. */
+  shutdownDelayMs: number;
   phoneVerifier: "console";
 }
 
@@ -126,6 +128,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     // Presence goes stale after 90 s without a heartbeat: keep beats well inside that.
     heartbeatMs: int("VEIL_HEARTBEAT_MS", 30_000, 100, 60_000),
     authTimeoutMs: int("VEIL_AUTH_TIMEOUT_MS", 10_000, 100, 600_000),
+    shutdownDelayMs: int("VEIL_SHUTDOWN_DELAY_MS", 0, 0, 60_000),
     phoneVerifier: oneOf("VEIL_PHONE_VERIFIER", "console", ["console"] as const),
   };
   if (problems.length > 0) throw new ConfigError(problems);

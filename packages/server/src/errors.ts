@@ -7,6 +7,8 @@ export class VeilError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string = errorRegistry[code].message,
+    /** For `rate_limited`: when the client may try again. */
+    readonly details: { retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.name = "VeilError";

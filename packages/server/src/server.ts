@@ -11,6 +11,7 @@ import { pruneVerifications } from "./accounts/verifications.js";
 import { pruneChallenges } from "./auth/device-proof.js";
 import { authRoutes } from "./auth/routes.js";
 import { type AppContext, closeContext } from "./context.js";
+import { VeilError } from "./errors.js";
 import { Gateway } from "./gateway/gateway.js";
 import { answerClientError, answerFrameworkError, registerErrorHandling } from "./http/errors.js";
 import type { App } from "./http/route-kit.js";
@@ -42,7 +43,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
       typeof config.trustProxy === "number"
         ? (_address: string, hop: number) => hop < (config.trustProxy as number)
         : config.trustProxy,
-    return503OnClosing: true,
+    return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
@@ -66,6 +67,12 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   );
 
   registerErrorHandling(app);
+  // While draining, refuse new work in the one error shape (health checks still answer).
+  app.addHook("onRequest", async (request) => {
+    if (draining && !["/healthz", "/readyz", "/metrics"].includes(request.url)) {
+      throw new VeilError("shutting_down");
+    }
+  });
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
@@ -103,6 +110,14 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
   await app.register(websocket, {
     options: { maxPayload: config.wsMaxFrameBytes, perMessageDeflate: false },
+    // A client breaking the WebSocket protocol (an oversized frame, bad framing) is
+    // the client's problem: note it quietly and drop the socket.
+    errorHandler: (error, socket, request) => {
+      const code = (error as { code?: string }).code;
+      if (code?.startsWith("WS_ERR_")) request.log.debug({ code }, "websocket protocol error");
+      else request.log.warn({ err: error }, "websocket error");
+      socket.terminate();
+    },
   });
 
   app.get("/v1/ws", { websocket: true, schema: { hide: true } }, (socket) =>
@@ -139,6 +154,9 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     close() {
       closed ??= (async () => {
         draining = true;
+        // Let load balancers see /readyz fail before the listener goes away.
+        if (config.shutdownDelayMs > 0)
+          await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
         clearInterval(prune);
         await gateway.close();
         await app.close();

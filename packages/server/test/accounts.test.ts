@@ -287,6 +287,10 @@ for (const { backend, available } of backends) {
         expect(statuses.slice(8)).toEqual([429, 429]);
         const limited = await carol.request("POST", "/v1/lookup/phone", { phone: bobPhone });
         expect(limited.body.error.code).toBe("rate_limited");
+        // Retry-After points at the end of the hourly window.
+        const retryAfter = Number(limited.headers.get("retry-after"));
+        expect(retryAfter).toBeGreaterThan(0);
+        expect(retryAfter).toBeLessThanOrEqual(3600);
       });
 
       it("computes one subject's view for 40,000 viewers without hitting bound-parameter limits", async () => {

@@ -98,6 +98,19 @@ for (const { backend, available } of backends) {
       expect((await http(t.url, "GET", "/healthz")).status).toBe(200);
     });
 
+    it("drains on shutdown: /readyz fails first, new requests get shutting_down", async () => {
+      const other = await startTestServer({ backend, env: { VEIL_SHUTDOWN_DELAY_MS: "400" } });
+      const closing = other.close();
+      await new Promise((r) => setTimeout(r, 100));
+      const ready = await http(other.url, "GET", "/readyz");
+      expect(ready.status).toBe(503);
+      expect(ready.body.error.code).toBe("not_ready");
+      const refused = await http(other.url, "POST", "/v1/auth/challenges");
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe("shutting_down");
+      await closing;
+    });
+
     it("reports not ready when the database is gone, and fails requests without internals", async () => {
       const other = await startTestServer({ backend });
       await other.server.context.database.close();

@@ -12,7 +12,7 @@ import { type AuthContext, createSession, insertDevice } from "../auth/sessions.
 import type { Bus } from "../bus/bus.js";
 import { VeilError } from "../errors.js";
 import { newId, sha256 } from "../ids.js";
-import { hitLimit } from "../limits/fixed-window.js";
+import { enforceLimits } from "../limits/fixed-window.js";
 import { phoneLookupProfile } from "../privacy/policy.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Database, Db, Tx } from "../store/database.js";
@@ -119,17 +119,16 @@ export class Accounts {
   async startPhoneVerification(phoneInput: string, address: string) {
     const phone = normalizePhone(phoneInput);
     const now = this.now();
-    const ok = await hitLimit(
+    // The per-number key is a hash: the counters table never holds a phone number.
+    await enforceLimits(
       this.db,
-      `verify:addr:${address}`,
-      this.limits.verificationLimitPerAddress,
+      [
+        { key: `verify:addr:${address}`, limit: this.limits.verificationLimitPerAddress },
+        { key: `verify:phone:${sha256(phone)}`, limit: 5 },
+      ],
       hourMs,
       now,
     );
-    if (!ok) throw new VeilError("rate_limited");
-    // Keyed by a hash: the counters table never holds a phone number.
-    const perNumber = await hitLimit(this.db, `verify:phone:${sha256(phone)}`, 5, hourMs, now);
-    if (!perNumber) throw new VeilError("rate_limited");
     return startVerification(this.db, this.verifier, phone, now);
   }
 
@@ -288,21 +287,15 @@ export class Accounts {
     address: string,
   ): Promise<VisibleProfile> {
     const now = this.now();
-    const perAccount = await hitLimit(
+    await enforceLimits(
       this.db,
-      `lookup:user:${auth.userId}`,
-      this.limits.lookupLimitPerAccount,
+      [
+        { key: `lookup:user:${auth.userId}`, limit: this.limits.lookupLimitPerAccount },
+        { key: `lookup:addr:${address}`, limit: this.limits.lookupLimitPerAddress },
+      ],
       hourMs,
       now,
     );
-    const perAddress = await hitLimit(
-      this.db,
-      `lookup:addr:${address}`,
-      this.limits.lookupLimitPerAddress,
-      hourMs,
-      now,
-    );
-    if (!perAccount || !perAddress) throw new VeilError("rate_limited");
     const phone = normalizePhone(phoneInput);
     const row = await this.db
       .selectFrom("users")

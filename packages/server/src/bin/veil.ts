@@ -59,7 +59,7 @@ program
       const force = setTimeout(() => {
         context.logger.error("shutdown took too long; exiting");
         process.exit(1);
-      }, 10_000);
+      }, config.shutdownDelayMs + 10_000);
       force.unref();
       server.close().then(
         () => process.exit(0),

@@ -105,8 +105,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const mapped = toPublicError(error);
     if (mapped.status >= 500) request.log.error({ err: error }, "request failed");
-    if (mapped.code === "rate_limited" && !reply.hasHeader("retry-after"))
-      reply.header("retry-after", "60");
+    if (mapped.code === "rate_limited" && !reply.hasHeader("retry-after")) {
+      const seconds = error instanceof VeilError ? error.details.retryAfterSeconds : undefined;
+      reply.header("retry-after", String(seconds ?? 60));
+    }
     return reply.status(mapped.status).send(errorBody(mapped.code, mapped.message));
   });
   app.setNotFoundHandler((_request, reply) => reply.status(404).send(errorBody("route_not_found")));

@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { VeilError } from "../errors.js";
 import type { Db } from "../store/database.js";
 
 /**
@@ -31,4 +32,24 @@ export async function pruneLimits(db: Db, windowMs: number, now: number): Promis
     .deleteFrom("rate_limits")
     .where("window_start", "<", now - windowMs)
     .execute();
+}
+
+/**
+ * Counts a hit for each key and fails with `rate_limited` if any is over its
+ * limit, telling the client when the current window ends (Retry-After).
+ */
+export async function enforceLimits(
+  db: Db,
+  limits: Array<{ key: string; limit: number }>,
+  windowMs: number,
+  now: number,
+): Promise<void> {
+  let over = false;
+  for (const { key, limit } of limits) {
+    if (!(await hitLimit(db, key, limit, windowMs, now))) over = true;
+  }
+  if (over) {
+    const retryAfterSeconds = Math.ceil((windowMs - (now % windowMs)) / 1000);
+    throw new VeilError("rate_limited", undefined, { retryAfterSeconds });
+  }
 }
