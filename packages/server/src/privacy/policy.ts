@@ -1,7 +1,7 @@
 import type { Presence, PrivacyAudience, PrivacySettings, VisibleProfile } from "@veil/protocol";
 
 /**
- * The privacy model (docs/privacy-model.md, from PRIVACY-MODEL.md) as one
+ * The privacy model (docs/privacy-model.md) as one
  * family of pure functions. Every read of another user's profile, anywhere
  * in the server, goes through `visibleProfile`.
  */
