@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { backends } from "./helpers/backends.js";
 import { DeviceKey, deviceProof, http, TestUser } from "./helpers/client.js";
-import { startTestServer, type TestServer } from "./helpers/test-server.js";
+import { noRateLimits, startTestServer, type TestServer } from "./helpers/test-server.js";
 
 /*
  * Robustness: every route of the OpenAPI document and the WebSocket get
@@ -530,10 +530,7 @@ for (const { backend, available } of backends) {
       t = await startTestServer({
         backend,
         env: {
-          VEIL_RATE_LIMIT_PER_MINUTE: "1000000",
-          VEIL_LOOKUP_LIMIT_PER_ACCOUNT: "1000000",
-          VEIL_LOOKUP_LIMIT_PER_ADDRESS: "1000000",
-          VEIL_VERIFICATION_LIMIT_PER_ADDRESS: "1000000",
+          ...noRateLimits,
           VEIL_AUTH_TIMEOUT_MS: "1000",
         },
       });

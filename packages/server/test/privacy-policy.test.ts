@@ -20,7 +20,7 @@ import {
 } from "../src/privacy/policy.js";
 import { backends } from "./helpers/backends.js";
 import { http, type LiveSocket, phoneProof, type Reply, TestUser } from "./helpers/client.js";
-import { startTestServer, type TestServer } from "./helpers/test-server.js";
+import { noRateLimits, startTestServer, type TestServer } from "./helpers/test-server.js";
 
 // Value.Check needs the formats the schemas use.
 if (!FormatRegistry.Has("date-time")) {
@@ -661,10 +661,7 @@ for (const { backend, available } of backends) {
         t = await startTestServer({
           backend,
           env: {
-            VEIL_RATE_LIMIT_PER_MINUTE: "1000000",
-            VEIL_LOOKUP_LIMIT_PER_ACCOUNT: "1000000",
-            VEIL_LOOKUP_LIMIT_PER_ADDRESS: "1000000",
-            VEIL_VERIFICATION_LIMIT_PER_ADDRESS: "1000000",
+            ...noRateLimits,
           },
         });
       });

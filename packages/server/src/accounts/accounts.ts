@@ -316,14 +316,14 @@ export class Accounts {
         )
         .execute();
     });
-    const subjects = await this.profiles.subjects([row.id]);
-    const relations = await this.profiles.relations(auth.userId, subjects);
-    const subject = subjects.get(row.id);
-    const relation = relations.get(row.id);
-    const profile =
-      subject && relation
-        ? phoneLookupProfile(subject, { ...relation, foundByPhone: false })
-        : null;
+    const subject = (await this.profiles.subjects([row.id])).get(row.id);
+    if (!subject) throw new VeilError("user_not_found");
+    const relation = await this.profiles.relationsBetween([auth.userId], [subject]);
+    // R13 answers the lookup itself; the discovery (R2) counts from the next read on.
+    const profile = phoneLookupProfile(subject, {
+      ...relation(auth.userId, subject),
+      foundByPhone: false,
+    });
     if (!profile) throw new VeilError("user_not_found");
     return profile;
   }

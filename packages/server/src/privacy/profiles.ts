@@ -15,28 +15,6 @@ function chunks<T>(items: T[]): T[][] {
   return out;
 }
 
-/** The facts the account tables establish between a viewer and a subject. */
-function accountRelations(
-  viewerId: string,
-  subject: Subject,
-  facts: {
-    viewerHas: boolean;
-    hasViewer: boolean;
-    blockedBy: boolean;
-    discoveredPhone: string | undefined;
-  },
-): Relations {
-  return {
-    ...noRelations,
-    self: viewerId === subject.id,
-    viewerHasSubjectAsContact: facts.viewerHas,
-    subjectHasViewerAsContact: facts.hasViewer,
-    blockedBySubject: facts.blockedBy,
-    // Finding S by a number counts only while S still has that number.
-    foundByPhone: subject.phone !== null && facts.discoveredPhone === subject.phone,
-  };
-}
-
 /**
  * The database side of the privacy module: loads subjects and the facts
  * relating them to a viewer, then asks the pure policy what the viewer sees.
@@ -84,61 +62,66 @@ export class ProfileReader {
     return result;
   }
 
-  /** The facts relating `viewerId` to each subject. Later domains add their own facts here. */
-  async relations(
-    viewerId: string,
-    subjects: ReadonlyMap<string, Subject>,
-  ): Promise<Map<string, Relations>> {
-    const ids = [...subjects.keys()];
-    const result = new Map<string, Relations>();
-    if (ids.length === 0) return result;
-    const [mine, theirs, blocks, found] = await Promise.all([
+  /**
+   * The relations between every viewer and every subject given, in four
+   * queries. One side is a single id in practice: one viewer reading many
+   * profiles, or one subject fanned out to many viewers. Later domains add
+   * their own facts (groups, communities, channels) here.
+   */
+  async relationsBetween(
+    viewers: readonly string[],
+    subjects: readonly Subject[],
+  ): Promise<(viewerId: string, subject: Subject) => Relations> {
+    const subjectIds = subjects.map((s) => s.id);
+    const pair = (viewer: string, subject: string) => `${viewer} ${subject}`;
+    if (viewers.length === 0 || subjectIds.length === 0) return () => noRelations;
+    const [viewerHas, hasViewer, blockedBy, found] = await Promise.all([
       this.db
         .selectFrom("contacts")
-        .select("contact_id")
-        .where("owner_id", "=", viewerId)
-        .where("contact_id", "in", ids)
+        .select(["owner_id as viewer", "contact_id as subject"])
+        .where("owner_id", "in", viewers)
+        .where("contact_id", "in", subjectIds)
         .execute(),
       this.db
         .selectFrom("contacts")
-        .select("owner_id")
-        .where("contact_id", "=", viewerId)
-        .where("owner_id", "in", ids)
+        .select(["contact_id as viewer", "owner_id as subject"])
+        .where("contact_id", "in", viewers)
+        .where("owner_id", "in", subjectIds)
         .execute(),
       this.db
         .selectFrom("blocks")
-        .select("blocker_id")
-        .where("blocked_id", "=", viewerId)
-        .where("blocker_id", "in", ids)
+        .select(["blocked_id as viewer", "blocker_id as subject"])
+        .where("blocked_id", "in", viewers)
+        .where("blocker_id", "in", subjectIds)
         .execute(),
       this.db
         .selectFrom("phone_discoveries")
-        .select(["subject_id", "phone"])
-        .where("viewer_id", "=", viewerId)
-        .where("subject_id", "in", ids)
+        .select(["viewer_id as viewer", "subject_id as subject", "phone"])
+        .where("viewer_id", "in", viewers)
+        .where("subject_id", "in", subjectIds)
         .execute(),
     ]);
-    const discovered = new Map(found.map((f) => [f.subject_id, f.phone]));
-    const viewerHas = new Set(mine.map((r) => r.contact_id));
-    const hasViewer = new Set(theirs.map((r) => r.owner_id));
-    const blockedBy = new Set(blocks.map((r) => r.blocker_id));
-    for (const [id, subject] of subjects) {
-      result.set(
-        id,
-        accountRelations(viewerId, subject, {
-          viewerHas: viewerHas.has(id),
-          hasViewer: hasViewer.has(id),
-          blockedBy: blockedBy.has(id),
-          discoveredPhone: discovered.get(id),
-        }),
-      );
-    }
-    return result;
+    const pairs = (rows: Array<{ viewer: string; subject: string }>) =>
+      new Set(rows.map((r) => pair(r.viewer, r.subject)));
+    const [has, had, blocked] = [pairs(viewerHas), pairs(hasViewer), pairs(blockedBy)];
+    const discovered = new Map(found.map((f) => [pair(f.viewer, f.subject), f.phone]));
+    return (viewerId, subject) => {
+      const key = pair(viewerId, subject.id);
+      return {
+        ...noRelations,
+        self: viewerId === subject.id,
+        viewerHasSubjectAsContact: has.has(key),
+        subjectHasViewerAsContact: had.has(key),
+        blockedBySubject: blocked.has(key),
+        // Finding S by a number counts only while S still has that number.
+        foundByPhone: subject.phone !== null && discovered.get(key) === subject.phone,
+      };
+    };
   }
 
   /**
    * What each of many viewers sees of one subject, in a fixed number of
-   * queries whatever the number of viewers (the gateway's fan-out path).
+   * queries per batch of viewers (the gateway's fan-out path).
    */
   async viewsOf(
     subjectId: string,
@@ -148,69 +131,24 @@ export class ProfileReader {
     const subject = (await this.subjects([subjectId])).get(subjectId);
     if (!subject) return result;
     for (const viewers of chunks([...new Set(viewerIds)])) {
-      await this.viewsOfBatch(subject, viewers, result);
+      const relation = await this.relationsBetween(viewers, [subject]);
+      for (const viewerId of viewers) {
+        const profile = visibleProfile(subject, relation(viewerId, subject));
+        if (profile) result.set(viewerId, profile);
+      }
     }
     return result;
-  }
-
-  private async viewsOfBatch(
-    subject: Subject,
-    viewers: string[],
-    result: Map<string, VisibleProfile>,
-  ): Promise<void> {
-    const subjectId = subject.id;
-    const [theyHave, subjectHas, blocked, found] = await Promise.all([
-      this.db
-        .selectFrom("contacts")
-        .select("owner_id as id")
-        .where("contact_id", "=", subjectId)
-        .where("owner_id", "in", viewers)
-        .execute(),
-      this.db
-        .selectFrom("contacts")
-        .select("contact_id as id")
-        .where("owner_id", "=", subjectId)
-        .where("contact_id", "in", viewers)
-        .execute(),
-      this.db
-        .selectFrom("blocks")
-        .select("blocked_id as id")
-        .where("blocker_id", "=", subjectId)
-        .where("blocked_id", "in", viewers)
-        .execute(),
-      this.db
-        .selectFrom("phone_discoveries")
-        .select(["viewer_id as id", "phone"])
-        .where("subject_id", "=", subjectId)
-        .where("viewer_id", "in", viewers)
-        .execute(),
-    ]);
-    const set = (rows: Array<{ id: string }>) => new Set(rows.map((r) => r.id));
-    const discovered = new Map(found.map((f) => [f.id, f.phone]));
-    const [viewerHas, hasViewer, blockedBy] = [set(theyHave), set(subjectHas), set(blocked)];
-    for (const viewerId of viewers) {
-      const profile = visibleProfile(
-        subject,
-        accountRelations(viewerId, subject, {
-          viewerHas: viewerHas.has(viewerId),
-          hasViewer: hasViewer.has(viewerId),
-          blockedBy: blockedBy.has(viewerId),
-          discoveredPhone: discovered.get(viewerId),
-        }),
-      );
-      if (profile) result.set(viewerId, profile);
-    }
   }
 
   /** What `viewerId` sees of each subject it may see; invisible ones are absent. */
   async visible(viewerId: string, ids: readonly string[]): Promise<Map<string, VisibleProfile>> {
     const result = new Map<string, VisibleProfile>();
     for (const batch of chunks([...new Set(ids)])) {
-      const subjects = await this.subjects(batch);
-      const relations = await this.relations(viewerId, subjects);
-      for (const [id, subject] of subjects) {
-        const profile = visibleProfile(subject, relations.get(id) ?? noRelations);
-        if (profile) result.set(id, profile);
+      const subjects = [...(await this.subjects(batch)).values()];
+      const relation = await this.relationsBetween([viewerId], subjects);
+      for (const subject of subjects) {
+        const profile = visibleProfile(subject, relation(viewerId, subject));
+        if (profile) result.set(subject.id, profile);
       }
     }
     return result;
