@@ -5,6 +5,7 @@ export default defineConfig({
   resolve: {
     alias: {
       "@veil/protocol": fileURLToPath(new URL("./packages/protocol/src/index.ts", import.meta.url)),
+      "@veil/crypto": fileURLToPath(new URL("./packages/crypto/src/index.ts", import.meta.url)),
     },
   },
   test: {
