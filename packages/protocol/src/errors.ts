@@ -41,6 +41,26 @@ export const errorRegistry = {
   block_self: { status: 400, message: "You cannot block yourself." },
   photo_invalid: { status: 400, message: "The photo must be a PNG, JPEG or WebP image." },
   photo_not_found: { status: 404, message: "No such photo." },
+  group_not_found: { status: 404, message: "No such group." },
+  stale_epoch: {
+    status: 409,
+    message: "The group has moved to a newer epoch; process its log and try again.",
+  },
+  mls_malformed: { status: 400, message: "The MLS message is malformed or of the wrong kind." },
+  mls_wrong_group: { status: 400, message: "The MLS message belongs to another group or epoch." },
+  key_package_invalid: {
+    status: 400,
+    message: "The key package is malformed or not for this device.",
+  },
+  key_packages_unavailable: {
+    status: 409,
+    message: "The user has no key packages left; try again later.",
+  },
+  direct_chat_self: { status: 400, message: "A direct chat needs another user." },
+  device_not_member: {
+    status: 400,
+    message: "A device named in the commit is not a member, or already is one.",
+  },
   frame_invalid: { status: 400, message: "The WebSocket frame does not match the schema." },
   auth_timeout: { status: 401, message: "No hello frame with a valid token arrived in time." },
   slow_consumer: {

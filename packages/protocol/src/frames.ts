@@ -1,5 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import type { ErrorCode } from "./errors.js";
+import type { LogEntry, MailboxItem } from "./messaging.js";
 import type { VisibleProfile } from "./profiles.js";
 
 /** Frames a client sends on the WebSocket. The first must be `hello`. */
@@ -28,4 +29,8 @@ export type ServerFrame =
   | { type: "error"; code: ErrorCode; message: string }
   | { type: "profile.updated"; profile: VisibleProfile }
   /** A user you could see deleted their account. */
-  | { type: "profile.removed"; userId: string };
+  | { type: "profile.removed"; userId: string }
+  /** A new entry in the log of a group this device belongs to. */
+  | { type: "group.entry"; entry: LogEntry }
+  /** A new item in this device's mailbox (a welcome, a low key-package stock). */
+  | { type: "mailbox.item"; item: MailboxItem };

@@ -16,6 +16,8 @@ import { Gateway } from "./gateway/gateway.js";
 import { answerClientError, answerFrameworkError, registerErrorHandling } from "./http/errors.js";
 import type { App } from "./http/route-kit.js";
 import { pruneLimits } from "./limits/fixed-window.js";
+import { Delivery } from "./messaging/delivery.js";
+import { messagingRoutes } from "./messaging/routes.js";
 import { opsRoutes } from "./ops/routes.js";
 import { ProfileReader } from "./privacy/profiles.js";
 
@@ -52,6 +54,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   let draining = false;
   const profiles = new ProfileReader(database.db, now);
   const accounts = new Accounts(database, bus, context.verifier, profiles, config, now);
+  const delivery = new Delivery(database, bus, profiles, now);
   const gateway = new Gateway(
     database.db,
     profiles,
@@ -131,6 +134,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     photoLimitBytes: config.photoLimitBytes,
     now,
   });
+  messagingRoutes(app, { delivery, db: database.db, now });
   opsRoutes(app, { database, bus, metrics, draining: () => draining });
 
   const prune = setInterval(() => {

@@ -41,7 +41,7 @@ for (const { backend, available } of backends) {
         database = await openPostgres(postgresUrl, schema, (e) => hookErrors.push(e));
         cleanup = () => dropSchema(schema);
       }
-      expect(await database.migrate()).toEqual(["0001-accounts"]);
+      expect(await database.migrate()).toEqual(["0001-accounts", "0002-messaging"]);
     });
     afterAll(async () => {
       await database?.close();

@@ -5,7 +5,11 @@ export type BusEvent =
   /** These sessions were revoked: close their live connections. */
   | { type: "sessions.revoked"; sessionIds: string[] }
   /** A user deleted their account; `watchers` are the users who could see them. */
-  | { type: "user.deleted"; userId: string; watchers: string[] };
+  | { type: "user.deleted"; userId: string; watchers: string[] }
+  /** A group's log grew: member devices connected here get the entry. */
+  | { type: "group.appended"; groupId: string; seq: number }
+  /** A device's mailbox grew. */
+  | { type: "mailbox.appended"; deviceId: string; seq: number };
 
 export type BusEventType = BusEvent["type"];
 export type BusHandler = (event: BusEvent) => void;

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket } from "ws";
 import { type AuthContext, authenticate, markPresence } from "../auth/sessions.js";
 import type { Bus, BusEvent } from "../bus/bus.js";
+import { toLogEntry, toMailboxItem } from "../messaging/delivery.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Db } from "../store/database.js";
@@ -32,6 +33,7 @@ interface Connection {
  */
 export class Gateway {
   private readonly byUser = new Map<string, Set<Connection>>();
+  private readonly byDevice = new Map<string, Set<Connection>>();
   private readonly pending = new Set<WebSocket>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
@@ -130,9 +132,14 @@ export class Gateway {
   }
 
   private add(connection: Connection): void {
-    const set = this.byUser.get(connection.auth.userId) ?? new Set<Connection>();
-    this.byUser.set(connection.auth.userId, set);
-    set.add(connection);
+    for (const [index, key] of [
+      [this.byUser, connection.auth.userId],
+      [this.byDevice, connection.auth.deviceId],
+    ] as const) {
+      const set = index.get(key) ?? new Set<Connection>();
+      index.set(key, set);
+      set.add(connection);
+    }
     this.metrics.wsConnections.inc();
   }
 
@@ -140,10 +147,11 @@ export class Gateway {
     const set = this.byUser.get(connection.auth.userId);
     if (!set?.delete(connection)) return;
     if (set.size === 0) this.byUser.delete(connection.auth.userId);
+    const deviceSet = this.byDevice.get(connection.auth.deviceId);
+    deviceSet?.delete(connection);
+    if (deviceSet?.size === 0) this.byDevice.delete(connection.auth.deviceId);
     this.metrics.wsConnections.dec();
-    const deviceStillHere = [...(set ?? [])].some(
-      (c) => c.auth.deviceId === connection.auth.deviceId,
-    );
+    const deviceStillHere = (deviceSet?.size ?? 0) > 0;
     if (!deviceStillHere && !this.closing) {
       await markPresence(this.db, connection.auth.deviceId, "offline", this.now()).catch(() => {});
     }
@@ -185,6 +193,14 @@ export class Gateway {
     return set.size;
   }
 
+  /** Sends one frame to every local connection of one device. */
+  sendToDevice(deviceId: string, data: string, type: string): number {
+    const set = this.byDevice.get(deviceId);
+    if (!set) return 0;
+    for (const c of set) this.send(c, data, type);
+    return set.size;
+  }
+
   private async onEvent(event: BusEvent): Promise<void> {
     switch (event.type) {
       case "profile.changed": {
@@ -208,6 +224,43 @@ export class Gateway {
       case "user.deleted": {
         const frame = JSON.stringify({ type: "profile.removed", userId: event.userId });
         for (const viewer of event.watchers) this.sendToUser(viewer, frame, "profile.removed");
+        return;
+      }
+      case "group.appended": {
+        if (this.byDevice.size === 0) return;
+        const members = await this.db
+          .selectFrom("group_members")
+          .select(["device_id", "user_id"])
+          .where("group_id", "=", event.groupId)
+          .execute();
+        const local = members.filter((m) => this.byDevice.has(m.device_id));
+        if (local.length === 0) return;
+        const row = await this.db
+          .selectFrom("group_log")
+          .selectAll()
+          .where("group_id", "=", event.groupId)
+          .where("seq", "=", event.seq)
+          .executeTakeFirst();
+        if (!row) return;
+        // One serialised frame for every member device on this node.
+        const frame = JSON.stringify({ type: "group.entry", entry: toLogEntry(row) });
+        for (const member of local) {
+          if (member.user_id === row.withheld_from) continue;
+          this.sendToDevice(member.device_id, frame, "group.entry");
+        }
+        return;
+      }
+      case "mailbox.appended": {
+        if (!this.byDevice.has(event.deviceId)) return;
+        const row = await this.db
+          .selectFrom("mailbox")
+          .selectAll()
+          .where("device_id", "=", event.deviceId)
+          .where("seq", "=", event.seq)
+          .executeTakeFirst();
+        if (!row) return;
+        const frame = JSON.stringify({ type: "mailbox.item", item: toMailboxItem(row) });
+        this.sendToDevice(event.deviceId, frame, "mailbox.item");
         return;
       }
       case "sessions.revoked": {
@@ -264,6 +317,7 @@ export class Gateway {
       }
     }
     this.byUser.clear();
+    this.byDevice.clear();
     this.metrics.wsConnections.set(0);
     for (const deviceId of devices)
       await markPresence(this.db, deviceId, "offline", this.now()).catch(() => {});

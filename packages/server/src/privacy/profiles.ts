@@ -75,7 +75,7 @@ export class ProfileReader {
     const subjectIds = subjects.map((s) => s.id);
     const pair = (viewer: string, subject: string) => `${viewer} ${subject}`;
     if (viewers.length === 0 || subjectIds.length === 0) return () => noRelations;
-    const [viewerHas, hasViewer, blockedBy, found] = await Promise.all([
+    const [viewerHas, hasViewer, blockedBy, found, shared] = await Promise.all([
       this.db
         .selectFrom("contacts")
         .select(["owner_id as viewer", "contact_id as subject"])
@@ -100,11 +100,23 @@ export class ProfileReader {
         .where("viewer_id", "in", viewers)
         .where("subject_id", "in", subjectIds)
         .execute(),
+      // Co-membership: a 1:1 chat (R2) or an ordinary group (R3).
+      this.db
+        .selectFrom("group_members as a")
+        .innerJoin("group_members as b", "a.group_id", "b.group_id")
+        .innerJoin("groups as g", "g.id", "a.group_id")
+        .select(["a.user_id as viewer", "b.user_id as subject", "g.kind as kind"])
+        .distinct()
+        .where("a.user_id", "in", viewers)
+        .where("b.user_id", "in", subjectIds)
+        .execute(),
     ]);
     const pairs = (rows: Array<{ viewer: string; subject: string }>) =>
       new Set(rows.map((r) => pair(r.viewer, r.subject)));
     const [has, had, blocked] = [pairs(viewerHas), pairs(hasViewer), pairs(blockedBy)];
     const discovered = new Map(found.map((f) => [pair(f.viewer, f.subject), f.phone]));
+    const direct = pairs(shared.filter((r) => r.kind === "direct"));
+    const group = pairs(shared.filter((r) => r.kind === "group"));
     return (viewerId, subject) => {
       const key = pair(viewerId, subject.id);
       return {
@@ -113,6 +125,8 @@ export class ProfileReader {
         viewerHasSubjectAsContact: has.has(key),
         subjectHasViewerAsContact: had.has(key),
         blockedBySubject: blocked.has(key),
+        directChat: direct.has(key),
+        sharedGroup: group.has(key),
         // Finding S by a number counts only while S still has that number.
         foundByPhone: subject.phone !== null && discovered.get(key) === subject.phone,
       };
@@ -167,7 +181,7 @@ export class ProfileReader {
    * through the policy before anything is sent.
    */
   async watchers(subjectId: string): Promise<string[]> {
-    const [contacts, reverse, discoveries] = await Promise.all([
+    const [contacts, reverse, discoveries, coMembers] = await Promise.all([
       this.db
         .selectFrom("contacts")
         .select("owner_id as id")
@@ -183,8 +197,15 @@ export class ProfileReader {
         .select("viewer_id as id")
         .where("subject_id", "=", subjectId)
         .execute(),
+      this.db
+        .selectFrom("group_members as a")
+        .innerJoin("group_members as b", "a.group_id", "b.group_id")
+        .select("b.user_id as id")
+        .distinct()
+        .where("a.user_id", "=", subjectId)
+        .execute(),
     ]);
-    return [...new Set([...contacts, ...reverse, ...discoveries].map((r) => r.id))];
+    return [...new Set([...contacts, ...reverse, ...discoveries, ...coMembers].map((r) => r.id))];
   }
 
   /** The watchers who see something of `subjectId` right now, through the policy. */

@@ -1,7 +1,9 @@
 import type { Migration } from "kysely";
 import { migration0001 } from "./0001-accounts.js";
+import { migration0002 } from "./0002-messaging.js";
 
 /** Every migration, in order. Names sort; never rename or edit a released one. */
 export const migrations: Record<string, Migration> = {
   "0001-accounts": migration0001,
+  "0002-messaging": migration0002,
 };

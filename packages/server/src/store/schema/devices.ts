@@ -1,3 +1,5 @@
+import type { Generated } from "kysely";
+
 /** A user's device, known by its Ed25519 public key. */
 export interface DevicesTable {
   id: string;
@@ -9,4 +11,6 @@ export interface DevicesTable {
   /** Set while the device has a live connection; presence reads it. */
   online_since: number | null;
   last_seen_at: number | null;
+  /** The last sequence number used in this device's mailbox. */
+  mailbox_seq: Generated<number>;
 }

@@ -1,7 +1,14 @@
 import type { AuthChallengesTable } from "./auth-challenges.js";
 import type { BlocksTable } from "./blocks.js";
 import type { ContactsTable } from "./contacts.js";
+import type { DeviceCursorsTable } from "./device-cursors.js";
 import type { DevicesTable } from "./devices.js";
+import type { DirectChatsTable } from "./direct-chats.js";
+import type { GroupLogTable } from "./group-log.js";
+import type { GroupMembersTable } from "./group-members.js";
+import type { GroupsTable } from "./groups.js";
+import type { KeyPackagesTable } from "./key-packages.js";
+import type { MailboxTable } from "./mailbox.js";
 import type { PhoneDiscoveriesTable } from "./phone-discoveries.js";
 import type { PhoneVerificationsTable } from "./phone-verifications.js";
 import type { PhotosTable } from "./photos.js";
@@ -20,4 +27,11 @@ export interface Schema {
   blocks: BlocksTable;
   phone_discoveries: PhoneDiscoveriesTable;
   rate_limits: RateLimitsTable;
+  key_packages: KeyPackagesTable;
+  groups: GroupsTable;
+  direct_chats: DirectChatsTable;
+  group_members: GroupMembersTable;
+  group_log: GroupLogTable;
+  device_cursors: DeviceCursorsTable;
+  mailbox: MailboxTable;
 }

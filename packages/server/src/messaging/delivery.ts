@@ -1,0 +1,597 @@
+import type {
+  Appended,
+  ClaimKeyPackagesResponse,
+  CommitRequest,
+  CreateGroupRequest,
+  GroupSummary,
+  KeyPackageStock,
+  LogEntry,
+  LogPage,
+  MailboxItem,
+  SendMessageRequest,
+  UploadKeyPackagesRequest,
+} from "@veil/protocol";
+import type { AuthContext } from "../auth/sessions.js";
+import type { Bus } from "../bus/bus.js";
+import { VeilError } from "../errors.js";
+import { newId } from "../ids.js";
+import type { ProfileReader } from "../privacy/profiles.js";
+import type { Database, Db, Tx } from "../store/database.js";
+import type { GroupLogTable } from "../store/schema/group-log.js";
+import type { MailboxTable } from "../store/schema/mailbox.js";
+import { inspectMls, mlsBytes } from "./mls-wire.js";
+
+/** Below this many one-time key packages a device is told to upload more. */
+export const keyPackagesLowWatermark = 10;
+const maxPage = 500;
+
+export function toLogEntry(row: GroupLogTable): LogEntry {
+  return {
+    groupId: row.group_id,
+    seq: row.seq,
+    kind: row.kind,
+    epoch: row.epoch,
+    senderDeviceId: row.sender_device_id,
+    id: row.client_id,
+    data: Buffer.from(row.data).toString("base64url"),
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}
+
+export function toMailboxItem(row: MailboxTable): MailboxItem {
+  return {
+    seq: row.seq,
+    kind: row.kind,
+    groupId: row.group_id,
+    data: row.data ? Buffer.from(row.data).toString("base64url") : null,
+    joinedSeq: row.joined_seq,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}
+
+/**
+ * The MLS delivery service. It stores and orders ciphertext, never reads it:
+ * key packages claimed once per device, commits accepted only for the
+ * current epoch (so the group cannot fork), each message stored once in the
+ * group's log for every member device to read from its own cursor, and a
+ * mailbox per device for welcomes. A write is acknowledged after it commits.
+ */
+export class Delivery {
+  constructor(
+    private readonly database: Database,
+    private readonly bus: Bus,
+    private readonly profiles: ProfileReader,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private get db(): Db {
+    return this.database.db;
+  }
+
+  // --- key packages ---------------------------------------------------------
+
+  async uploadKeyPackages(
+    auth: AuthContext,
+    request: UploadKeyPackagesRequest,
+  ): Promise<KeyPackageStock> {
+    const decode = (encoded: string) => {
+      const bytes = mlsBytes(encoded);
+      let framing: ReturnType<typeof inspectMls>;
+      try {
+        framing = inspectMls(bytes);
+      } catch {
+        throw new VeilError("key_package_invalid");
+      }
+      // A device uploads packages for itself only: the credential names it.
+      if (framing.wireformat !== "mls_key_package" || framing.credentialId !== auth.deviceId) {
+        throw new VeilError("key_package_invalid");
+      }
+      return bytes;
+    };
+    const oneTime = request.keyPackages.map(decode);
+    const lastResort = request.lastResort === undefined ? null : decode(request.lastResort);
+    const now = this.now();
+    await this.database.transaction(async (tx) => {
+      for (const data of oneTime) {
+        await tx.db
+          .insertInto("key_packages")
+          .values({
+            id: newId("k"),
+            device_id: auth.deviceId,
+            data,
+            last_resort: 0,
+            created_at: now,
+          })
+          .execute();
+      }
+      if (lastResort) {
+        await tx.db
+          .deleteFrom("key_packages")
+          .where("device_id", "=", auth.deviceId)
+          .where("last_resort", "=", 1)
+          .execute();
+        await tx.db
+          .insertInto("key_packages")
+          .values({
+            id: newId("k"),
+            device_id: auth.deviceId,
+            data: lastResort,
+            last_resort: 1,
+            created_at: now,
+          })
+          .execute();
+      }
+    });
+    return this.stock(auth.deviceId);
+  }
+
+  async stock(deviceId: string, db: Db = this.db): Promise<KeyPackageStock> {
+    const rows = await db
+      .selectFrom("key_packages")
+      .select(["last_resort", (eb) => eb.fn.countAll<number>().as("n")])
+      .where("device_id", "=", deviceId)
+      .groupBy("last_resort")
+      .execute();
+    return {
+      oneTime: Number(rows.find((r) => r.last_resort === 0)?.n ?? 0),
+      lastResort: rows.some((r) => r.last_resort === 1),
+    };
+  }
+
+  /**
+   * One key package for every device of each user (the caller's own other
+   * devices included), one-time packages first. Users the caller may not
+   * see answer as if they did not exist.
+   */
+  async claimKeyPackages(auth: AuthContext, userIds: string[]): Promise<ClaimKeyPackagesResponse> {
+    const wanted = [...new Set(userIds)];
+    const others = wanted.filter((id) => id !== auth.userId);
+    const visible = await this.profiles.visible(auth.userId, others);
+    if (others.some((id) => !visible.has(id))) throw new VeilError("user_not_found");
+    const result = await this.database.transaction(async (tx) => {
+      const devices = await tx.db
+        .selectFrom("devices")
+        .select(["id", "user_id"])
+        .where("user_id", "in", wanted)
+        .where("id", "!=", auth.deviceId)
+        .orderBy("created_at")
+        .execute();
+      const claimed: ClaimKeyPackagesResponse["devices"] = [];
+      for (const device of devices) {
+        const kp = await tx.db
+          .selectFrom("key_packages")
+          .select(["id", "data", "last_resort"])
+          .where("device_id", "=", device.id)
+          .orderBy("last_resort")
+          .orderBy("created_at")
+          .limit(1)
+          .executeTakeFirst();
+        if (!kp) continue;
+        if (kp.last_resort === 0) {
+          await tx.db.deleteFrom("key_packages").where("id", "=", kp.id).execute();
+          const { oneTime } = await this.stock(device.id, tx.db);
+          if (oneTime === keyPackagesLowWatermark - 1 || oneTime === 0) {
+            await this.putInMailbox(tx, device.id, {
+              kind: "key_packages_low",
+              group_id: null,
+              data: null,
+              joined_seq: null,
+            });
+          }
+        }
+        claimed.push({
+          userId: device.user_id,
+          deviceId: device.id,
+          keyPackage: Buffer.from(kp.data).toString("base64url"),
+        });
+      }
+      return claimed;
+    });
+    for (const userId of others) {
+      if (!result.some((d) => d.userId === userId)) throw new VeilError("key_packages_unavailable");
+    }
+    return { devices: result };
+  }
+
+  // --- groups ---------------------------------------------------------------
+
+  /** The caller's device's view of a group it belongs to; `group_not_found` otherwise. */
+  async group(auth: AuthContext, groupId: string, db: Db = this.db): Promise<GroupSummary> {
+    const group = await db
+      .selectFrom("groups")
+      .selectAll()
+      .where("id", "=", groupId)
+      .executeTakeFirst();
+    const members = group
+      ? await db
+          .selectFrom("group_members")
+          .select(["device_id", "user_id", "joined_seq"])
+          .where("group_id", "=", groupId)
+          .execute()
+      : [];
+    const me = members.find((m) => m.device_id === auth.deviceId);
+    if (!group || !me) throw new VeilError("group_not_found");
+    const cursor = await db
+      .selectFrom("device_cursors")
+      .select("seq")
+      .where("device_id", "=", auth.deviceId)
+      .where("group_id", "=", groupId)
+      .executeTakeFirst();
+    return {
+      id: group.id,
+      kind: group.kind,
+      epoch: group.epoch,
+      lastSeq: group.last_seq,
+      cursor: cursor?.seq ?? me.joined_seq,
+      joinedSeq: me.joined_seq,
+      members: members.map((m) => ({ userId: m.user_id, deviceId: m.device_id })),
+    };
+  }
+
+  async groups(auth: AuthContext): Promise<GroupSummary[]> {
+    const rows = await this.db
+      .selectFrom("group_members")
+      .select("group_id")
+      .where("device_id", "=", auth.deviceId)
+      .execute();
+    return Promise.all(rows.map((r) => this.group(auth, r.group_id)));
+  }
+
+  /**
+   * Creates a group with the caller's device as its only member (epoch 0):
+   * the client then creates the MLS group under this id and commits adds.
+   * A direct chat with the same peer is created once; asking again returns it.
+   */
+  async createGroup(auth: AuthContext, request: CreateGroupRequest): Promise<GroupSummary> {
+    const now = this.now();
+    if (request.kind === "direct") {
+      if (request.peerUserId === auth.userId) throw new VeilError("direct_chat_self");
+      await this.profiles.one(auth.userId, request.peerUserId);
+    }
+    const pair =
+      request.kind === "direct"
+        ? ([auth.userId, request.peerUserId].sort() as [string, string])
+        : null;
+    const groupId = await this.database.transaction(async (tx) => {
+      if (pair) {
+        const existing = await tx.db
+          .selectFrom("direct_chats")
+          .select("group_id")
+          .where("user_low", "=", pair[0])
+          .where("user_high", "=", pair[1])
+          .executeTakeFirst();
+        if (existing) return { id: existing.group_id, existing: true };
+      }
+      const id = newId("g");
+      await tx.db
+        .insertInto("groups")
+        .values({
+          id,
+          kind: request.kind,
+          epoch: 0,
+          last_seq: 0,
+          created_by: auth.userId,
+          created_at: now,
+        })
+        .execute();
+      await tx.db
+        .insertInto("group_members")
+        .values({ group_id: id, device_id: auth.deviceId, user_id: auth.userId, joined_seq: 0 })
+        .execute();
+      if (pair) {
+        await tx.db
+          .insertInto("direct_chats")
+          .values({ user_low: pair[0], user_high: pair[1], group_id: id })
+          .execute();
+      }
+      return { id, existing: false };
+    });
+    if (groupId.existing) {
+      // The peer's chat exists: this device may not be in it yet (the peer adds it).
+      const members = await this.db
+        .selectFrom("group_members")
+        .select(["user_id", "device_id"])
+        .where("group_id", "=", groupId.id)
+        .execute();
+      if (!members.some((m) => m.device_id === auth.deviceId)) {
+        const group = await this.db
+          .selectFrom("groups")
+          .selectAll()
+          .where("id", "=", groupId.id)
+          .executeTakeFirstOrThrow();
+        return {
+          id: group.id,
+          kind: group.kind,
+          epoch: group.epoch,
+          lastSeq: group.last_seq,
+          cursor: 0,
+          joinedSeq: 0,
+          members: members.map((m) => ({ userId: m.user_id, deviceId: m.device_id })),
+          existing: true,
+        };
+      }
+      return { ...(await this.group(auth, groupId.id)), existing: true };
+    }
+    return this.group(auth, groupId.id);
+  }
+
+  /**
+   * Accepts a commit built on the group's current epoch, and only then:
+   * appends it to the log, applies the membership change it declares, and
+   * puts the welcome in each added device's mailbox.
+   */
+  async commit(auth: AuthContext, groupId: string, request: CommitRequest): Promise<Appended> {
+    const summary = await this.group(auth, groupId);
+    const data = mlsBytes(request.commit);
+    const framing = inspectMls(data);
+    if (
+      (framing.wireformat !== "mls_public_message" &&
+        framing.wireformat !== "mls_private_message") ||
+      framing.contentType !== "commit"
+    ) {
+      throw new VeilError("mls_malformed");
+    }
+    if (framing.groupId !== groupId || framing.epoch !== request.epoch)
+      throw new VeilError("mls_wrong_group");
+    if (request.epoch !== summary.epoch) throw new VeilError("stale_epoch");
+    const welcome = request.welcome === undefined ? null : mlsBytes(request.welcome);
+    if (welcome && inspectMls(welcome).wireformat !== "mls_welcome")
+      throw new VeilError("mls_malformed");
+    const adds = [...new Set(request.addDevices ?? [])];
+    const removes = [...new Set(request.removeDevices ?? [])];
+    if (adds.length > 0 && !welcome) throw new VeilError("mls_malformed");
+    const memberDevices = new Set(summary.members.map((m) => m.deviceId));
+    if (adds.some((d) => memberDevices.has(d)) || removes.some((d) => !memberDevices.has(d))) {
+      throw new VeilError("device_not_member");
+    }
+    // A public commit shows whom it adds: it must be exactly the devices declared.
+    if (framing.wireformat === "mls_public_message") {
+      const declared = [...adds].sort().join();
+      if ([...framing.addedCredentialIds].sort().join() !== declared)
+        throw new VeilError("device_not_member");
+    }
+    const addedDevices =
+      adds.length === 0
+        ? []
+        : await this.db
+            .selectFrom("devices")
+            .select(["id", "user_id"])
+            .where("id", "in", adds)
+            .execute();
+    if (addedDevices.length !== adds.length) throw new VeilError("device_not_member");
+    if (summary.kind === "direct") {
+      const pair = new Set(summary.members.map((m) => m.userId));
+      const peer = await this.db
+        .selectFrom("direct_chats")
+        .selectAll()
+        .where("group_id", "=", groupId)
+        .executeTakeFirstOrThrow();
+      pair.add(peer.user_low).add(peer.user_high);
+      if (addedDevices.some((d) => !pair.has(d.user_id))) throw new VeilError("device_not_member");
+    }
+
+    return this.database.transaction(async (tx) => {
+      const seq = await this.advance(tx, groupId, request.epoch, true);
+      await tx.db
+        .insertInto("group_log")
+        .values(this.logRow(auth, groupId, seq, "commit", request.epoch, null, data, null))
+        .execute();
+      if (removes.length > 0) {
+        await tx.db
+          .deleteFrom("group_members")
+          .where("group_id", "=", groupId)
+          .where("device_id", "in", removes)
+          .execute();
+        await tx.db
+          .deleteFrom("device_cursors")
+          .where("group_id", "=", groupId)
+          .where("device_id", "in", removes)
+          .execute();
+      }
+      for (const device of addedDevices) {
+        await tx.db
+          .insertInto("group_members")
+          .values({
+            group_id: groupId,
+            device_id: device.id,
+            user_id: device.user_id,
+            joined_seq: seq,
+          })
+          .execute();
+        await this.putInMailbox(tx, device.id, {
+          kind: "welcome",
+          group_id: groupId,
+          data: welcome,
+          joined_seq: seq,
+        });
+      }
+      tx.onCommit(() => this.bus.publish({ type: "group.appended", groupId, seq }));
+      return { seq, epoch: request.epoch + 1, duplicate: false };
+    });
+  }
+
+  /** Appends an application message (ciphertext) for the current epoch. */
+  async send(auth: AuthContext, groupId: string, request: SendMessageRequest): Promise<Appended> {
+    const summary = await this.group(auth, groupId);
+    const data = mlsBytes(request.message);
+    const framing = inspectMls(data);
+    if (framing.wireformat !== "mls_private_message" || framing.contentType !== "application") {
+      throw new VeilError("mls_malformed");
+    }
+    if (framing.groupId !== groupId) throw new VeilError("mls_wrong_group");
+    const duplicate = await this.db
+      .selectFrom("group_log")
+      .select(["seq", "epoch", "sender_device_id"])
+      .where("group_id", "=", groupId)
+      .where("client_id", "=", request.id)
+      .executeTakeFirst();
+    if (duplicate) return { seq: duplicate.seq, epoch: duplicate.epoch, duplicate: true };
+    if (framing.epoch !== summary.epoch) {
+      throw new VeilError(framing.epoch < summary.epoch ? "stale_epoch" : "mls_wrong_group");
+    }
+    // "V's messages to S are not delivered (V is not told)": a 1:1 peer who blocked the sender.
+    let withheldFrom: string | null = null;
+    if (summary.kind === "direct") {
+      const peer = summary.members.find((m) => m.userId !== auth.userId)?.userId;
+      if (peer) {
+        const blocked = await this.db
+          .selectFrom("blocks")
+          .select("blocker_id")
+          .where("blocker_id", "=", peer)
+          .where("blocked_id", "=", auth.userId)
+          .executeTakeFirst();
+        if (blocked) withheldFrom = peer;
+      }
+    }
+    try {
+      return await this.database.transaction(async (tx) => {
+        const seq = await this.advance(tx, groupId, framing.epoch, false);
+        await tx.db
+          .insertInto("group_log")
+          .values(
+            this.logRow(
+              auth,
+              groupId,
+              seq,
+              "application",
+              framing.epoch,
+              request.id,
+              data,
+              withheldFrom,
+            ),
+          )
+          .execute();
+        tx.onCommit(() => this.bus.publish({ type: "group.appended", groupId, seq }));
+        return { seq, epoch: framing.epoch, duplicate: false };
+      });
+    } catch (error) {
+      // A concurrent resend of the same id won the race: answer as a duplicate.
+      if (!this.database.isUniqueViolation(error)) throw error;
+      const row = await this.db
+        .selectFrom("group_log")
+        .select(["seq", "epoch"])
+        .where("group_id", "=", groupId)
+        .where("client_id", "=", request.id)
+        .executeTakeFirstOrThrow();
+      return { seq: row.seq, epoch: row.epoch, duplicate: true };
+    }
+  }
+
+  /**
+   * Takes the next log position, only while the group is still at `epoch`
+   * (checked in the same statement, so a concurrent commit cannot slip in
+   * between); a commit also moves the group to the next epoch.
+   */
+  private async advance(
+    tx: Tx,
+    groupId: string,
+    epoch: number,
+    bumpEpoch: boolean,
+  ): Promise<number> {
+    const row = await tx.db
+      .updateTable("groups")
+      .set((eb) => ({
+        last_seq: eb("last_seq", "+", 1),
+        ...(bumpEpoch ? { epoch: eb("epoch", "+", 1) } : {}),
+      }))
+      .where("id", "=", groupId)
+      .where("epoch", "=", epoch)
+      .returning("last_seq")
+      .executeTakeFirst();
+    if (!row) throw new VeilError("stale_epoch");
+    return row.last_seq;
+  }
+
+  private logRow(
+    auth: AuthContext,
+    groupId: string,
+    seq: number,
+    kind: "commit" | "application",
+    epoch: number,
+    clientId: string | null,
+    data: Buffer,
+    withheldFrom: string | null,
+  ): GroupLogTable {
+    return {
+      group_id: groupId,
+      seq,
+      kind,
+      epoch,
+      sender_device_id: auth.deviceId,
+      sender_user_id: auth.userId,
+      client_id: clientId,
+      data,
+      withheld_from: withheldFrom,
+      created_at: this.now(),
+    };
+  }
+
+  /** The device's part of the log after `after` (never before it joined). */
+  async log(auth: AuthContext, groupId: string, after: number, limit: number): Promise<LogPage> {
+    const summary = await this.group(auth, groupId);
+    const rows = await this.db
+      .selectFrom("group_log")
+      .selectAll()
+      .where("group_id", "=", groupId)
+      .where("seq", ">", Math.max(after, summary.joinedSeq))
+      .where((eb) =>
+        eb.or([eb("withheld_from", "is", null), eb("withheld_from", "!=", auth.userId)]),
+      )
+      .orderBy("seq")
+      .limit(Math.min(Math.max(limit, 1), maxPage))
+      .execute();
+    return { entries: rows.map(toLogEntry), lastSeq: summary.lastSeq };
+  }
+
+  async setCursor(auth: AuthContext, groupId: string, seq: number): Promise<void> {
+    const summary = await this.group(auth, groupId);
+    const value = Math.min(seq, summary.lastSeq);
+    await this.db
+      .insertInto("device_cursors")
+      .values({ device_id: auth.deviceId, group_id: groupId, seq: value })
+      .onConflict((oc) => oc.columns(["device_id", "group_id"]).doUpdateSet({ seq: value }))
+      .execute();
+  }
+
+  // --- mailbox ----------------------------------------------------------------
+
+  private async putInMailbox(
+    tx: Tx,
+    deviceId: string,
+    item: Pick<MailboxTable, "kind" | "group_id" | "data" | "joined_seq">,
+  ): Promise<void> {
+    const row = await tx.db
+      .updateTable("devices")
+      .set((eb) => ({ mailbox_seq: eb("mailbox_seq", "+", 1) }))
+      .where("id", "=", deviceId)
+      .returning("mailbox_seq")
+      .executeTakeFirstOrThrow();
+    await tx.db
+      .insertInto("mailbox")
+      .values({ device_id: deviceId, seq: row.mailbox_seq, created_at: this.now(), ...item })
+      .execute();
+    tx.onCommit(() =>
+      this.bus.publish({ type: "mailbox.appended", deviceId, seq: row.mailbox_seq }),
+    );
+  }
+
+  async mailbox(auth: AuthContext, after: number): Promise<MailboxItem[]> {
+    const rows = await this.db
+      .selectFrom("mailbox")
+      .selectAll()
+      .where("device_id", "=", auth.deviceId)
+      .where("seq", ">", after)
+      .orderBy("seq")
+      .limit(maxPage)
+      .execute();
+    return rows.map(toMailboxItem);
+  }
+
+  async ackMailbox(auth: AuthContext, upTo: number): Promise<void> {
+    await this.db
+      .deleteFrom("mailbox")
+      .where("device_id", "=", auth.deviceId)
+      .where("seq", "<=", upTo)
+      .execute();
+  }
+}

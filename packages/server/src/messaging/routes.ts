@@ -1,0 +1,236 @@
+import { Type } from "@sinclair/typebox";
+import {
+  Appended,
+  ClaimKeyPackagesRequest,
+  ClaimKeyPackagesResponse,
+  CommitRequest,
+  CreateGroupRequest,
+  CursorRequest,
+  GroupIdParams,
+  GroupSummary,
+  KeyPackageStock,
+  LogPage,
+  LogQuery,
+  MailboxAckRequest,
+  MailboxPage,
+  SendMessageRequest,
+  UploadKeyPackagesRequest,
+} from "@veil/protocol";
+import { caller, requireAuth } from "../auth/require-auth.js";
+import { type App, errorResponses } from "../http/route-kit.js";
+import type { Db } from "../store/database.js";
+import type { Delivery } from "./delivery.js";
+
+export interface MessagingRouteDeps {
+  delivery: Delivery;
+  db: Db;
+  now: () => number;
+}
+
+/** The MLS delivery service over HTTP: key packages, groups, logs, mailboxes. */
+export function messagingRoutes(app: App, { delivery, db, now }: MessagingRouteDeps): void {
+  const auth = requireAuth(db, now);
+  const keys = ["key packages"];
+  const groups = ["groups and messages"];
+  const ok = <T>(schema: T) => ({ 200: schema, ...errorResponses });
+  const none = { 204: Type.Null(), ...errorResponses };
+
+  app.post(
+    "/v1/key-packages",
+    {
+      preValidation: auth,
+      schema: {
+        tags: keys,
+        summary:
+          "Upload this device's MLS key packages (one-time, and optionally a last-resort one)",
+        body: UploadKeyPackagesRequest,
+        response: ok(KeyPackageStock),
+      },
+    },
+    (request) => delivery.uploadKeyPackages(caller(request), request.body),
+  );
+
+  app.get(
+    "/v1/key-packages",
+    {
+      preValidation: auth,
+      schema: {
+        tags: keys,
+        summary: "This device's key package stock",
+        response: ok(KeyPackageStock),
+      },
+    },
+    (request) => delivery.stock(caller(request).deviceId),
+  );
+
+  app.post(
+    "/v1/key-packages/claim",
+    {
+      preValidation: auth,
+      schema: {
+        tags: keys,
+        summary: "Claim one key package for every device of each user (to add them to a group)",
+        body: ClaimKeyPackagesRequest,
+        response: ok(ClaimKeyPackagesResponse),
+      },
+    },
+    (request) => delivery.claimKeyPackages(caller(request), request.body.userIds),
+  );
+
+  app.post(
+    "/v1/groups",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Create a group, or the direct chat with a user (returned if it exists)",
+        body: CreateGroupRequest,
+        response: { 201: GroupSummary, 200: GroupSummary, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const group = await delivery.createGroup(caller(request), request.body);
+      return reply.status(group.existing ? 200 : 201).send(group);
+    },
+  );
+
+  app.get(
+    "/v1/groups",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "The groups this device belongs to",
+        response: ok(Type.Array(GroupSummary)),
+      },
+    },
+    (request) => delivery.groups(caller(request)),
+  );
+
+  app.get(
+    "/v1/groups/:groupId",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "A group this device belongs to",
+        params: GroupIdParams,
+        response: ok(GroupSummary),
+      },
+    },
+    (request) => delivery.group(caller(request), request.params.groupId),
+  );
+
+  app.post(
+    "/v1/groups/:groupId/commits",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Append an MLS commit built on the current epoch (adds, removes, updates)",
+        params: GroupIdParams,
+        body: CommitRequest,
+        response: { 201: Appended, ...errorResponses },
+      },
+      bodyLimit: 4 * 1024 * 1024,
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await delivery.commit(caller(request), request.params.groupId, request.body)),
+  );
+
+  app.post(
+    "/v1/groups/:groupId/messages",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Append an MLS application message; acknowledged once durable",
+        params: GroupIdParams,
+        body: SendMessageRequest,
+        response: { 201: Appended, 200: Appended, ...errorResponses },
+      },
+      bodyLimit: 512 * 1024,
+    },
+    async (request, reply) => {
+      const appended = await delivery.send(caller(request), request.params.groupId, request.body);
+      return reply.status(appended.duplicate ? 200 : 201).send(appended);
+    },
+  );
+
+  app.get(
+    "/v1/groups/:groupId/log",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Read the group's log after a sequence number",
+        params: GroupIdParams,
+        querystring: LogQuery,
+        response: ok(LogPage),
+      },
+    },
+    (request) =>
+      delivery.log(
+        caller(request),
+        request.params.groupId,
+        Number(request.query.after ?? 0),
+        Number(request.query.limit ?? 100),
+      ),
+  );
+
+  app.put(
+    "/v1/groups/:groupId/cursor",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Record how far this device has read",
+        params: GroupIdParams,
+        body: CursorRequest,
+        response: none,
+      },
+    },
+    async (request, reply) => {
+      await delivery.setCursor(caller(request), request.params.groupId, request.body.seq);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    "/v1/mailbox",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "This device's mailbox (welcomes, key package alerts)",
+        querystring: Type.Object(
+          { after: Type.Optional(Type.String({ pattern: "^\\d{1,15}$" })) },
+          { additionalProperties: false },
+        ),
+        response: ok(MailboxPage),
+      },
+    },
+    async (request) => ({
+      items: await delivery.mailbox(caller(request), Number(request.query.after ?? 0)),
+    }),
+  );
+
+  app.post(
+    "/v1/mailbox/ack",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Delete mailbox items up to a sequence number",
+        body: MailboxAckRequest,
+        response: none,
+      },
+    },
+    async (request, reply) => {
+      await delivery.ackMailbox(caller(request), request.body.upTo);
+      return reply.status(204).send(null);
+    },
+  );
+}

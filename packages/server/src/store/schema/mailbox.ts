@@ -1,0 +1,10 @@
+/** Per-device items that are not group log entries: welcomes, low key-package stock. */
+export interface MailboxTable {
+  device_id: string;
+  seq: number;
+  kind: "welcome" | "key_packages_low";
+  group_id: string | null;
+  data: Buffer | null;
+  joined_seq: number | null;
+  created_at: number;
+}
