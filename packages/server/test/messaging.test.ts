@@ -1,0 +1,339 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backends, postgresUrl } from "./helpers/backends.js";
+import { TestUser } from "./helpers/client.js";
+import { MlsDevice } from "./helpers/mls-device.js";
+import { noRateLimits, startTestServer, type TestServer } from "./helpers/test-server.js";
+
+let phoneCounter = 3000;
+const nextPhone = () => `+1415555${phoneCounter++}`;
+
+for (const { backend, available } of backends) {
+  describe.skipIf(!available)(
+    `end-to-end encrypted chats through the delivery service [${backend}]`,
+    () => {
+      let t: TestServer;
+      const dataDir = () => t.server.context.config.dataDir;
+      const schema = () => t.server.context.config.databaseSchema;
+
+      /** A registered user with one MLS device and key packages on the server. */
+      async function person(name: string, keyPackages = 5) {
+        const phone = nextPhone();
+        const user = await TestUser.register(t.url, { name, phone, verifier: t.verifier });
+        const device = new MlsDevice(t.url, user.id, user.deviceId, user.token);
+        expect((await device.uploadKeyPackages(keyPackages)).status).toBe(200);
+        return { user, device, phone };
+      }
+
+      /** Makes `a` able to see `b` (a finds b by number), as a real client would. */
+      async function introduce(a: { user: TestUser }, b: { phone: string }) {
+        expect((await a.user.request("POST", "/v1/contacts", { phone: b.phone })).status).toBe(201);
+      }
+
+      beforeAll(async () => {
+        t = await startTestServer({ backend, env: noRateLimits });
+      });
+      afterAll(async () => t?.close());
+
+      it("refuses key packages that are malformed or name another device", async () => {
+        const alice = await person("Alice", 1);
+        const bob = await person("Bob", 1);
+        const garbage = await alice.device.request("POST", "/v1/key-packages", {
+          keyPackages: ["AAAAAAAA"],
+        });
+        expect(garbage.body.error.code).toBe("key_package_invalid");
+        // Bob's package uploaded by Alice: its credential names Bob's device.
+        const kp = await bob.device.newKeyPackage();
+        const { encodeMlsMessage } = await import("ts-mls");
+        const foreign = Buffer.from(
+          encodeMlsMessage({
+            version: "mls10",
+            wireformat: "mls_key_package",
+            keyPackage: kp.publicPackage,
+          }),
+        ).toString("base64url");
+        const stolen = await alice.device.request("POST", "/v1/key-packages", {
+          keyPackages: [foreign],
+        });
+        expect(stolen.body.error.code).toBe("key_package_invalid");
+        expect((await alice.device.request("GET", "/v1/key-packages")).body).toEqual({
+          oneTime: 1,
+          lastResort: false,
+        });
+      });
+
+      it("claims each key package once, answers strangers as unknown, and warns a device running low", async () => {
+        const alice = await person("Alice", 0);
+        const bob = await person("Bob", 10);
+        const stranger = await alice.device.request("POST", "/v1/key-packages/claim", {
+          userIds: [bob.user.id],
+        });
+        expect(stranger.status).toBe(404);
+        expect(stranger.body.error.code).toBe("user_not_found");
+        await introduce(alice, bob);
+        const first = await alice.device.request("POST", "/v1/key-packages/claim", {
+          userIds: [bob.user.id],
+        });
+        const second = await alice.device.request("POST", "/v1/key-packages/claim", {
+          userIds: [bob.user.id],
+        });
+        expect(first.body.devices).toHaveLength(1);
+        expect(first.body.devices[0].keyPackage).not.toBe(second.body.devices[0].keyPackage);
+        expect((await bob.device.request("GET", "/v1/key-packages")).body.oneTime).toBe(8);
+        const mailbox = await bob.device.request("GET", "/v1/mailbox");
+        expect(mailbox.body.items.map((i: { kind: string }) => i.kind)).toContain(
+          "key_packages_low",
+        );
+        for (let i = 0; i < 8; i++)
+          await alice.device.request("POST", "/v1/key-packages/claim", { userIds: [bob.user.id] });
+        const empty = await alice.device.request("POST", "/v1/key-packages/claim", {
+          userIds: [bob.user.id],
+        });
+        expect(empty.body.error.code).toBe("key_packages_unavailable");
+      });
+
+      it("carries a 1:1 chat both ways, live and from the log, with every device of the peer", async () => {
+        const alice = await person("Alice");
+        const bob = await person("Bob");
+        const bob2 = await bob.user.addDevice();
+        const bobPhone = new MlsDevice(t.url, bob.user.id, bob2.deviceId, bob2.token);
+        await bobPhone.uploadKeyPackages(2);
+        await introduce(alice, bob);
+        const liveBob = await bob.user.connect(t.wsUrl);
+
+        const chat = await alice.device.createGroup({ kind: "direct", peerUserId: bob.user.id });
+        // Asking again returns the same chat.
+        const again = await alice.device.request("POST", "/v1/groups", {
+          kind: "direct",
+          peerUserId: bob.user.id,
+        });
+        expect(again.status).toBe(200);
+        expect(again.body.id).toBe(chat);
+        expect((await alice.device.add(chat, [bob.user.id])).status).toBe(201);
+        const welcome = await liveBob.next((f) => f.type === "mailbox.item");
+        expect(welcome.type === "mailbox.item" && welcome.item.groupId).toBe(chat);
+        await bob.device.syncMailbox();
+        await bobPhone.syncMailbox();
+        expect(bob.device.credentials(chat).sort()).toEqual(
+          [alice.user.deviceId, bob.user.deviceId, bob2.deviceId].sort(),
+        );
+
+        const sent = await alice.device.send(chat, "hello Bob");
+        expect(sent.status).toBe(201);
+        const pushed = await liveBob.next(
+          (f) => f.type === "group.entry" && f.entry.kind === "application",
+        );
+        expect(pushed.type === "group.entry" && (await bob.device.process(pushed.entry))).toBe(
+          "hello Bob",
+        );
+        expect(await bobPhone.catchUp(chat)).toEqual(["hello Bob"]);
+        await bob.device.send(chat, "hi Alice");
+        expect(await alice.device.catchUp(chat)).toEqual(["hi Alice"]);
+        // Bob's other device sees Bob's own sent message too.
+        expect(await bobPhone.catchUp(chat)).toEqual(["hi Alice"]);
+        liveBob.close();
+      });
+
+      it("runs a group of five: add, remove, and the removed member reads nothing after", async () => {
+        const people = await Promise.all(["Ann", "Ben", "Cat", "Dan", "Eve"].map((n) => person(n)));
+        const [ann, ...others] = people as [
+          Awaited<ReturnType<typeof person>>,
+          ...Awaited<ReturnType<typeof person>>[],
+        ];
+        for (const o of others) await introduce(ann, o);
+        const group = await ann.device.createGroup({ kind: "group" });
+        expect(
+          (
+            await ann.device.add(
+              group,
+              others.map((o) => o.user.id),
+            )
+          ).status,
+        ).toBe(201);
+        for (const o of others) await o.device.syncMailbox();
+        await ann.device.send(group, "welcome all");
+        for (const o of others) expect(await o.device.catchUp(group)).toEqual(["welcome all"]);
+
+        const eve = others[3] as (typeof others)[number];
+        expect((await ann.device.remove(group, [eve.user.deviceId])).status).toBe(201);
+        await ann.device.send(group, "eve is gone");
+        for (const o of others.slice(0, 3))
+          expect(await o.device.catchUp(group)).toEqual(["eve is gone"]);
+        // The server no longer serves Eve the log, exactly as for a group she never saw...
+        const log = await eve.device.request("GET", `/v1/groups/${group}/log?after=0`);
+        expect(log.status).toBe(404);
+        expect(log.body.error.code).toBe("group_not_found");
+        // ...and even with the ciphertext in hand, her old state cannot read it.
+        const ct = (
+          await ann.device.request("GET", `/v1/groups/${group}/log?after=0`)
+        ).body.entries.at(-1);
+        await expect(eve.device.process(ct)).rejects.toThrow();
+        // A member she is not cannot post either.
+        const posted = await eve.device.request("POST", `/v1/groups/${group}/messages`, {
+          id: "m_after_removal",
+          message: ct.data,
+        });
+        expect(posted.body.error.code).toBe("group_not_found");
+      });
+
+      it("rejects a stale commit, malformed bytes and wrong groups; ignores replays; tampering fails to decrypt", async () => {
+        const ann = await person("Ann");
+        const ben = await person("Ben");
+        await introduce(ann, ben);
+        const group = await ann.device.createGroup({ kind: "group" });
+        await ann.device.add(group, [ben.user.id]);
+        await ben.device.syncMailbox();
+        // Ben commits an update; Ann's next commit is built on the old epoch.
+        expect((await ben.device.commit(group, [], [], [])).status).toBe(201);
+        const stale = await ann.device.commit(group, [], [], []);
+        expect(stale.status).toBe(409);
+        expect(stale.body.error.code).toBe("stale_epoch");
+        await ann.device.catchUp(group);
+        expect((await ann.device.commit(group, [], [], [])).status).toBe(201);
+        await ben.device.catchUp(group);
+
+        const bad = await ann.device.request("POST", `/v1/groups/${group}/messages`, {
+          id: "m_garbage_1",
+          message: "AAAAAAAAAAAA",
+        });
+        expect(bad.body.error.code).toBe("mls_malformed");
+        const other = await ann.device.createGroup({ kind: "group" });
+        const foreign = await ann.device.send(other, "for the other group");
+        const misplaced = await ann.device.request("POST", `/v1/groups/${group}/messages`, {
+          id: "m_misplaced_1",
+          message: foreign.ciphertext,
+        });
+        expect(misplaced.body.error.code).toBe("mls_wrong_group");
+
+        const once = await ann.device.send(group, "only once", "m_replayed_1");
+        expect(once.status).toBe(201);
+        const replay = await ann.device.request("POST", `/v1/groups/${group}/messages`, {
+          id: "m_replayed_1",
+          message: once.ciphertext,
+        });
+        expect(replay.status).toBe(200);
+        expect(replay.body).toEqual({
+          seq: once.body.seq,
+          epoch: once.body.epoch,
+          duplicate: true,
+        });
+        expect(await ben.device.catchUp(group)).toEqual(["only once"]);
+
+        // A flipped byte in the ciphertext: the server stores it (it cannot read it); Ben's MLS refuses it.
+        const sent = await ann.device.send(group, "tamper with me");
+        const raw = Buffer.from(sent.ciphertext, "base64url");
+        raw[raw.length - 5] = (raw[raw.length - 5] as number) ^ 0xff;
+        const tampered = await ann.device.request("POST", `/v1/groups/${group}/messages`, {
+          id: "m_tampered_1",
+          message: raw.toString("base64url"),
+        });
+        expect(tampered.status).toBe(201);
+        const entries = (
+          await ben.device.request(
+            "GET",
+            `/v1/groups/${group}/log?after=${ben.device.cursors.get(group)}`,
+          )
+        ).body.entries;
+        expect(await ben.device.process(entries[0])).toBe("tamper with me");
+        await expect(ben.device.process(entries[1])).rejects.toThrow();
+      });
+
+      it("withholds a 1:1 message from a peer who blocked the sender, without telling the sender", async () => {
+        const ann = await person("Ann");
+        const ben = await person("Ben");
+        await introduce(ann, ben);
+        await introduce(ben, ann);
+        const chat = await ann.device.createGroup({ kind: "direct", peerUserId: ben.user.id });
+        await ann.device.add(chat, [ben.user.id]);
+        await ben.device.syncMailbox();
+        expect((await ben.user.request("PUT", `/v1/blocks/${ann.user.id}`)).status).toBe(204);
+        const sent = await ann.device.send(chat, "are you there?");
+        expect(sent.status).toBe(201);
+        expect(await ben.device.catchUp(chat)).toEqual([]);
+        await ben.user.request("DELETE", `/v1/blocks/${ann.user.id}`);
+        await ann.device.send(chat, "now?");
+        expect(await ben.device.catchUp(chat)).toEqual(["now?"]);
+      });
+
+      it("catches up after reconnecting, and survives a server restart with nothing lost or shown twice", async () => {
+        const ann = await person("Ann");
+        const ben = await person("Ben");
+        await introduce(ann, ben);
+        const chat = await ann.device.createGroup({ kind: "direct", peerUserId: ben.user.id });
+        await ann.device.add(chat, [ben.user.id]);
+        await ben.device.syncMailbox();
+        await ann.device.send(chat, "one");
+        expect(await ben.device.catchUp(chat)).toEqual(["one"]);
+        // Ben goes offline; Ann keeps writing; the server restarts in the middle.
+        await ann.device.send(chat, "two");
+        const config = t.server.context.config;
+        await t.close({ keep: true });
+        t = await startTestServer({
+          backend,
+          env: noRateLimits,
+          share:
+            backend === "sqlite" ? { dataDir: config.dataDir } : { schema: config.databaseSchema },
+        });
+        const annAgain = Object.assign(ann.device, { base: t.url });
+        const benAgain = Object.assign(ben.device, { base: t.url });
+        // Ann resends "two" (she never saw the ack, say): stored once.
+        await annAgain.send(chat, "three");
+        expect(await benAgain.catchUp(chat)).toEqual(["two", "three"]);
+        expect(await benAgain.catchUp(chat)).toEqual([]);
+      });
+
+      it("never stores the plaintext of a message", async () => {
+        const ann = await person("Ann");
+        const ben = await person("Ben");
+        await introduce(ann, ben);
+        const chat = await ann.device.createGroup({ kind: "group" });
+        await ann.device.add(chat, [ben.user.id]);
+        await ben.device.syncMailbox();
+        const secret = "the eagle lands at midnight 7f3a";
+        await ann.device.send(chat, secret);
+        await ben.device.send(chat, `${secret} (ack)`);
+        expect(await ann.device.catchUp(chat)).toEqual([`${secret} (ack)`]);
+        const needle = Buffer.from("eagle lands");
+        if (backend === "sqlite") {
+          await t.server.context.database.db.selectFrom("users").select("id").execute(); // flush
+          const dir = dataDir();
+          for (const file of ["veil.sqlite", "veil.sqlite-wal"]) {
+            let bytes: Buffer;
+            try {
+              bytes = readFileSync(path.join(dir, file));
+            } catch {
+              continue;
+            }
+            expect(bytes.includes(needle), file).toBe(false);
+            expect(bytes.includes(Buffer.from("Ann")), `${file} holds names, as it should`).toBe(
+              true,
+            );
+          }
+        } else {
+          const client = new pg.Client({ connectionString: postgresUrl });
+          await client.connect();
+          try {
+            const tables = await client.query(
+              "select table_name from information_schema.tables where table_schema = $1",
+              [schema()],
+            );
+            expect(tables.rows.length).toBeGreaterThan(5);
+            for (const { table_name } of tables.rows) {
+              const dump = await client.query(
+                `select t::text as row from ${client.escapeIdentifier(schema())}.${client.escapeIdentifier(table_name)} t`,
+              );
+              const text = dump.rows.map((r) => r.row).join("\n");
+              expect(text.includes("eagle lands"), table_name).toBe(false);
+              // bytea renders as hex: look for the hex of the plaintext too.
+              expect(text.includes(needle.toString("hex")), table_name).toBe(false);
+            }
+          } finally {
+            await client.end();
+          }
+        }
+      });
+    },
+  );
+}
