@@ -28,6 +28,10 @@ export interface Config {
   verificationLimitPerAddress: number;
   bodyLimitBytes: number;
   photoLimitBytes: number;
+  /** Largest encrypted attachment accepted. */
+  blobLimitBytes: number;
+  /** Where attachments are stored; a shared volume when several nodes run. */
+  blobDir: string | null;
   wsMaxBufferedBytes: number;
   wsMaxFrameBytes: number;
   heartbeatMs: number;
@@ -123,6 +127,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     verificationLimitPerAddress: int("VEIL_VERIFICATION_LIMIT_PER_ADDRESS", 20, 1, 1_000_000),
     bodyLimitBytes: int("VEIL_BODY_LIMIT_BYTES", 64 * 1024, 1024, 64 * 1024 * 1024),
     photoLimitBytes: int("VEIL_PHOTO_LIMIT_BYTES", 1024 * 1024, 1024, 16 * 1024 * 1024),
+    blobLimitBytes: int("VEIL_BLOB_LIMIT_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    blobDir: env.VEIL_BLOB_DIR ? path.resolve(cwd, env.VEIL_BLOB_DIR) : null,
     wsMaxBufferedBytes: int("VEIL_WS_MAX_BUFFERED_BYTES", 1024 * 1024, 1024, 256 * 1024 * 1024),
     wsMaxFrameBytes: int("VEIL_WS_MAX_FRAME_BYTES", 64 * 1024, 256, 16 * 1024 * 1024),
     // Presence goes stale after 90 s without a heartbeat: keep beats well inside that.

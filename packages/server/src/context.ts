@@ -5,6 +5,7 @@ import type { Bus } from "./bus/bus.js";
 import { MemoryBus } from "./bus/memory.js";
 import { NatsBus } from "./bus/nats.js";
 import type { Config } from "./config.js";
+import { type BlobStore, FileBlobStore } from "./media/blob-store.js";
 import { Metrics } from "./ops/metrics.js";
 import type { Database } from "./store/database.js";
 import { openPostgres } from "./store/postgres.js";
@@ -17,6 +18,7 @@ export interface AppContext {
   database: Database;
   bus: Bus;
   verifier: PhoneVerifier;
+  blobs: BlobStore;
   metrics: Metrics;
   now: () => number;
 }
@@ -63,6 +65,7 @@ export async function createContext(
     database,
     bus,
     verifier,
+    blobs: new FileBlobStore(path.join(config.blobDir ?? path.join(config.dataDir, "blobs"))),
     metrics: new Metrics(),
     now: overrides.now ?? Date.now,
   };

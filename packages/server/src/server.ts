@@ -16,6 +16,8 @@ import { Gateway } from "./gateway/gateway.js";
 import { answerClientError, answerFrameworkError, registerErrorHandling } from "./http/errors.js";
 import type { App } from "./http/route-kit.js";
 import { pruneLimits } from "./limits/fixed-window.js";
+import { Attachments } from "./media/attachments.js";
+import { mediaRoutes } from "./media/routes.js";
 import { Delivery } from "./messaging/delivery.js";
 import { messagingRoutes } from "./messaging/routes.js";
 import { opsRoutes } from "./ops/routes.js";
@@ -55,6 +57,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   const profiles = new ProfileReader(database.db, now);
   const accounts = new Accounts(database, bus, context.verifier, profiles, config, now);
   const delivery = new Delivery(database, bus, profiles, now);
+  const attachments = new Attachments(database, context.blobs, delivery, now);
   const gateway = new Gateway(
     database.db,
     profiles,
@@ -135,6 +138,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     now,
   });
   messagingRoutes(app, { delivery, db: database.db, now });
+  mediaRoutes(app, { attachments, db: database.db, now, blobLimitBytes: config.blobLimitBytes });
   opsRoutes(app, { database, bus, metrics, draining: () => draining });
 
   const prune = setInterval(() => {

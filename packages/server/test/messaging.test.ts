@@ -1,9 +1,10 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends, postgresUrl } from "./helpers/backends.js";
-import { TestUser } from "./helpers/client.js";
+import { http, TestUser } from "./helpers/client.js";
 import { MlsDevice } from "./helpers/mls-device.js";
 import { noRateLimits, startTestServer, type TestServer } from "./helpers/test-server.js";
 
@@ -15,6 +16,7 @@ for (const { backend, available } of backends) {
     `end-to-end encrypted chats through the delivery service [${backend}]`,
     () => {
       let t: TestServer;
+      const env = { ...noRateLimits, VEIL_BLOB_LIMIT_BYTES: "65536" };
       const dataDir = () => t.server.context.config.dataDir;
       const schema = () => t.server.context.config.databaseSchema;
 
@@ -33,7 +35,7 @@ for (const { backend, available } of backends) {
       }
 
       beforeAll(async () => {
-        t = await startTestServer({ backend, env: noRateLimits });
+        t = await startTestServer({ backend, env });
       });
       afterAll(async () => t?.close());
 
@@ -272,7 +274,7 @@ for (const { backend, available } of backends) {
         await t.close({ keep: true });
         t = await startTestServer({
           backend,
-          env: noRateLimits,
+          env,
           share:
             backend === "sqlite" ? { dataDir: config.dataDir } : { schema: config.databaseSchema },
         });
@@ -282,6 +284,89 @@ for (const { backend, available } of backends) {
         await annAgain.send(chat, "three");
         expect(await benAgain.catchUp(chat)).toEqual(["two", "three"]);
         expect(await benAgain.catchUp(chat)).toEqual([]);
+      });
+
+      it("stores encrypted attachments once and serves them to the group's members only", async () => {
+        const ann = await person("Ann");
+        const ben = await person("Ben");
+        const cat = await person("Cat");
+        await introduce(ann, ben);
+        const chat = await ann.device.createGroup({ kind: "group" });
+        await ann.device.add(chat, [ben.user.id]);
+        await ben.device.syncMailbox();
+        // The client encrypts with a fresh key; the key and hash travel inside the MLS message.
+        const key = randomBytes(32);
+        const iv = randomBytes(12);
+        const cipher = createCipheriv("aes-256-gcm", key, iv);
+        const file = Buffer.concat([
+          cipher.update(Buffer.alloc(20_000, 7)),
+          cipher.final(),
+          cipher.getAuthTag(),
+        ]);
+        const up = await http(t.url, "POST", `/v1/groups/${chat}/blobs`, {
+          token: ann.user.token,
+          raw: file,
+        });
+        expect(up.status).toBe(201);
+        expect(up.body).toEqual({
+          id: createHash("sha256").update(file).digest("base64url"),
+          size: file.length,
+        });
+        await ann.device.send(
+          chat,
+          JSON.stringify({
+            blob: up.body.id,
+            key: key.toString("base64url"),
+            iv: iv.toString("base64url"),
+          }),
+        );
+        const note = JSON.parse((await ben.device.catchUp(chat))[0] as string);
+        const got = await fetch(`${t.url}/v1/blobs/${note.blob}`, {
+          headers: { authorization: `Bearer ${ben.user.token}` },
+        });
+        expect(got.status).toBe(200);
+        const bytes = Buffer.from(await got.arrayBuffer());
+        const decipher = createDecipheriv(
+          "aes-256-gcm",
+          Buffer.from(note.key, "base64url"),
+          Buffer.from(note.iv, "base64url"),
+        );
+        decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+        expect(
+          Buffer.concat([
+            decipher.update(bytes.subarray(0, bytes.length - 16)),
+            decipher.final(),
+          ]).equals(Buffer.alloc(20_000, 7)),
+        ).toBe(true);
+        // Not a member: answered as if the blob did not exist.
+        const outsider = await http(t.url, "GET", `/v1/blobs/${note.blob}`, {
+          token: cat.user.token,
+        });
+        const unknown = await http(
+          t.url,
+          "GET",
+          "/v1/blobs/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+          { token: cat.user.token },
+        );
+        expect(outsider.status).toBe(404);
+        expect(outsider.body).toEqual(unknown.body);
+        expect(outsider.body.error.code).toBe("blob_not_found");
+        const intoForeign = await http(t.url, "POST", `/v1/groups/${chat}/blobs`, {
+          token: cat.user.token,
+          raw: file,
+        });
+        expect(intoForeign.body.error.code).toBe("group_not_found");
+        const huge = await http(t.url, "POST", `/v1/groups/${chat}/blobs`, {
+          token: ann.user.token,
+          raw: Buffer.alloc(70_000),
+        });
+        expect(huge.status).toBe(413);
+        expect(huge.body.error.code).toBe("body_too_large");
+        const json = await http(t.url, "POST", `/v1/groups/${chat}/blobs`, {
+          token: ann.user.token,
+          body: { a: 1 },
+        });
+        expect(json.body.error.code).toBe("unsupported_media_type");
       });
 
       it("never stores the plaintext of a message", async () => {

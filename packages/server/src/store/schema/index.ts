@@ -1,4 +1,6 @@
 import type { AuthChallengesTable } from "./auth-challenges.js";
+import type { BlobGrantsTable } from "./blob-grants.js";
+import type { BlobsTable } from "./blobs.js";
 import type { BlocksTable } from "./blocks.js";
 import type { ContactsTable } from "./contacts.js";
 import type { DeviceCursorsTable } from "./device-cursors.js";
@@ -34,4 +36,6 @@ export interface Schema {
   group_log: GroupLogTable;
   device_cursors: DeviceCursorsTable;
   mailbox: MailboxTable;
+  blobs: BlobsTable;
+  blob_grants: BlobGrantsTable;
 }
