@@ -143,3 +143,48 @@ export const RegisterResponse = Type.Object({
   deviceId: Type.String(),
   session: SessionGrant,
 });
+
+/** A new device asks to be linked to an account: it proves its key, and gets a code to show. */
+export const DeviceLinkRequest = DeviceProof;
+
+export const DeviceLinkResponse = Type.Object({
+  linkId: Type.String(),
+  /** Kept by the new device: it proves the link is its own when it polls. */
+  secret: Type.String(),
+  /** Shown on the new device, typed (or scanned, as `veil-link:<code>`) on an existing one. */
+  code: Type.String(),
+  expiresAt: Type.String({ format: "date-time" }),
+});
+export type DeviceLinkResponse = Static<typeof DeviceLinkResponse>;
+
+/** An existing device approves: it signs the new device's public key. */
+export const ApproveDeviceLinkRequest = Type.Object(
+  {
+    code: Type.String({ minLength: 8, maxLength: 16, pattern: "^[0-9-]+$" }),
+    /** Ed25519 signature by the approving device over `linkSigningPrefix` + the new raw public key. */
+    signature: Base64Url(128),
+  },
+  { additionalProperties: false },
+);
+export type ApproveDeviceLinkRequest = Static<typeof ApproveDeviceLinkRequest>;
+
+export const ApprovedDevice = Type.Object({
+  deviceId: Type.String(),
+  name: Type.String(),
+  publicKey: Type.String(),
+});
+
+export const DeviceLinkStatus = Type.Object({
+  status: Type.Union([Type.Literal("pending"), Type.Literal("approved")]),
+  deviceId: Type.Union([Type.String(), Type.Null()]),
+  userId: Type.Union([Type.String(), Type.Null()]),
+});
+export type DeviceLinkStatus = Static<typeof DeviceLinkStatus>;
+
+export const DeviceLinkLookup = Type.Object(
+  { linkId: Id, secret: Base64Url(64) },
+  { additionalProperties: false },
+);
+
+/** What an approving device signs: this prefix, then the new device's raw public key. */
+export const linkSigningPrefix = "veil/link/v1\n";

@@ -61,6 +61,7 @@ export const errorRegistry = {
     status: 400,
     message: "A device named in the commit is not a member, or already is one.",
   },
+  link_not_found: { status: 404, message: "No such device link, or it expired." },
   blob_not_found: { status: 404, message: "No such attachment." },
   frame_invalid: { status: 400, message: "The WebSocket frame does not match the schema." },
   auth_timeout: { status: 401, message: "No hello frame with a valid token arrived in time." },

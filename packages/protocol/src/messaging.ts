@@ -120,12 +120,21 @@ export const CursorRequest = Type.Object({ seq: Seq }, { additionalProperties: f
 
 export const MailboxItem = Type.Object({
   seq: Type.Integer(),
-  kind: Type.Union([Type.Literal("welcome"), Type.Literal("key_packages_low")]),
+  kind: Type.Union([
+    Type.Literal("welcome"),
+    Type.Literal("key_packages_low"),
+    /** Another device joined your account: add it to your groups. */
+    Type.Literal("device_linked"),
+    /** A device left a group's member list: commit its removal from the MLS tree. */
+    Type.Literal("remove_device"),
+  ]),
   groupId: Type.Union([Type.String(), Type.Null()]),
   /** welcome: the MLS Welcome (base64url). */
   data: Type.Union([Type.String(), Type.Null()]),
   /** welcome: the log entry (the commit) the device joins at. */
   joinedSeq: Type.Union([Type.Integer(), Type.Null()]),
+  /** device_linked, remove_device: the device concerned. */
+  deviceId: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: "date-time" }),
 });
 export type MailboxItem = Static<typeof MailboxItem>;

@@ -8,6 +8,7 @@ import Fastify, { LogController } from "fastify";
 import { Accounts } from "./accounts/accounts.js";
 import { accountRoutes } from "./accounts/routes.js";
 import { pruneVerifications } from "./accounts/verifications.js";
+import { pruneDeviceLinks } from "./auth/device-links.js";
 import { pruneChallenges } from "./auth/device-proof.js";
 import { authRoutes } from "./auth/routes.js";
 import { type AppContext, closeContext } from "./context.js";
@@ -22,6 +23,7 @@ import { Delivery } from "./messaging/delivery.js";
 import { messagingRoutes } from "./messaging/routes.js";
 import { opsRoutes } from "./ops/routes.js";
 import { ProfileReader } from "./privacy/profiles.js";
+import type { Tx } from "./store/database.js";
 
 export interface VeilServer {
   app: App;
@@ -55,8 +57,13 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
 
   let draining = false;
   const profiles = new ProfileReader(database.db, now);
-  const accounts = new Accounts(database, bus, context.verifier, profiles, config, now);
   const delivery = new Delivery(database, bus, profiles, now);
+  // When a device joins or leaves an account, its groups follow (same transaction).
+  const lifecycle = {
+    linked: (tx: Tx, userId: string, deviceId: string) => delivery.deviceLinked(tx, userId, deviceId),
+    removed: (tx: Tx, deviceId: string) => delivery.deviceRemoved(tx, deviceId),
+  };
+  const accounts = new Accounts(database, bus, context.verifier, profiles, config, lifecycle, now);
   const attachments = new Attachments(database, context.blobs, delivery, now);
   const gateway = new Gateway(
     database.db,
@@ -129,7 +136,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   app.get("/v1/ws", { websocket: true, schema: { hide: true } }, (socket) =>
     gateway.accept(socket),
   );
-  authRoutes(app, { database, bus, now });
+  authRoutes(app, { database, bus, lifecycle, now });
   accountRoutes(app, {
     accounts,
     profiles,
@@ -146,6 +153,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     void Promise.all([
       pruneChallenges(database.db, t),
       pruneVerifications(database.db, t),
+      pruneDeviceLinks(database.db, t),
       pruneLimits(database.db, 60 * 60_000, t),
     ]).catch((err) => context.logger.warn({ err }, "pruning failed"));
   }, pruneEveryMs);

@@ -1,10 +1,11 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { linkSigningPrefix } from "@veil/protocol";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends, postgresUrl } from "./helpers/backends.js";
-import { http, TestUser } from "./helpers/client.js";
+import { DeviceKey, deviceProof, http, TestUser } from "./helpers/client.js";
 import { MlsDevice } from "./helpers/mls-device.js";
 import { noRateLimits, startTestServer, type TestServer } from "./helpers/test-server.js";
 
@@ -367,6 +368,104 @@ for (const { backend, available } of backends) {
           body: { a: 1 },
         });
         expect(json.body.error.code).toBe("unsupported_media_type");
+      });
+
+      it("links a new device by code: it joins the user's chats from then on, and leaving rotates keys", async () => {
+        const ann = await person("Ann");
+        const ben = await person("Ben");
+        await introduce(ann, ben);
+        const chat = await ann.device.createGroup({ kind: "direct", peerUserId: ben.user.id });
+        await ann.device.add(chat, [ben.user.id]);
+        await ben.device.syncMailbox();
+        await ann.device.send(chat, "before the laptop");
+        expect(await ben.device.catchUp(chat)).toEqual(["before the laptop"]);
+
+        // The new device shows a code; Ben's phone enters it and signs the new key.
+        const laptopKey = new DeviceKey();
+        const started = await http(t.url, "POST", "/v1/device-links", {
+          body: await deviceProof(t.url, laptopKey, "laptop"),
+        });
+        expect(started.status).toBe(201);
+        expect(started.body.code).toMatch(/^\d{4}-\d{4}$/);
+        const pending = await http(t.url, "POST", "/v1/device-links/status", {
+          body: { linkId: started.body.linkId, secret: started.body.secret },
+        });
+        expect(pending.body.status).toBe("pending");
+        const forged = await ben.user.request("POST", "/v1/device-links/approve", {
+          code: started.body.code,
+          signature: new DeviceKey().sign(laptopKey.publicKey),
+        });
+        expect(forged.body.error.code).toBe("signature_invalid");
+        const message = Buffer.concat([
+          Buffer.from(linkSigningPrefix),
+          Buffer.from(laptopKey.publicKey, "base64url"),
+        ]);
+        const approved = await ben.user.request("POST", "/v1/device-links/approve", {
+          code: started.body.code,
+          signature: ben.user.key.signRaw(message),
+        });
+        expect(approved.status).toBe(201);
+        const status = await http(t.url, "POST", "/v1/device-links/status", {
+          body: { linkId: started.body.linkId, secret: started.body.secret },
+        });
+        expect(status.body).toEqual({
+          status: "approved",
+          deviceId: approved.body.deviceId,
+          userId: ben.user.id,
+        });
+        const reused = await ann.user.request("POST", "/v1/device-links/approve", {
+          code: started.body.code,
+          signature: ann.user.key.signRaw(message),
+        });
+        expect(reused.body.error.code).toBe("link_not_found");
+        const c = await http(t.url, "POST", "/v1/auth/challenges");
+        const session = await http(t.url, "POST", "/v1/sessions", {
+          body: {
+            deviceId: approved.body.deviceId,
+            challengeId: c.body.challengeId,
+            signature: laptopKey.sign(c.body.challenge),
+          },
+        });
+        const laptop = new MlsDevice(
+          t.url,
+          ben.user.id,
+          approved.body.deviceId,
+          session.body.session.token,
+        );
+        await laptop.uploadKeyPackages(2);
+
+        // Ben's phone is told, and brings the laptop into the chat.
+        const told = (await ben.device.request("GET", "/v1/mailbox")).body.items.find(
+          (i: { kind: string }) => i.kind === "device_linked",
+        );
+        expect(told.deviceId).toBe(laptop.deviceId);
+        await ben.device.catchUp(chat);
+        expect((await ben.device.add(chat, [ben.user.id])).status).toBe(201);
+        await laptop.syncMailbox();
+        await ann.device.catchUp(chat);
+        await ann.device.send(chat, "after the laptop");
+        // History before linking stays on the old devices.
+        expect(await laptop.catchUp(chat)).toEqual(["after the laptop"]);
+        expect(await ben.device.catchUp(chat)).toEqual(["after the laptop"]);
+
+        // Ben removes the laptop: it stops at once, and Ann is asked to rotate the keys.
+        expect((await ben.user.request("DELETE", `/v1/devices/${laptop.deviceId}`)).status).toBe(
+          204,
+        );
+        expect((await laptop.request("GET", `/v1/groups/${chat}/log`)).status).toBe(401);
+        const ask = (await ann.device.request("GET", "/v1/mailbox")).body.items.find(
+          (i: { kind: string }) => i.kind === "remove_device",
+        );
+        expect(ask).toMatchObject({ groupId: chat, deviceId: laptop.deviceId });
+        expect((await ann.device.remove(chat, [laptop.deviceId])).status).toBe(201);
+        expect(ann.device.credentials(chat)).not.toContain(laptop.deviceId);
+        await ann.device.send(chat, "laptop gone");
+        expect(await ben.device.catchUp(chat)).toEqual(["laptop gone"]);
+        // Even holding the ciphertext, the laptop's old state cannot read it.
+        const last = (
+          await ann.device.request("GET", `/v1/groups/${chat}/log?after=0`)
+        ).body.entries.at(-1);
+        await expect(laptop.process(last)).rejects.toThrow();
       });
 
       it("never stores the plaintext of a message", async () => {

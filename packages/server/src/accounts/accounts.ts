@@ -7,6 +7,7 @@ import {
   type UpdateProfileRequest,
   type VisibleProfile,
 } from "@veil/protocol";
+import type { DeviceLifecycle } from "../auth/device-links.js";
 import { verifyDeviceProof } from "../auth/device-proof.js";
 import { type AuthContext, createSession, insertDevice } from "../auth/sessions.js";
 import type { Bus } from "../bus/bus.js";
@@ -76,6 +77,7 @@ export class Accounts {
     private readonly verifier: PhoneVerifier,
     private readonly profiles: ProfileReader,
     private readonly limits: AccountLimits,
+    private readonly lifecycle: DeviceLifecycle,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -445,6 +447,8 @@ export class Accounts {
         .where((eb) => eb.or([eb("viewer_id", "=", userId), eb("subject_id", "=", userId)]))
         .execute();
       await tx.db.deleteFrom("photos").where("user_id", "=", userId).execute();
+      const devices = await tx.db.selectFrom("devices").select("id").where("user_id", "=", userId).execute();
+      for (const device of devices) await this.lifecycle.removed(tx, device.id);
       await tx.db.deleteFrom("devices").where("user_id", "=", userId).execute();
       await tx.db.deleteFrom("users").where("id", "=", userId).execute();
       tx.onCommit(async () => {

@@ -1,6 +1,12 @@
 import { Type } from "@sinclair/typebox";
 import {
+  ApproveDeviceLinkRequest,
+  ApprovedDevice,
   ChallengeResponse,
+  DeviceLinkLookup,
+  DeviceLinkRequest,
+  DeviceLinkResponse,
+  DeviceLinkStatus,
   Device,
   DeviceIdParams,
   DeviceProof,
@@ -13,6 +19,12 @@ import type { Bus } from "../bus/bus.js";
 import { VeilError } from "../errors.js";
 import { type App, errorResponses } from "../http/route-kit.js";
 import type { Database } from "../store/database.js";
+import {
+  approveDeviceLink,
+  type DeviceLifecycle,
+  deviceLinkStatus,
+  startDeviceLink,
+} from "./device-links.js";
 import { issueChallenge, verifyDeviceProof } from "./device-proof.js";
 import { caller, requireAuth } from "./require-auth.js";
 import {
@@ -28,11 +40,12 @@ import {
 export interface AuthRouteDeps {
   database: Database;
   bus: Bus;
+  lifecycle: DeviceLifecycle;
   now: () => number;
 }
 
 /** Challenges, sign-in, sessions and devices. */
-export function authRoutes(app: App, { database, bus, now }: AuthRouteDeps): void {
+export function authRoutes(app: App, { database, bus, lifecycle, now }: AuthRouteDeps): void {
   const db = database.db;
   const auth = requireAuth(db, now);
   const tags = ["devices and sessions"];
@@ -163,11 +176,63 @@ export function authRoutes(app: App, { database, bus, now }: AuthRouteDeps): voi
       },
     },
     async (request, reply) => {
-      const revoked = await database.transaction((tx) =>
-        removeDevice(tx.db, caller(request).userId, request.params.deviceId),
-      );
+      const revoked = await database.transaction(async (tx) => {
+        const { userId } = caller(request);
+        const device = await tx.db
+          .selectFrom("devices")
+          .select("id")
+          .where("id", "=", request.params.deviceId)
+          .where("user_id", "=", userId)
+          .executeTakeFirst();
+        if (device) await lifecycle.removed(tx, device.id);
+        return removeDevice(tx.db, userId, request.params.deviceId);
+      });
       await bus.publish({ type: "sessions.revoked", sessionIds: revoked });
       return reply.status(204).send(null);
     },
+  );
+
+  app.post(
+    "/v1/device-links",
+    {
+      schema: {
+        tags,
+        summary: "Start linking a new device: it proves its key and gets a code to show",
+        body: DeviceLinkRequest,
+        response: { 201: DeviceLinkResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const link = await startDeviceLink(db, request.body, now());
+      return reply.status(201).send({ ...link, expiresAt: new Date(link.expiresAt).toISOString() });
+    },
+  );
+
+  app.post(
+    "/v1/device-links/approve",
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary: "Approve a new device from an existing one: enter its code, sign its key",
+        body: ApproveDeviceLinkRequest,
+        response: { 201: ApprovedDevice, ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await approveDeviceLink(database, caller(request), request.body, lifecycle, now())),
+  );
+
+  app.post(
+    "/v1/device-links/status",
+    {
+      schema: {
+        tags,
+        summary: "On the new device: has the link been approved? Then sign in with POST /v1/sessions",
+        body: DeviceLinkLookup,
+        response: { 200: DeviceLinkStatus, ...errorResponses },
+      },
+    },
+    (request) => deviceLinkStatus(db, request.body.linkId, request.body.secret, now()),
   );
 }

@@ -45,6 +45,7 @@ export function toMailboxItem(row: MailboxTable): MailboxItem {
     groupId: row.group_id,
     data: row.data ? Buffer.from(row.data).toString("base64url") : null,
     joinedSeq: row.joined_seq,
+    deviceId: row.device_ref,
     createdAt: new Date(row.created_at).toISOString(),
   };
 }
@@ -171,12 +172,7 @@ export class Delivery {
           await tx.db.deleteFrom("key_packages").where("id", "=", kp.id).execute();
           const { oneTime } = await this.stock(device.id, tx.db);
           if (oneTime === keyPackagesLowWatermark - 1 || oneTime === 0) {
-            await this.putInMailbox(tx, device.id, {
-              kind: "key_packages_low",
-              group_id: null,
-              data: null,
-              joined_seq: null,
-            });
+            await this.notify(tx, device.id, { kind: "key_packages_low" });
           }
         }
         claimed.push({
@@ -341,7 +337,16 @@ export class Delivery {
     const removes = [...new Set(request.removeDevices ?? [])];
     if (adds.length > 0 && !welcome) throw new VeilError("mls_malformed");
     const memberDevices = new Set(summary.members.map((m) => m.deviceId));
-    if (adds.some((d) => memberDevices.has(d)) || removes.some((d) => !memberDevices.has(d))) {
+    // Devices gone from the account are off the member list already; their leaves remain to remove.
+    const pending = new Set(
+      (
+        await this.db.selectFrom("pending_removals").select("device_id").where("group_id", "=", groupId).execute()
+      ).map((r) => r.device_id),
+    );
+    if (
+      adds.some((d) => memberDevices.has(d)) ||
+      removes.some((d) => !memberDevices.has(d) && !pending.has(d))
+    ) {
       throw new VeilError("device_not_member");
     }
     // A public commit shows whom it adds: it must be exactly the devices declared.
@@ -387,6 +392,11 @@ export class Delivery {
           .where("group_id", "=", groupId)
           .where("device_id", "in", removes)
           .execute();
+        await tx.db
+          .deleteFrom("pending_removals")
+          .where("group_id", "=", groupId)
+          .where("device_id", "in", removes)
+          .execute();
       }
       for (const device of addedDevices) {
         await tx.db
@@ -398,7 +408,7 @@ export class Delivery {
             joined_seq: seq,
           })
           .execute();
-        await this.putInMailbox(tx, device.id, {
+        await this.notify(tx, device.id, {
           kind: "welcome",
           group_id: groupId,
           data: welcome,
@@ -553,12 +563,50 @@ export class Delivery {
       .execute();
   }
 
+  // --- device lifecycle -------------------------------------------------------
+
+  /** A new device joined the account: the user's other devices add it to their groups. */
+  async deviceLinked(tx: Tx, userId: string, deviceId: string): Promise<void> {
+    const others = await tx.db
+      .selectFrom("devices")
+      .select("id")
+      .where("user_id", "=", userId)
+      .where("id", "!=", deviceId)
+      .execute();
+    for (const other of others) await this.notify(tx, other.id, { kind: "device_linked", device_ref: deviceId });
+  }
+
+  /**
+   * A device left the account: it stops reading and posting at once, and the
+   * remaining member devices of each of its groups are asked to commit its
+   * removal, which rotates the group's keys.
+   */
+  async deviceRemoved(tx: Tx, deviceId: string): Promise<void> {
+    const memberships = await tx.db
+      .selectFrom("group_members")
+      .select("group_id")
+      .where("device_id", "=", deviceId)
+      .execute();
+    for (const { group_id } of memberships) {
+      await tx.db.deleteFrom("group_members").where("group_id", "=", group_id).where("device_id", "=", deviceId).execute();
+      await tx.db.deleteFrom("device_cursors").where("group_id", "=", group_id).where("device_id", "=", deviceId).execute();
+      await tx.db.insertInto("pending_removals").values({ group_id, device_id: deviceId }).onConflict((oc) => oc.doNothing()).execute();
+      const remaining = await tx.db.selectFrom("group_members").select("device_id").where("group_id", "=", group_id).execute();
+      for (const member of remaining) {
+        await this.notify(tx, member.device_id, { kind: "remove_device", group_id, device_ref: deviceId });
+      }
+    }
+    await tx.db.deleteFrom("key_packages").where("device_id", "=", deviceId).execute();
+  }
+
   // --- mailbox ----------------------------------------------------------------
 
-  private async putInMailbox(
+  /** Puts an item in a device's mailbox, inside the caller's transaction. */
+  async notify(
     tx: Tx,
     deviceId: string,
-    item: Pick<MailboxTable, "kind" | "group_id" | "data" | "joined_seq">,
+    item: Partial<Pick<MailboxTable, "group_id" | "data" | "joined_seq" | "device_ref">> &
+      Pick<MailboxTable, "kind">,
   ): Promise<void> {
     const row = await tx.db
       .updateTable("devices")
@@ -568,7 +616,16 @@ export class Delivery {
       .executeTakeFirstOrThrow();
     await tx.db
       .insertInto("mailbox")
-      .values({ device_id: deviceId, seq: row.mailbox_seq, created_at: this.now(), ...item })
+      .values({
+        device_id: deviceId,
+        seq: row.mailbox_seq,
+        created_at: this.now(),
+        group_id: null,
+        data: null,
+        joined_seq: null,
+        device_ref: null,
+        ...item,
+      })
       .execute();
     tx.onCommit(() =>
       this.bus.publish({ type: "mailbox.appended", deviceId, seq: row.mailbox_seq }),

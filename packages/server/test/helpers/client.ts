@@ -20,6 +20,11 @@ export class DeviceKey {
     this.publicKey = pair.publicKey.export({ format: "jwk" }).x as string;
   }
 
+  /** Signs arbitrary bytes (a device link approval, say). */
+  signRaw(message: Buffer): string {
+    return sign(null, message, this.privateKey).toString("base64url");
+  }
+
   sign(challenge: string): string {
     const message = Buffer.concat([
       Buffer.from(challengeSigningPrefix),

@@ -4,6 +4,7 @@ import type { BlobsTable } from "./blobs.js";
 import type { BlocksTable } from "./blocks.js";
 import type { ContactsTable } from "./contacts.js";
 import type { DeviceCursorsTable } from "./device-cursors.js";
+import type { DeviceLinksTable } from "./device-links.js";
 import type { DevicesTable } from "./devices.js";
 import type { DirectChatsTable } from "./direct-chats.js";
 import type { GroupLogTable } from "./group-log.js";
@@ -11,6 +12,7 @@ import type { GroupMembersTable } from "./group-members.js";
 import type { GroupsTable } from "./groups.js";
 import type { KeyPackagesTable } from "./key-packages.js";
 import type { MailboxTable } from "./mailbox.js";
+import type { PendingRemovalsTable } from "./pending-removals.js";
 import type { PhoneDiscoveriesTable } from "./phone-discoveries.js";
 import type { PhoneVerificationsTable } from "./phone-verifications.js";
 import type { PhotosTable } from "./photos.js";
@@ -38,4 +40,6 @@ export interface Schema {
   mailbox: MailboxTable;
   blobs: BlobsTable;
   blob_grants: BlobGrantsTable;
+  device_links: DeviceLinksTable;
+  pending_removals: PendingRemovalsTable;
 }

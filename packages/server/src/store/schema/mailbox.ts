@@ -2,9 +2,11 @@
 export interface MailboxTable {
   device_id: string;
   seq: number;
-  kind: "welcome" | "key_packages_low";
+  kind: "welcome" | "key_packages_low" | "device_linked" | "remove_device";
   group_id: string | null;
   data: Buffer | null;
   joined_seq: number | null;
+  /** device_linked, remove_device: the device concerned. */
+  device_ref: string | null;
   created_at: number;
 }
