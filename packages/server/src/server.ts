@@ -60,7 +60,8 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   const delivery = new Delivery(database, bus, profiles, now);
   // When a device joins or leaves an account, its groups follow (same transaction).
   const lifecycle = {
-    linked: (tx: Tx, userId: string, deviceId: string) => delivery.deviceLinked(tx, userId, deviceId),
+    linked: (tx: Tx, userId: string, deviceId: string) =>
+      delivery.deviceLinked(tx, userId, deviceId),
     removed: (tx: Tx, deviceId: string) => delivery.deviceRemoved(tx, deviceId),
   };
   const accounts = new Accounts(database, bus, context.verifier, profiles, config, lifecycle, now);

@@ -447,7 +447,11 @@ export class Accounts {
         .where((eb) => eb.or([eb("viewer_id", "=", userId), eb("subject_id", "=", userId)]))
         .execute();
       await tx.db.deleteFrom("photos").where("user_id", "=", userId).execute();
-      const devices = await tx.db.selectFrom("devices").select("id").where("user_id", "=", userId).execute();
+      const devices = await tx.db
+        .selectFrom("devices")
+        .select("id")
+        .where("user_id", "=", userId)
+        .execute();
       for (const device of devices) await this.lifecycle.removed(tx, device.id);
       await tx.db.deleteFrom("devices").where("user_id", "=", userId).execute();
       await tx.db.deleteFrom("users").where("id", "=", userId).execute();

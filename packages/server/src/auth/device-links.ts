@@ -20,7 +20,11 @@ export interface DeviceLifecycle {
  */
 export async function startDeviceLink(db: Db, proof: DeviceProof, now: number) {
   await verifyDeviceProof(db, proof, now);
-  const taken = await db.selectFrom("devices").select("id").where("public_key", "=", proof.publicKey).executeTakeFirst();
+  const taken = await db
+    .selectFrom("devices")
+    .select("id")
+    .where("public_key", "=", proof.publicKey)
+    .executeTakeFirst();
   if (taken) throw new VeilError("device_key_taken");
   const digits = String(randomInt(0, 100_000_000)).padStart(8, "0");
   const code = `${digits.slice(0, 4)}-${digits.slice(4)}`;
@@ -62,19 +66,31 @@ export async function approveDeviceLink(
     .selectAll()
     .where("code", "=", formatted)
     .executeTakeFirst();
-  if (!link || link.expires_at < now || link.device_id !== null) throw new VeilError("link_not_found");
+  if (!link || link.expires_at < now || link.device_id !== null)
+    throw new VeilError("link_not_found");
   const approver = await database.db
     .selectFrom("devices")
     .select("public_key")
     .where("id", "=", auth.deviceId)
     .executeTakeFirstOrThrow();
-  const message = Buffer.concat([Buffer.from(linkSigningPrefix), Buffer.from(link.public_key, "base64url")]);
+  const message = Buffer.concat([
+    Buffer.from(linkSigningPrefix),
+    Buffer.from(link.public_key, "base64url"),
+  ]);
   const signature = Buffer.from(request.signature, "base64url");
-  if (signature.length !== 64 || !verify(null, message, parsePublicKey(approver.public_key), signature)) {
+  if (
+    signature.length !== 64 ||
+    !verify(null, message, parsePublicKey(approver.public_key), signature)
+  ) {
     throw new VeilError("signature_invalid");
   }
   return database.transaction(async (tx) => {
-    const deviceId = await insertDevice(tx.db, auth.userId, { publicKey: link.public_key, name: link.name }, now);
+    const deviceId = await insertDevice(
+      tx.db,
+      auth.userId,
+      { publicKey: link.public_key, name: link.name },
+      now,
+    );
     const claimed = await tx.db
       .updateTable("device_links")
       .set({ device_id: deviceId, user_id: auth.userId })
@@ -89,8 +105,16 @@ export async function approveDeviceLink(
 
 /** Step 3, on the new device: once approved, it signs in with its key as any device does. */
 export async function deviceLinkStatus(db: Db, linkId: string, secret: string, now: number) {
-  const link = await db.selectFrom("device_links").selectAll().where("id", "=", linkId).executeTakeFirst();
-  if (!link || link.secret_hash !== sha256(secret) || (link.device_id === null && link.expires_at < now)) {
+  const link = await db
+    .selectFrom("device_links")
+    .selectAll()
+    .where("id", "=", linkId)
+    .executeTakeFirst();
+  if (
+    !link ||
+    link.secret_hash !== sha256(secret) ||
+    (link.device_id === null && link.expires_at < now)
+  ) {
     throw new VeilError("link_not_found");
   }
   return {
@@ -102,5 +126,8 @@ export async function deviceLinkStatus(db: Db, linkId: string, secret: string, n
 
 /** Drops links that expired unapproved. */
 export async function pruneDeviceLinks(db: Db, now: number): Promise<void> {
-  await db.deleteFrom("device_links").where("expires_at", "<", now - linkTtlMs).execute();
+  await db
+    .deleteFrom("device_links")
+    .where("expires_at", "<", now - linkTtlMs)
+    .execute();
 }

@@ -3,12 +3,12 @@ import {
   ApproveDeviceLinkRequest,
   ApprovedDevice,
   ChallengeResponse,
+  Device,
+  DeviceIdParams,
   DeviceLinkLookup,
   DeviceLinkRequest,
   DeviceLinkResponse,
   DeviceLinkStatus,
-  Device,
-  DeviceIdParams,
   DeviceProof,
   Session,
   SessionGrant,
@@ -220,7 +220,9 @@ export function authRoutes(app: App, { database, bus, lifecycle, now }: AuthRout
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await approveDeviceLink(database, caller(request), request.body, lifecycle, now())),
+      reply
+        .status(201)
+        .send(await approveDeviceLink(database, caller(request), request.body, lifecycle, now())),
   );
 
   app.post(
@@ -228,7 +230,8 @@ export function authRoutes(app: App, { database, bus, lifecycle, now }: AuthRout
     {
       schema: {
         tags,
-        summary: "On the new device: has the link been approved? Then sign in with POST /v1/sessions",
+        summary:
+          "On the new device: has the link been approved? Then sign in with POST /v1/sessions",
         body: DeviceLinkLookup,
         response: { 200: DeviceLinkStatus, ...errorResponses },
       },

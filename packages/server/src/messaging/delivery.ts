@@ -340,7 +340,11 @@ export class Delivery {
     // Devices gone from the account are off the member list already; their leaves remain to remove.
     const pending = new Set(
       (
-        await this.db.selectFrom("pending_removals").select("device_id").where("group_id", "=", groupId).execute()
+        await this.db
+          .selectFrom("pending_removals")
+          .select("device_id")
+          .where("group_id", "=", groupId)
+          .execute()
       ).map((r) => r.device_id),
     );
     if (
@@ -573,7 +577,8 @@ export class Delivery {
       .where("user_id", "=", userId)
       .where("id", "!=", deviceId)
       .execute();
-    for (const other of others) await this.notify(tx, other.id, { kind: "device_linked", device_ref: deviceId });
+    for (const other of others)
+      await this.notify(tx, other.id, { kind: "device_linked", device_ref: deviceId });
   }
 
   /**
@@ -588,12 +593,32 @@ export class Delivery {
       .where("device_id", "=", deviceId)
       .execute();
     for (const { group_id } of memberships) {
-      await tx.db.deleteFrom("group_members").where("group_id", "=", group_id).where("device_id", "=", deviceId).execute();
-      await tx.db.deleteFrom("device_cursors").where("group_id", "=", group_id).where("device_id", "=", deviceId).execute();
-      await tx.db.insertInto("pending_removals").values({ group_id, device_id: deviceId }).onConflict((oc) => oc.doNothing()).execute();
-      const remaining = await tx.db.selectFrom("group_members").select("device_id").where("group_id", "=", group_id).execute();
+      await tx.db
+        .deleteFrom("group_members")
+        .where("group_id", "=", group_id)
+        .where("device_id", "=", deviceId)
+        .execute();
+      await tx.db
+        .deleteFrom("device_cursors")
+        .where("group_id", "=", group_id)
+        .where("device_id", "=", deviceId)
+        .execute();
+      await tx.db
+        .insertInto("pending_removals")
+        .values({ group_id, device_id: deviceId })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      const remaining = await tx.db
+        .selectFrom("group_members")
+        .select("device_id")
+        .where("group_id", "=", group_id)
+        .execute();
       for (const member of remaining) {
-        await this.notify(tx, member.device_id, { kind: "remove_device", group_id, device_ref: deviceId });
+        await this.notify(tx, member.device_id, {
+          kind: "remove_device",
+          group_id,
+          device_ref: deviceId,
+        });
       }
     }
     await tx.db.deleteFrom("key_packages").where("device_id", "=", deviceId).execute();
