@@ -1,6 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import type { ErrorCode } from "./errors.js";
-import type { LogEntry, MailboxItem } from "./messaging.js";
+import type { LogEntry, MailboxItem, Signal } from "./messaging.js";
 import type { VisibleProfile } from "./profiles.js";
 
 /** Frames a client sends on the WebSocket. The first must be `hello`. */
@@ -32,5 +32,7 @@ export type ServerFrame =
   | { type: "profile.removed"; userId: string }
   /** A new entry in the log of a group this device belongs to. */
   | { type: "group.entry"; entry: LogEntry }
+  /** An ephemeral message (typing) from a member device; not in the log. */
+  | { type: "group.signal"; signal: Signal }
   /** A new item in this device's mailbox (a welcome, a low key-package stock). */
   | { type: "mailbox.item"; item: MailboxItem };

@@ -49,6 +49,8 @@ export const GroupMember = Type.Object({ userId: Type.String(), deviceId: Type.S
 export const GroupSummary = Type.Object({
   id: Type.String(),
   kind: Type.Union([Type.Literal("group"), Type.Literal("direct")]),
+  /** A direct chat: the other person (even before their devices joined). */
+  peerUserId: Type.Optional(Type.String()),
   epoch: Type.Integer(),
   lastSeq: Type.Integer(),
   /** What this device has acknowledged reading. */
@@ -84,6 +86,20 @@ export const SendMessageRequest = Type.Object(
   { additionalProperties: false },
 );
 export type SendMessageRequest = Static<typeof SendMessageRequest>;
+
+/** An ephemeral MLS message (typing, say): pushed to connected members, never stored. */
+export const SignalRequest = Type.Object(
+  { message: MlsBytes(16_384) },
+  { additionalProperties: false },
+);
+
+export const Signal = Type.Object({
+  groupId: Type.String(),
+  senderDeviceId: Type.String(),
+  epoch: Type.Integer(),
+  data: Type.String(),
+});
+export type Signal = Static<typeof Signal>;
 
 export const Appended = Type.Object({
   seq: Type.Integer(),

@@ -468,6 +468,38 @@ for (const { backend, available } of backends) {
         await expect(laptop.process(last)).rejects.toThrow();
       });
 
+      it("pushes ephemeral signals (typing) to connected members without storing them", async () => {
+        const ann = await person("Ann");
+        const ben = await person("Ben");
+        await introduce(ann, ben);
+        const chat = await ann.device.createGroup({ kind: "direct", peerUserId: ben.user.id });
+        expect((await ann.device.request("GET", `/v1/groups/${chat}`)).body.peerUserId).toBe(
+          ben.user.id,
+        );
+        await ann.device.add(chat, [ben.user.id]);
+        await ben.device.syncMailbox();
+        const live = await ben.user.connect(t.wsUrl);
+        const before = (await ann.device.request("GET", `/v1/groups/${chat}`)).body.lastSeq;
+        const typing = await ann.device.encryptOnly(chat, JSON.stringify({ v: 1, type: "typing" }));
+        expect(
+          (await ann.device.request("POST", `/v1/groups/${chat}/signals`, { message: typing }))
+            .status,
+        ).toBe(202);
+        const frame = await live.next((f) => f.type === "group.signal");
+        expect(frame.type === "group.signal" && frame.signal).toMatchObject({
+          groupId: chat,
+          senderDeviceId: ann.user.deviceId,
+          data: typing,
+        });
+        expect((await ann.device.request("GET", `/v1/groups/${chat}`)).body.lastSeq).toBe(before);
+        const outsider = await person("Cat");
+        const refused = await outsider.device.request("POST", `/v1/groups/${chat}/signals`, {
+          message: typing,
+        });
+        expect(refused.body.error.code).toBe("group_not_found");
+        live.close();
+      });
+
       it("never stores the plaintext of a message", async () => {
         const ann = await person("Ann");
         const ben = await person("Ben");

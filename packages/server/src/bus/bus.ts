@@ -8,6 +8,15 @@ export type BusEvent =
   | { type: "user.deleted"; userId: string; watchers: string[] }
   /** A group's log grew: member devices connected here get the entry. */
   | { type: "group.appended"; groupId: string; seq: number }
+  /** An ephemeral group message: sent on to connected member devices, never stored. */
+  | {
+      type: "group.signal";
+      groupId: string;
+      senderDeviceId: string;
+      epoch: number;
+      data: string;
+      withheldFrom: string | null;
+    }
   /** A device's mailbox grew. */
   | { type: "mailbox.appended"; deviceId: string; seq: number };
 

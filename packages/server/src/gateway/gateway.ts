@@ -250,6 +250,22 @@ export class Gateway {
         }
         return;
       }
+      case "group.signal": {
+        if (this.byDevice.size === 0) return;
+        const members = await this.db
+          .selectFrom("group_members")
+          .select(["device_id", "user_id"])
+          .where("group_id", "=", event.groupId)
+          .execute();
+        const { withheldFrom, type: _type, ...signal } = event;
+        const frame = JSON.stringify({ type: "group.signal", signal });
+        for (const member of members) {
+          if (member.device_id === event.senderDeviceId || member.user_id === withheldFrom)
+            continue;
+          this.sendToDevice(member.device_id, frame, "group.signal");
+        }
+        return;
+      }
       case "mailbox.appended": {
         if (!this.byDevice.has(event.deviceId)) return;
         const row = await this.db

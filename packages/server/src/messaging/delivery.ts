@@ -213,9 +213,20 @@ export class Delivery {
       .where("device_id", "=", auth.deviceId)
       .where("group_id", "=", groupId)
       .executeTakeFirst();
+    const pair =
+      group.kind === "direct"
+        ? await db
+            .selectFrom("direct_chats")
+            .selectAll()
+            .where("group_id", "=", groupId)
+            .executeTakeFirst()
+        : undefined;
     return {
       id: group.id,
       kind: group.kind,
+      ...(pair
+        ? { peerUserId: pair.user_low === auth.userId ? pair.user_high : pair.user_low }
+        : {}),
       epoch: group.epoch,
       lastSeq: group.last_seq,
       cursor: cursor?.seq ?? me.joined_seq,
@@ -298,6 +309,7 @@ export class Delivery {
         return {
           id: group.id,
           kind: group.kind,
+          ...(request.kind === "direct" ? { peerUserId: request.peerUserId } : {}),
           epoch: group.epoch,
           lastSeq: group.last_seq,
           cursor: 0,
@@ -424,39 +436,48 @@ export class Delivery {
     });
   }
 
-  /** Appends an application message (ciphertext) for the current epoch. */
-  async send(auth: AuthContext, groupId: string, request: SendMessageRequest): Promise<Appended> {
-    const summary = await this.group(auth, groupId);
-    const data = mlsBytes(request.message);
+  /** Checks an application message for this group and its current epoch. */
+  private applicationFraming(summary: GroupSummary, data: Buffer) {
     const framing = inspectMls(data);
     if (framing.wireformat !== "mls_private_message" || framing.contentType !== "application") {
       throw new VeilError("mls_malformed");
     }
-    if (framing.groupId !== groupId) throw new VeilError("mls_wrong_group");
+    if (framing.groupId !== summary.id) throw new VeilError("mls_wrong_group");
+    return framing;
+  }
+
+  private checkEpoch(summary: GroupSummary, epoch: number): void {
+    if (epoch !== summary.epoch) {
+      throw new VeilError(epoch < summary.epoch ? "stale_epoch" : "mls_wrong_group");
+    }
+  }
+
+  /** "V's messages to S are not delivered (V is not told)": the 1:1 peer who blocked the sender. */
+  private async withheldFrom(auth: AuthContext, summary: GroupSummary): Promise<string | null> {
+    if (summary.kind !== "direct" || !summary.peerUserId) return null;
+    const blocked = await this.db
+      .selectFrom("blocks")
+      .select("blocker_id")
+      .where("blocker_id", "=", summary.peerUserId)
+      .where("blocked_id", "=", auth.userId)
+      .executeTakeFirst();
+    return blocked ? summary.peerUserId : null;
+  }
+
+  /** Appends an application message (ciphertext) for the current epoch. */
+  async send(auth: AuthContext, groupId: string, request: SendMessageRequest): Promise<Appended> {
+    const summary = await this.group(auth, groupId);
+    const data = mlsBytes(request.message);
+    const framing = this.applicationFraming(summary, data);
     const duplicate = await this.db
       .selectFrom("group_log")
-      .select(["seq", "epoch", "sender_device_id"])
+      .select(["seq", "epoch"])
       .where("group_id", "=", groupId)
       .where("client_id", "=", request.id)
       .executeTakeFirst();
     if (duplicate) return { seq: duplicate.seq, epoch: duplicate.epoch, duplicate: true };
-    if (framing.epoch !== summary.epoch) {
-      throw new VeilError(framing.epoch < summary.epoch ? "stale_epoch" : "mls_wrong_group");
-    }
-    // "V's messages to S are not delivered (V is not told)": a 1:1 peer who blocked the sender.
-    let withheldFrom: string | null = null;
-    if (summary.kind === "direct") {
-      const peer = summary.members.find((m) => m.userId !== auth.userId)?.userId;
-      if (peer) {
-        const blocked = await this.db
-          .selectFrom("blocks")
-          .select("blocker_id")
-          .where("blocker_id", "=", peer)
-          .where("blocked_id", "=", auth.userId)
-          .executeTakeFirst();
-        if (blocked) withheldFrom = peer;
-      }
-    }
+    this.checkEpoch(summary, framing.epoch);
+    const withheldFrom = await this.withheldFrom(auth, summary);
     try {
       return await this.database.transaction(async (tx) => {
         const seq = await this.advance(tx, groupId, framing.epoch, false);
@@ -489,6 +510,22 @@ export class Delivery {
         .executeTakeFirstOrThrow();
       return { seq: row.seq, epoch: row.epoch, duplicate: true };
     }
+  }
+
+  /** Pushes an ephemeral message (a typing indicator) to connected members; nothing is stored. */
+  async signal(auth: AuthContext, groupId: string, message: string): Promise<void> {
+    const summary = await this.group(auth, groupId);
+    const data = mlsBytes(message);
+    const framing = this.applicationFraming(summary, data);
+    this.checkEpoch(summary, framing.epoch);
+    await this.bus.publish({
+      type: "group.signal",
+      groupId,
+      senderDeviceId: auth.deviceId,
+      epoch: framing.epoch,
+      data: message,
+      withheldFrom: await this.withheldFrom(auth, summary),
+    });
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   MailboxAckRequest,
   MailboxPage,
   SendMessageRequest,
+  SignalRequest,
   UploadKeyPackagesRequest,
 } from "@veil/protocol";
 import { caller, requireAuth } from "../auth/require-auth.js";
@@ -156,6 +157,24 @@ export function messagingRoutes(app: App, { delivery, db, now }: MessagingRouteD
     async (request, reply) => {
       const appended = await delivery.send(caller(request), request.params.groupId, request.body);
       return reply.status(appended.duplicate ? 200 : 201).send(appended);
+    },
+  );
+
+  app.post(
+    "/v1/groups/:groupId/signals",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Push an ephemeral MLS message (typing) to connected members; not stored",
+        params: GroupIdParams,
+        body: SignalRequest,
+        response: { 202: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await delivery.signal(caller(request), request.params.groupId, request.body.message);
+      return reply.status(202).send(null);
     },
   );
 

@@ -169,6 +169,19 @@ export class MlsDevice {
 
   private readonly ownCommits = new Set<string>();
 
+  /** Encrypts without sending (for signals); returns the MLS message as base64url. */
+  async encryptOnly(groupId: string, text: string): Promise<string> {
+    const { newState, privateMessage } = await createApplicationMessage(
+      this.state(groupId),
+      enc.encode(text),
+      await this.impl(),
+    );
+    this.groups.set(groupId, newState);
+    return b64(
+      encodeMlsMessage({ version: "mls10", wireformat: "mls_private_message", privateMessage }),
+    );
+  }
+
   /** Encrypts and sends a text message; returns the server's answer. */
   async send(
     groupId: string,
