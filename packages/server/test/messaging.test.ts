@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { linkSigningPrefix } from "@veil/protocol";
+import { errorRegistry, linkSigningPrefix } from "@veil/protocol";
+import fc from "fast-check";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends, postgresUrl } from "./helpers/backends.js";
@@ -498,6 +499,76 @@ for (const { backend, available } of backends) {
         });
         expect(refused.body.error.code).toBe("group_not_found");
         live.close();
+      });
+
+      it("answers mutated and random MLS bytes on every delivery route with a registered 4xx", async () => {
+        const ann = await person("Ann");
+        const ben = await person("Ben");
+        await introduce(ann, ben);
+        const group = await ann.device.createGroup({ kind: "group" });
+        const claimedBefore = await ann.device.request("GET", `/v1/groups/${group}`);
+        const message = Buffer.from(
+          (await ann.device.encryptOnly(group, "seed")) as string,
+          "base64url",
+        );
+        const kp = await ann.device.newKeyPackage();
+        const { encodeMlsMessage } = await import("ts-mls");
+        const keyPackage = Buffer.from(
+          encodeMlsMessage({
+            version: "mls10",
+            wireformat: "mls_key_package",
+            keyPackage: kp.publicPackage,
+          }),
+        );
+        const seeds = [message, keyPackage];
+        const mutated = fc
+          .tuple(
+            fc.constantFrom(...seeds),
+            fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+              minLength: 1,
+              maxLength: 4,
+            }),
+            fc.nat(),
+          )
+          .map(([seed, flips, cut]) => {
+            const bytes = Buffer.from(seed);
+            for (const [at, value] of flips) bytes[at % bytes.length] = value;
+            return bytes.subarray(0, Math.max(1, bytes.length - (cut % 8)));
+          });
+        const bytes = fc.oneof(
+          mutated,
+          fc.uint8Array({ minLength: 1, maxLength: 300 }).map((b) => Buffer.from(b)),
+        );
+        await fc.assert(
+          fc.asyncProperty(
+            bytes,
+            fc.constantFrom("messages", "commits", "signals", "key-packages"),
+            async (raw, route) => {
+              const b64 = raw.toString("base64url");
+              const reply =
+                route === "key-packages"
+                  ? await ann.device.request("POST", "/v1/key-packages", { keyPackages: [b64] })
+                  : route === "commits"
+                    ? await ann.device.request("POST", `/v1/groups/${group}/commits`, {
+                        epoch: 0,
+                        commit: b64,
+                        welcome: b64,
+                        addDevices: [ben.user.deviceId],
+                      })
+                    : await ann.device.request("POST", `/v1/groups/${group}/${route}`, {
+                        id: `m_fuzz_${Math.random().toString(36).slice(2)}`,
+                        message: b64,
+                      });
+              expect(reply.status, JSON.stringify(reply.body)).toBeLessThan(500);
+              if (reply.status >= 400)
+                expect(Object.keys(errorRegistry)).toContain(reply.body.error.code);
+            },
+          ),
+          { numRuns: 120 },
+        );
+        // Nothing the fuzzing sent moved the group.
+        const after = await ann.device.request("GET", `/v1/groups/${group}`);
+        expect(after.body.epoch).toBe(claimedBefore.body.epoch);
       });
 
       it("never stores the plaintext of a message", async () => {
