@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// Veil benchmarks: the WebSocket gateway's cost per delivered event and memory
-// per idle connection, each against a bare `ws` server measured in the same run.
+// Veil benchmarks, each against a bare `ws` server measured in the same run:
+// the WebSocket gateway's cost per delivered event, memory per idle
+// connection, the 1:1 relay of MLS messages (store, then ack) and the fan-out
+// of a group message to every member device.
 // Usage: npm run bench, or node bench/run.js --help (after npm run build).
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -10,7 +13,8 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { Child, killAll } from "./lib/child.js";
+import pg from "pg";
+import { Child, killAll, withTimeout } from "./lib/child.js";
 import {
   call,
   closeSockets,
@@ -19,10 +23,13 @@ import {
   pool,
   registerUser,
 } from "./lib/clients.js";
+import { fire, summariseEvents, withoutFrames } from "./lib/events.js";
 import { aboutFor } from "./lib/payload.js";
 import { summariseProfile } from "./lib/profile.js";
 import { updateDocs } from "./lib/report.js";
-import { cpuMicros, median, quantile, sum } from "./lib/stats.js";
+import { cpuMicros } from "./lib/stats.js";
+import { groupFanout } from "./scenarios/group-fanout.js";
+import { relay1to1 } from "./scenarios/relay-1to1.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const resultsDir = path.join(root, "bench", "results");
@@ -39,7 +46,44 @@ const numericFlags = {
     10,
     0,
     1_000,
-    "extra Veil events under the CPU profiler (0: none)",
+    "extra events per server under the CPU profiler (0: none)",
+  ],
+  "relay-messages": [
+    "BENCH_RELAY_MESSAGES",
+    2000,
+    10,
+    200_000,
+    "messages per server and window (relay-1to1)",
+  ],
+  "relay-rounds": [
+    "BENCH_RELAY_ROUNDS",
+    4,
+    1,
+    100,
+    "rounds per window, servers taking turns (relay-1to1)",
+  ],
+  "relay-warmup": ["BENCH_RELAY_WARMUP", 500, 1, 10_000, "unmeasured messages per server first"],
+  "relay-profile-messages": [
+    "BENCH_RELAY_PROFILE_MESSAGES",
+    500,
+    0,
+    100_000,
+    "extra relay messages under the CPU profiler (0: none)",
+  ],
+  "group-members": [
+    "BENCH_GROUP_MEMBERS",
+    1000,
+    2,
+    2000,
+    "member devices of the group, all connected (group-fanout)",
+  ],
+  "group-events": ["BENCH_GROUP_EVENTS", 50, 1, 10_000, "messages posted to the group per server"],
+  "message-bytes": [
+    "BENCH_MESSAGE_BYTES",
+    100,
+    1,
+    16_384,
+    "plaintext bytes of each MLS application message",
   ],
   idle: ["BENCH_IDLE_CONNECTIONS", 1000, 1, 20_000, "idle connections measured (idle-memory)"],
   "idle-warmup": [
@@ -61,8 +105,11 @@ const numericFlags = {
   "max-minutes": ["BENCH_MAX_MINUTES", 15, 1, 120, "kill everything and fail after this"],
 };
 
+const scenarios = ["gateway-fanout", "idle-memory", "relay-1to1", "group-fanout"];
+const defaultDatabaseUrl = "postgres://postgres@127.0.0.1:5432/test";
+
 function usage() {
-  const line = (flag, text) => `  ${flag.padEnd(26)}${text}`;
+  const line = (flag, text) => `  ${flag.padEnd(30)}${text}`;
   const lines = ["usage: node bench/run.js [flags]", ""];
   for (const [flag, [env, fallback, min, max, what]] of Object.entries(numericFlags)) {
     lines.push(line(`--${flag} <n>`, `${what} (${env}, default ${fallback}, ${min}..${max})`));
@@ -70,7 +117,22 @@ function usage() {
   lines.push(line("--docs <file>", "results page to update (default docs/benchmarks.md)"));
   lines.push(line("--no-docs", "do not touch the docs, only write bench/results/"));
   lines.push(
-    line("--scenario <name>", "all (default), gateway-fanout or idle-memory (not all: no docs)"),
+    line(
+      "--relay-windows <list>",
+      "messages in flight, comma-separated (BENCH_RELAY_WINDOWS, default 1,32)",
+    ),
+    line(
+      "--database <name>",
+      "sqlite (default: a fresh temporary data dir) or postgres (BENCH_DATABASE)",
+    ),
+    line(
+      "--database-url <url>",
+      `PostgreSQL for --database postgres; a fresh schema, dropped after (default ${defaultDatabaseUrl})`,
+    ),
+    line(
+      "--scenario <names>",
+      `all (default) or comma-separated of ${scenarios.join(", ")} (not all: no docs)`,
+    ),
   );
   return lines.join("\n");
 }
@@ -82,6 +144,9 @@ function readOptions() {
       docs: { type: "string", default: path.join(root, "docs", "benchmarks.md") },
       "no-docs": { type: "boolean", default: false },
       scenario: { type: "string", default: "all" },
+      "relay-windows": { type: "string" },
+      database: { type: "string" },
+      "database-url": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -89,14 +154,38 @@ function readOptions() {
     console.log(usage());
     process.exit(0);
   }
-  if (!["all", "gateway-fanout", "idle-memory"].includes(values.scenario)) {
+  const wanted = values.scenario === "all" ? scenarios : values.scenario.split(",");
+  const unknown = wanted.filter((name) => !scenarios.includes(name));
+  if (unknown.length > 0 || wanted.length === 0) {
     throw new Error(
-      `--scenario must be all, gateway-fanout or idle-memory, got ${values.scenario}`,
+      `--scenario must be all or some of ${scenarios.join(", ")}, got ${values.scenario}`,
     );
   }
-  // The results page shows every scenario: a partial run only writes bench/results/.
-  const docs = values["no-docs"] || values.scenario !== "all" ? null : path.resolve(values.docs);
-  const options = { docs, scenario: values.scenario };
+  const database = values.database ?? (process.env.BENCH_DATABASE || "sqlite");
+  if (!["sqlite", "postgres"].includes(database)) {
+    throw new Error(`--database must be sqlite or postgres, got ${database}`);
+  }
+  const rawWindows = values["relay-windows"] ?? (process.env.BENCH_RELAY_WINDOWS || "1,32");
+  const relayWindows = [...new Set(rawWindows.split(",").map(Number))];
+  if (relayWindows.some((w) => !Number.isInteger(w) || w < 1 || w > 1000)) {
+    throw new Error(`--relay-windows must list integers from 1 to 1000, got ${rawWindows}`);
+  }
+  // The results page shows every scenario on the default backend: any other
+  // run only writes bench/results/.
+  const full = wanted.length === scenarios.length && database === "sqlite";
+  const docs = values["no-docs"] || !full ? null : path.resolve(values.docs);
+  const options = {
+    docs,
+    noDocs: values["no-docs"],
+    scenario: values.scenario,
+    scenarios: new Set(wanted),
+    database,
+    databaseUrl:
+      database === "postgres"
+        ? (values["database-url"] ?? (process.env.BENCH_DATABASE_URL || defaultDatabaseUrl))
+        : null,
+    relayWindows,
+  };
   for (const [flag, [env, fallback, min, max]] of Object.entries(numericFlags)) {
     const raw = values[flag] ?? process.env[env];
     const value = raw === undefined || raw === "" ? fallback : Number(raw);
@@ -108,14 +197,56 @@ function readOptions() {
   return options;
 }
 
-/** Temporary data directories, removed on every way out. */
+/** Temporary data directories and PostgreSQL schemas, removed on every way out. */
 const scratch = new Set();
+const schemas = new Set();
+let databaseUrl = null;
 
-/** Kills the servers and removes their data: safe on any exit path, synchronous. */
+/** Kills the servers and removes their data directories: safe on any exit path, synchronous. */
 function cleanUp() {
   killAll();
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
   scratch.clear();
+}
+
+/** Drops the PostgreSQL schemas of this run (after `cleanUp`: the servers are gone). */
+async function dropSchemas() {
+  if (schemas.size === 0) return;
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query("set lock_timeout = '20s'");
+    for (const schema of schemas) {
+      await client.query(`drop schema if exists ${client.escapeIdentifier(schema)} cascade`);
+      schemas.delete(schema);
+    }
+  } catch (error) {
+    console.error(`bench: could not drop ${[...schemas].join(", ")}: ${error?.message ?? error}`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Every way out: servers killed, data removed, schemas dropped (within 30 s). */
+async function cleanUpAll() {
+  cleanUp();
+  await withTimeout(dropSchemas(), 30_000, "dropping schemas timed out").catch((error) =>
+    console.error(`bench: ${error.message}`),
+  );
+}
+
+/**
+ * Fresh storage for a Veil server: a temporary data directory, and with
+ * --database postgres a fresh schema in it too (several servers started on
+ * the same store share their data).
+ */
+async function newStore(label) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `veil-bench-${label}-`));
+  scratch.add(dataDir);
+  if (!databaseUrl) return { dataDir, schema: null };
+  const schema = `veil_bench_${label.replace(/\W/g, "_")}_${randomBytes(4).toString("hex")}`;
+  schemas.add(schema);
+  return { dataDir, schema };
 }
 
 const began = performance.now();
@@ -129,13 +260,14 @@ function cleanEnv() {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VEIL_")));
 }
 
-function veilEnv(dataDir) {
+function veilEnv(store) {
   const unlimited = "1000000";
   return {
     ...cleanEnv(),
+    ...(store.schema ? { VEIL_DATABASE_URL: databaseUrl, VEIL_DATABASE_SCHEMA: store.schema } : {}),
     VEIL_HOST: "127.0.0.1",
     VEIL_PORT: "0",
-    VEIL_DATA_DIR: dataDir,
+    VEIL_DATA_DIR: store.dataDir,
     VEIL_LOG_LEVEL: "warn",
     VEIL_RATE_LIMIT_PER_MINUTE: unlimited,
     VEIL_LOOKUP_LIMIT_PER_ACCOUNT: unlimited,
@@ -152,8 +284,8 @@ function veilEnv(dataDir) {
 const serverArgs = ["--expose-gc"];
 const idleArgs = [...serverArgs, "--min-semi-space-size=1", "--max-semi-space-size=1"];
 
-const startVeil = (dataDir, execArgv = serverArgs) =>
-  Child.start("veil", veilScript, { env: veilEnv(dataDir), execArgv });
+const startVeil = (store, execArgv = serverArgs) =>
+  Child.start("veil", veilScript, { env: veilEnv(store), execArgv });
 /** The bare baseline; `frames: "string"` sends each frame as a string, as the gateway does. */
 const startBare = (execArgv = serverArgs, frames = "buffer") =>
   Child.start(frames === "buffer" ? "bare" : `bare-${frames}`, bareScript, {
@@ -225,42 +357,6 @@ async function setupUsers(veil, count, watchers, concurrency) {
     `registered ${count + 1} users in ${(registerMs / 1000).toFixed(1)} s; ${watchers} watch the publisher`,
   );
   return { publisher, users, registerMs };
-}
-
-/** One change on one server, timed from the client side until the last of `count` deliveries. */
-async function fire(target, seq, count, timeoutMs) {
-  const { t0, done } = target.tracker.expect(seq, count, timeoutMs);
-  let responseMs = Number.NaN;
-  const triggered = target.trigger(seq).then(() => {
-    responseMs = performance.now() - t0;
-  });
-  const [, event] = await Promise.all([triggered, done]);
-  const latencies = event.latencies;
-  return {
-    seq,
-    firstMs: latencies[0],
-    lastMs: latencies[latencies.length - 1],
-    medianMs: median(latencies),
-    responseMs,
-    frameBytes: [...event.sizes],
-    frame: event.first,
-  };
-}
-
-function summariseEvents(events, cpuUs, connections) {
-  const last = events.map((e) => e.lastMs);
-  const frames = events.length * connections;
-  return {
-    lastMedianMs: median(last),
-    lastP95Ms: quantile(last, 0.95),
-    firstMedianMs: median(events.map((e) => e.firstMs)),
-    deliveryMedianMs: median(events.map((e) => e.medianMs)),
-    responseMedianMs: median(events.map((e) => e.responseMs)),
-    cpuMs: cpuUs / 1000,
-    cpuPerEventMs: cpuUs / 1000 / events.length,
-    cpuPerFrameUs: cpuUs / frames,
-    framesPerSecond: frames / (sum(last) / 1000),
-  };
 }
 
 /**
@@ -351,13 +447,12 @@ async function gatewayFanout(servers, setup, options, stamp) {
     if (sizes.size !== 1)
       throw new Error(`frame sizes differ between servers: ${[...sizes].join(", ")}`);
 
-    const strip = (list) => list.map(({ frame, ...rest }) => rest);
     const fanout = { frameBytes: [...sizes][0], clientCpuMs, strayFrames: 0 };
     for (const name of names) {
       const cpu = cpuMicros(before[name].cpu, after[name].cpu);
       fanout[name] = {
         ...summariseEvents(results[name], cpu, connections),
-        events: strip(results[name]),
+        events: withoutFrames(results[name]),
       };
       fanout.strayFrames += targets[name].tracker.stray;
     }
@@ -438,9 +533,10 @@ async function idleMemory(start, tokens, warmup, count, concurrency) {
 
 async function main() {
   const options = readOptions();
-  const watchdog = setTimeout(() => {
+  databaseUrl = options.databaseUrl;
+  const watchdog = setTimeout(async () => {
     console.error(`bench: still running after ${options.maxMinutes} min; killing the servers`);
-    cleanUp();
+    await cleanUpAll();
     process.exit(1);
   }, options.maxMinutes * 60_000);
   watchdog.unref();
@@ -448,57 +544,39 @@ async function main() {
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
   await mkdir(resultsDir, { recursive: true });
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "veil-bench-"));
-  scratch.add(dataDir);
   const run = {
     command: `node bench/run.js ${process.argv.slice(2).join(" ")}`.trim(),
     startedAt: startedAt.toISOString(),
     machine: await machine(),
-    params: { ...options, docs: undefined },
+    params: { ...options, docs: undefined, scenarios: [...options.scenarios] },
   };
-  log(`machine: ${run.machine.cpuCount} × ${run.machine.cpuModel}, Node ${run.machine.node}`);
-  const fanout = options.scenario !== "idle-memory";
-  const idle = options.scenario !== "gateway-fanout";
+  log(
+    `machine: ${run.machine.cpuCount} × ${run.machine.cpuModel}, Node ${run.machine.node}; ` +
+      `database: ${options.database}; scenarios: ${[...options.scenarios].join(", ")}`,
+  );
+  const fanout = options.scenarios.has("gateway-fanout");
+  const idle = options.scenarios.has("idle-memory");
+  const context = {
+    options,
+    log,
+    root,
+    resultsDir,
+    stamp,
+    newStore,
+    startVeil,
+    startBare: (frames = "buffer") => startBare(serverArgs, frames),
+    wsUrl,
+  };
   try {
-    const servers = { veil: await startVeil(dataDir) };
-    if (fanout) {
-      servers.bare = await startBare();
-      servers.bareString = await startBare(serverArgs, "string");
-    }
-    log(
-      Object.values(servers)
-        .map((c) => `${c.name} pid ${c.pid} at ${c.url}`)
-        .join("; "),
-    );
-    let setup;
-    try {
-      const watchers = fanout ? options.connections : 0;
-      const users = Math.max(watchers, idle ? options.idleWarmup + options.idle : 0);
-      setup = await setupUsers(servers.veil, users, watchers, options.concurrency);
-      if (fanout) Object.assign(run, await gatewayFanout(servers, setup, options, stamp));
-    } finally {
-      await Promise.all(Object.values(servers).map((child) => child.stop()));
-    }
-    if (idle) {
-      const tokens = setup.users.map((u) => u.token);
-      const { idleWarmup, idle: count, concurrency } = options;
-      run.idle = {
-        veil: await idleMemory(
-          () => startVeil(dataDir, idleArgs),
-          tokens,
-          idleWarmup,
-          count,
-          concurrency,
-        ),
-        bare: await idleMemory(() => startBare(idleArgs), tokens, idleWarmup, count, concurrency),
-      };
-    }
+    if (fanout || idle) await gatewayScenarios(run, options, stamp, fanout, idle);
+    if (options.scenarios.has("relay-1to1")) run.relay = await relay1to1(context);
+    if (options.scenarios.has("group-fanout")) run.group = await groupFanout(context);
   } finally {
-    cleanUp();
+    await cleanUpAll();
   }
 
   run.finishedAt = new Date().toISOString();
-  run.resultsFile = path.relative(root, path.join(resultsDir, `gateway-${stamp}.json`));
+  run.resultsFile = path.relative(root, path.join(resultsDir, `run-${stamp}.json`));
   const json = `${JSON.stringify(run, null, 2)}\n`;
   await writeFile(path.join(root, run.resultsFile), json);
   await writeFile(path.join(resultsDir, "latest.json"), json);
@@ -506,12 +584,52 @@ async function main() {
   if (options.docs) {
     await updateDocs(options.docs, run);
     log(`updated ${path.relative(root, options.docs)}`);
+  } else if (!options.noDocs) {
+    log("docs not updated: only a run of every scenario on SQLite rewrites them");
   }
   printSummary(run);
 }
 
+/** gateway-fanout and idle-memory: one Veil store, the users registered once for both. */
+async function gatewayScenarios(run, options, stamp, fanout, idle) {
+  const store = await newStore("gateway");
+  const servers = { veil: await startVeil(store) };
+  if (fanout) {
+    servers.bare = await startBare();
+    servers.bareString = await startBare(serverArgs, "string");
+  }
+  log(
+    Object.values(servers)
+      .map((c) => `${c.name} pid ${c.pid} at ${c.url}`)
+      .join("; "),
+  );
+  let setup;
+  try {
+    const watchers = fanout ? options.connections : 0;
+    const users = Math.max(watchers, idle ? options.idleWarmup + options.idle : 0);
+    setup = await setupUsers(servers.veil, users, watchers, options.concurrency);
+    if (fanout) Object.assign(run, await gatewayFanout(servers, setup, options, stamp));
+  } finally {
+    await Promise.all(Object.values(servers).map((child) => child.stop()));
+  }
+  if (idle) {
+    const tokens = setup.users.map((u) => u.token);
+    const { idleWarmup, idle: count, concurrency } = options;
+    run.idle = {
+      veil: await idleMemory(
+        () => startVeil(store, idleArgs),
+        tokens,
+        idleWarmup,
+        count,
+        concurrency,
+      ),
+      bare: await idleMemory(() => startBare(idleArgs), tokens, idleWarmup, count, concurrency),
+    };
+  }
+}
+
 function printSummary(run) {
-  const { fanout, idle } = run;
+  const { fanout, idle, relay, group } = run;
   const table = {};
   if (fanout) {
     table["last delivery, median (ms)"] = [fanout.veil.lastMedianMs, fanout.bare.lastMedianMs];
@@ -525,6 +643,25 @@ function printSummary(run) {
         idle.bare.perConnection[key],
       ];
     }
+  }
+  for (const window of relay?.windows ?? []) {
+    const { veil, bareWs } = relay.results[window];
+    table[`relay ×${window}: messages per second`] = [
+      veil.messagesPerSecond,
+      bareWs.messagesPerSecond,
+    ];
+    table[`relay ×${window}: CPU per message (µs)`] = [
+      veil.cpuPerMessageUs,
+      bareWs.cpuPerMessageUs,
+    ];
+    table[`relay ×${window}: send to receive p50 (ms)`] = [veil.receiveP50Ms, bareWs.receiveP50Ms];
+  }
+  if (group) {
+    table["group: last delivery p50 (ms)"] = [group.veil.lastMedianMs, group.bare.lastMedianMs];
+    table["group: CPU per delivered frame (µs)"] = [
+      group.veil.cpuPerFrameUs,
+      group.bare.cpuPerFrameUs,
+    ];
   }
   console.table(
     Object.fromEntries(
@@ -541,8 +678,8 @@ function printSummary(run) {
 }
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.once(signal, () => {
-    cleanUp();
+  process.once(signal, async () => {
+    await cleanUpAll();
     process.exit(signal === "SIGINT" ? 130 : 143);
   });
 }
@@ -552,6 +689,6 @@ try {
   process.exit(0);
 } catch (error) {
   console.error(`bench failed: ${error?.stack ?? error}`);
-  cleanUp();
+  await cleanUpAll();
   process.exit(1);
 }

@@ -5,15 +5,18 @@ import { challengeSigningPrefix } from "../../packages/protocol/dist/index.js";
 import { withTimeout } from "./child.js";
 import { seqOf } from "./payload.js";
 
-/** JSON over HTTP; resolves to `{ status, body }`. */
-export async function api(base, method, path, { token, body } = {}) {
+/**
+ * JSON over HTTP; resolves to `{ status, body }`. `raw` is a body already
+ * serialised (sent as JSON, as is).
+ */
+export async function api(base, method, path, { token, body, raw } = {}) {
   const headers = {};
   if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
+  if (body !== undefined || raw !== undefined) headers["content-type"] = "application/json";
   const response = await fetch(`${base}${path}`, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
     signal: AbortSignal.timeout(30_000),
   });
   const text = await response.text();
@@ -60,7 +63,18 @@ export async function registerUser(base, name, phone) {
   };
   const body = { name, device, ...(phone ? { phone } : {}) };
   const account = await call(base, "POST", "/v1/accounts", 201, { body });
-  return { id: account.user.id, token: account.session.token };
+  return { id: account.user.id, deviceId: account.deviceId, token: account.session.token };
+}
+
+/**
+ * A verified phone number for `registerUser`: the Veil server under test
+ * (`veil`, a Child) hands the code to the harness instead of sending an SMS.
+ */
+export async function verifiedPhone(veil, phone) {
+  const { verificationId } = await call(veil.url, "POST", "/v1/phone-verifications", 201, {
+    body: { phone },
+  });
+  return { verificationId, code: await veil.request("code", { verificationId }) };
 }
 
 /** Runs `work` on every item, at most `concurrency` at a time; results in order. */
@@ -124,13 +138,25 @@ export function closeSockets(sockets) {
 const frameStart = '{"type":"profile.updated",';
 const aboutKey = '"about":"';
 
+/** The event number of a `profile.updated` frame (text), or -1. */
+export function profileSeqOf(text) {
+  const at = text.indexOf(aboutKey);
+  return text.startsWith(frameStart) && at >= 0 ? seqOf(text.slice(at + aboutKey.length)) : -1;
+}
+
 /**
  * Counts the deliveries of each event on the client side: when the first
- * and the last of the expected frames arrived, and their sizes.
+ * and the last of the expected frames arrived, and their sizes. `seqOfFrame`
+ * finds the event a frame (text) belongs to, -1 for none.
  */
 export class DeliveryTracker {
   #events = new Map();
+  #seqOf;
   stray = 0;
+
+  constructor(seqOfFrame = profileSeqOf) {
+    this.#seqOf = seqOfFrame;
+  }
 
   /** Starts waiting for `count` frames of event `seq`; the clock starts now. */
   expect(seq, count, timeoutMs) {
@@ -162,16 +188,15 @@ export class DeliveryTracker {
   onFrame = (data) => {
     const now = performance.now();
     const text = data.toString();
-    const at = text.indexOf(aboutKey);
-    const event =
-      text.startsWith(frameStart) &&
-      at >= 0 &&
-      this.#events.get(seqOf(text.slice(at + aboutKey.length)));
+    const event = this.#events.get(this.#seqOf(text));
     if (!event) {
       this.stray++;
       return;
     }
-    if (event.latencies.length === 0) event.first = JSON.parse(text);
+    if (event.latencies.length === 0) {
+      event.first = JSON.parse(text);
+      event.firstText = text;
+    }
     event.latencies.push(now - event.t0);
     event.sizes.add(data.length);
     if (event.latencies.length === event.count) event.resolve(event);

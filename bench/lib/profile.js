@@ -115,3 +115,36 @@ export function summariseProfile(profile, { top = 12 } = {}) {
     topInclusive: rank(inclusive),
   };
 }
+
+/** Up to `width` characters of an SQL statement, on one line. */
+function shortSql(sql, width = 110) {
+  const line = sql.replace(/\s+/g, " ").trim();
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+/**
+ * The time the Veil server (SQLite) spent in each SQL statement while `work`
+ * ran, per unit of work (a message, an event): runs and row reads, and the
+ * prepares of all statements together (Kysely prepares every query it runs).
+ */
+export async function timeSql(veil, units, work, { top = 12 } = {}) {
+  await veil.request("sql-timing-start");
+  let rows;
+  try {
+    await work();
+  } finally {
+    rows = await veil.request("sql-timing-stop");
+  }
+  const totalUs = rows.reduce((total, row) => total + row.us, 0);
+  return {
+    units,
+    usPerUnit: totalUs / units,
+    callsPerUnit: rows.reduce((total, row) => total + row.calls, 0) / units,
+    statements: rows.slice(0, top).map((row) => ({
+      sql: shortSql(row.sql),
+      callsPerUnit: row.calls / units,
+      usPerUnit: row.us / units,
+      share: totalUs ? row.us / totalUs : 0,
+    })),
+  };
+}

@@ -2,6 +2,8 @@ import { readFile, writeFile } from "node:fs/promises";
 
 const start = "<!-- bench:gateway:start -->";
 const end = "<!-- bench:gateway:end -->";
+const messagingStart = "<!-- bench:messaging:start -->";
+const messagingEnd = "<!-- bench:messaging:end -->";
 
 /** The hand-written part of docs/benchmarks.md, used when the file does not exist yet. */
 const skeleton = `# Benchmarks
@@ -15,16 +17,29 @@ wall-clock threshold.
 
     npm run bench                                   # builds, then runs every scenario with defaults
     node bench/run.js --connections 1000 --events 50 --idle 2000
-    node bench/run.js --scenario idle-memory        # one scenario (then only bench/results/ is written)
+    node bench/run.js --scenario idle-memory        # some scenarios, comma-separated (then only bench/results/ is written)
+    node bench/run.js --scenario relay-1to1 --relay-windows 1,8,64 --relay-messages 5000
+    node bench/run.js --scenario group-fanout --group-members 2000 --group-events 100
+    node bench/run.js --database postgres           # Veil on PostgreSQL (bench/results/ only)
     node bench/run.js --help                        # every flag (each also has a BENCH_* variable)
+
+The default run takes about a minute on two cores.
 
 The harness starts each server under test in its own process (so that the
 server's CPU and memory are measured apart from the load generator's), on
-127.0.0.1, with a fresh SQLite data directory, and kills them at the end,
-even on failure. Raw results, per event, go to \`bench/results/\` (ignored by
-git) with CPU profiles of the Veil and bare servers; the section below is
-rewritten by each full run. SQL statements are counted in the Veil server's
-process by wrapping better-sqlite3's \`prepare\` (Kysely prepares every query).
+127.0.0.1, with fresh storage for each scenario, and kills them at the end,
+even on failure. Storage is a temporary SQLite data directory by default;
+with \`--database postgres\` it is a fresh schema (\`VEIL_DATABASE_SCHEMA\`) in
+the database at \`--database-url\` (default
+\`postgres://postgres@127.0.0.1:5432/test\`), dropped at the end. Raw results,
+per event, go to \`bench/results/\` (ignored by git) with CPU profiles of the
+Veil and bare servers; the sections below are rewritten by a full run on
+SQLite (every scenario; any other run writes only \`bench/results/\`). SQL
+statements are counted in the Veil server's process by wrapping
+better-sqlite3's \`prepare\` (Kysely prepares every query) and pg's
+\`Client.query\`; both counts include \`begin\` and \`commit\`. On PostgreSQL,
+"server CPU" is the Veil process's alone: the database server's CPU is
+not in it, so compare PostgreSQL runs with each other, not with SQLite's.
 
 ## Scenarios
 
@@ -67,10 +82,93 @@ starts with more: migrations, routes, schemas), so it understates Veil's
 cost next to a process that starts almost empty. Kernel socket buffers are
 in neither.
 
+The two scenarios below drive the MLS delivery service (see
+[messaging.md](messaging.md)) with real MLS bytes from ts-mls (suite
+\`MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519\`): key packages whose basic
+credential is the device id, a group created under the server's group id,
+a public commit (with the ratchet tree in the welcome) adding the claimed
+key packages, and application messages encrypted by the sender before the
+measurement starts, so that the load generator does no MLS work while it
+is measured. The server checks their public framing (group id, epoch,
+content type); the receivers do not join or decrypt, they count
+\`group.entry\` frames, which keeps the set-up cheap. Messages carry
+\`--message-bytes\` of plaintext (default 100). A message's client id carries
+its number in fixed width, so every frame of a run has the same size (Veil's
+frames also carry the log position, whose digits grow: the baselines'
+frames are within a few bytes).
+
+**relay-1to1**: users A and B, registered through the HTTP API; A finds B
+by phone number, opens their direct chat (\`POST /v1/groups\`), claims B's
+key package and commits adding B's device. B's device is connected on the
+WebSocket (A's is not, or Veil would also echo each message to it). A
+posts M messages (\`--relay-messages\`, default 2000 per server and window)
+to \`POST /v1/groups/:id/messages\`, with at most W awaiting their ack
+(\`--relay-windows\`, default 1 and 32), over HTTP keep-alive. Veil answers
+only once the message is durable: it checks the session, the membership
+and the MLS framing, then appends the message to the group's log in a
+transaction (SQLite in WAL mode with \`synchronous=NORMAL\`: the commit
+reaches the WAL file without an fsync per commit, so it survives a crash of
+the process, not necessarily a power cut), and its gateway then
+reads the entry back and pushes a \`group.entry\` frame to B. Measured: messages
+per second (all M sent, acked and received, divided by the time), the
+sender's ack latency and the time from sending to B's receipt (p50, p99),
+and the server process's CPU per message.
+
+The floor is a bare \`ws\` relay that **stores nothing**: A's device sends
+the same frame B will receive (Veil's \`group.entry\` frame with the message
+id swapped) over its own WebSocket; the relay forwards it, as is, to B and
+acks A with a small frame. That is the least any relay must do, so the
+ratio is the whole price of Veil's work (HTTP, authentication, validation,
+durable storage, the bus, the gateway) and not a like-for-like comparison
+of equals. A second bare relay takes the frame in an HTTP POST (as Veil
+does) and answers 201 after forwarding it: the ratio to it leaves HTTP out
+of the price. Each window's M messages go in rounds (\`--relay-rounds\`,
+default 4) with the three servers taking turns, so that all see the same
+machine noise. With more than one message in flight, Veil's rate is its
+CPU ceiling (one Node thread); latencies then include queueing behind the
+other messages in flight. After the measurement, more messages go through
+Veil and the bare ws relay under the CPU profiler, and then more through
+Veil with every SQL statement timed (SQLite only).
+
+**group-fanout**: a group of D member devices (\`--group-members\`, default
+1000): the creator and D - 1 users registered with verified numbers and one
+key package each; the creator finds each by number, claims their key
+packages (50 users per claim) and adds all D - 1 devices in one commit.
+Then all D devices connect, and the creator posts E messages
+(\`--group-events\`, default 50), one after another; each reaches every
+member device, the creator's own included, as a \`group.entry\` frame.
+Measured as in gateway-fanout: the time from sending to the first and the
+last of the D deliveries, the sender's ack, and the server's CPU per
+delivered frame. The baseline is the bare \`ws\` server holding D
+connections which, on an HTTP request carrying the frame, sends it as one
+Buffer to every socket; a second bare server sends it as a string, as
+Veil's gateway does. The bare server answers the request after its
+broadcast, Veil once the message is stored (before or while its gateway
+sends), so the two ack times measure different things. Setting up the
+group is reported apart (not in the ratios): the commit's size, the
+server's time and CPU to accept it (under the CPU profiler), and, on
+SQLite, the size of the data directory afterwards. \`--group-members\` stops
+at 2000: the server takes a commit and a welcome of up to 1,000,000
+base64url characters each, and adding one device takes about 460 of them in
+the commit and 480 in the welcome, so a larger group needs several commits.
+
+Reading the two: in the relay, Veil's CPU per message is the sum of
+everything a real message costs (the HTTP request, the session lookup, the
+membership and framing checks, the durable append, the bus and the push),
+against a floor that only moves bytes, so the ratio is large by
+construction; the ratio to the bare HTTP relay leaves out HTTP. With more
+than one message in flight Veil's rate is its CPU ceiling on one thread. In
+the group fan-out both servers spend most of their time in the kernel
+writing to a thousand sockets (on loopback a write also does the receiving
+side's TCP work), so Veil's own share, and the ratio, are much smaller.
+
 ## Results
 
 ${start}
 ${end}
+
+${messagingStart}
+${messagingEnd}
 `;
 
 const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a");
@@ -126,41 +224,14 @@ export function resultsMarkdown(run) {
   );
 
   if (profiles?.veil && profiles?.bare) {
-    const n = params.profileEvents;
-    const perEvent = (ms) => dec(ms / n, 2);
-    const pv = profiles.veil;
-    const pb = profiles.bare;
-    const find = (p, name) => p.byOrigin.find((o) => o.name === name);
-    const weight = (name) => (find(pv, name)?.ms ?? 0) + (find(pb, name)?.ms ?? 0);
-    const origins = [...new Set([...pv.byOrigin, ...pb.byOrigin].map((o) => o.name))].sort(
-      (x, y) => weight(y) - weight(x),
-    );
-    const cell = (o) => (o ? `${perEvent(o.ms)} (${pct(o.share)})` : "");
     lines.push(
-      `### Where the time goes: CPU profiles of ${n} more events on each server`,
+      `### Where the time goes: CPU profiles of ${params.profileEvents} more events on each server`,
       "",
-      "Sampled every 250 µs; the profiler adds overhead, so compare shares rather than totals. " +
-        "Self time in ms per event (share), by origin; native code counts for the JavaScript " +
-        "that called it:",
-      "",
-      row(["origin", "Veil", "bare ws"]),
-      row(["---", "---:", "---:"]),
-      row(["**busy CPU**", perEvent(pv.busyMs), perEvent(pb.busyMs)]),
-      ...origins.map((name) => row([`\`${name}\``, cell(find(pv, name)), cell(find(pb, name))])),
-      "",
-      "Veil: the functions with the most self time (ms per event):",
-      "",
-      row(["function", "ms", "share"]),
-      row(["---", "---:", "---:"]),
-      ...pv.topSelf.map((o) => row([`\`${o.name}\``, perEvent(o.ms), pct(o.share)])),
-      "",
-      "Veil's own functions with the most inclusive time (ms per event; synchronous stack only: " +
-        "code resumed after an `await` starts a new stack, so async callers look cheaper than they are):",
-      "",
-      row(["function", "ms", "share"]),
-      row(["---", "---:", "---:"]),
-      ...pv.topInclusive.map((o) => row([`\`${o.name}\``, perEvent(o.ms), pct(o.share)])),
-      "",
+      ...profileTables(profiles.veil, profiles.bare, {
+        units: params.profileEvents,
+        unit: "event",
+        peer: "bare ws",
+      }),
     );
   }
 
@@ -200,7 +271,264 @@ export function resultsMarkdown(run) {
   return lines.join("\n");
 }
 
-/** Rewrites the generated section of `file`, creating the file if needed. */
+/**
+ * The tables of two CPU profiles side by side (Veil's and a baseline's):
+ * self time by origin, then Veil's functions with the most self and
+ * inclusive time. Times per `unit`, in ms, or in µs with `micro`.
+ */
+function profileTables(pv, pb, { units, unit, peer, micro = false, intervalUs = 250 }) {
+  const per = (ms) => (micro ? dec((ms * 1000) / units, 0) : dec(ms / units, 2));
+  const measure = micro ? "µs" : "ms";
+  const find = (p, name) => p.byOrigin.find((o) => o.name === name);
+  const weight = (name) => (find(pv, name)?.ms ?? 0) + (find(pb, name)?.ms ?? 0);
+  const origins = [...new Set([...pv.byOrigin, ...pb.byOrigin].map((o) => o.name))].sort(
+    (x, y) => weight(y) - weight(x),
+  );
+  const cell = (o) => (o ? `${per(o.ms)} (${pct(o.share)})` : "");
+  return [
+    `Sampled every ${intervalUs} µs; the profiler adds overhead, so compare shares rather than totals. ` +
+      `Self time in ${measure} per ${unit} (share), by origin; native code counts for the JavaScript ` +
+      "that called it:",
+    "",
+    row(["origin", "Veil", peer]),
+    row(["---", "---:", "---:"]),
+    row(["**busy CPU**", per(pv.busyMs), per(pb.busyMs)]),
+    ...origins.map((name) => row([`\`${name}\``, cell(find(pv, name)), cell(find(pb, name))])),
+    "",
+    `Veil: the functions with the most self time (${measure} per ${unit}):`,
+    "",
+    row(["function", measure, "share"]),
+    row(["---", "---:", "---:"]),
+    ...pv.topSelf.map((o) => row([`\`${o.name}\``, per(o.ms), pct(o.share)])),
+    "",
+    `Veil's own functions with the most inclusive time (${measure} per ${unit}; synchronous stack only: ` +
+      "code resumed after an `await` starts a new stack, so async callers look cheaper than they are):",
+    "",
+    row(["function", measure, "share"]),
+    row(["---", "---:", "---:"]),
+    ...pv.topInclusive.map((o) => row([`\`${o.name}\``, per(o.ms), pct(o.share)])),
+    "",
+  ];
+}
+
+/** The SQL statements Veil spent the most time in, per `unit`. */
+function sqlTable(sql, unit) {
+  return [
+    row(["statement", `calls per ${unit}`, `µs per ${unit}`, "share"]),
+    row(["---", "---:", "---:", "---:"]),
+    row(["**all SQL**", dec(sql.callsPerUnit, 1), dec(sql.usPerUnit, 0), "100 %"]),
+    ...sql.statements.map((s) =>
+      row([
+        `\`${s.sql.replaceAll("|", "\\|")}\``,
+        dec(s.callsPerUnit, 1),
+        dec(s.usPerUnit, 0),
+        pct(s.share),
+      ]),
+    ),
+    "",
+  ];
+}
+
+const mib = (bytes) => dec(bytes / 2 ** 20, 1);
+/** Frame sizes `[{ min, max }]` as "677" or "677–679". */
+function sizes(ranges) {
+  const min = Math.min(...ranges.map((r) => r.min));
+  const max = Math.max(...ranges.map((r) => r.max));
+  return min === max ? String(min) : `${min}–${max}`;
+}
+
+/** The generated section of the delivery-service scenarios (relay-1to1, group-fanout). */
+export function messagingMarkdown(run) {
+  const { relay, group, params } = run;
+  const lines = [`Same run as above (\`${run.command}\`, ${relay.database}).`, ""];
+
+  const windows = relay.windows;
+  lines.push(
+    `### relay-1to1: a direct chat, ${int(relay.messagesPerWindow)} messages per server and ` +
+      `window (+${params.relayWarmup} warm-up each), ${relay.messageBytes}-byte MLS messages ` +
+      `(${relay.ciphertextChars} base64url characters)`,
+    "",
+    "Veil stores every message (SQLite, WAL, `synchronous=NORMAL`) before it acks; " +
+      "the bare relays store nothing. Frames to the receiver: " +
+      `${sizes(windows.map((w) => relay.results[w].veil.frameBytes))} bytes from Veil, ` +
+      `${sizes(windows.flatMap((w) => [relay.results[w].bareWs.frameBytes, relay.results[w].bareHttp.frameBytes]))} from the bare relays.`,
+    "",
+    row([
+      "measure",
+      "in flight",
+      "Veil",
+      "bare ws relay",
+      "Veil / bare ws",
+      "bare HTTP relay",
+      "Veil / bare HTTP",
+    ]),
+    row(["---", "---:", "---:", "---:", "---:", "---:", "---:"]),
+  );
+  const relayMeasures = [
+    ["messages per second", "messagesPerSecond", int],
+    ["server CPU per message (µs)", "cpuPerMessageUs", (n) => dec(n, 1)],
+    ["sender's ack, p50 (ms)", "ackP50Ms", dec],
+    ["sender's ack, p99 (ms)", "ackP99Ms", dec],
+    ["send to receive, p50 (ms)", "receiveP50Ms", dec],
+    ["send to receive, p99 (ms)", "receiveP99Ms", dec],
+  ];
+  for (const [name, key, format] of relayMeasures) {
+    for (const window of windows) {
+      const { veil, bareWs, bareHttp } = relay.results[window];
+      lines.push(
+        row([
+          name,
+          String(window),
+          format(veil[key]),
+          format(bareWs[key]),
+          ratio(veil[key], bareWs[key]),
+          format(bareHttp[key]),
+          ratio(veil[key], bareHttp[key]),
+        ]),
+      );
+    }
+  }
+  const statements = windows.map((w) => dec(relay.results[w].veil.statementsPerMessage, 1));
+  lines.push(
+    "",
+    `Veil ran ${[...new Set(statements)].join(" / ")} SQL statements per message. ` +
+      `The load generator used ${windows
+        .map(
+          (w) =>
+            `${dec((relay.clientCpuMs[w] * 1000) / (3 * relay.messagesPerWindow), 0)} µs (${w} in flight)`,
+        )
+        .join(", ")} of CPU per message sent.`,
+    "",
+  );
+  const rp = relay.profiles;
+  if (rp?.veil && rp?.bareWs) {
+    lines.push(
+      `#### Where Veil's time goes in the relay: CPU profiles of ${int(rp.veil.messages)} more ` +
+        `messages on Veil and the bare ws relay, ${rp.veil.window} in flight`,
+      "",
+      ...profileTables(rp.veil, rp.bareWs, {
+        units: rp.veil.messages,
+        unit: "message",
+        peer: "bare ws relay",
+        micro: true,
+      }),
+    );
+  }
+  if (relay.sql) {
+    lines.push(
+      `SQL time per message in Veil, one message in flight (${int(relay.sql.units)} more messages; ` +
+        "each statement timed around its run on the server's main thread, rows read and WAL " +
+        "written at commit included; prepares counted together):",
+      "",
+      ...sqlTable(relay.sql, "message"),
+    );
+  }
+
+  const v = group.veil;
+  const b = group.bare;
+  const s = group.bareString;
+  lines.push(
+    `### group-fanout: ${int(group.members)} member devices, all connected, ` +
+      `${int(params.groupEvents)} messages per server (+${params.warmupEvents} warm-up each), ` +
+      `${sizes([v.frameBytes])}-byte frames (bare: ${sizes([b.frameBytes, s.frameBytes])})`,
+    "",
+    row(["measure", "Veil", "bare ws", "Veil / bare"]),
+    row(["---", "---:", "---:", "---:"]),
+  );
+  const groupMeasures = [
+    ["server CPU per delivered frame (µs)", "cpuPerFrameUs", dec],
+    ["server CPU per message (ms)", "cpuPerEventMs", dec],
+    ["send to last delivery, p50 (ms)", "lastMedianMs", dec],
+    ["send to last delivery, p99 (ms)", "lastP99Ms", dec],
+    ["send to first delivery, p50 (ms)", "firstMedianMs", dec],
+    ["deliveries per second (one message at a time)", "framesPerSecond", int],
+  ];
+  for (const [name, key, format] of groupMeasures) {
+    lines.push(row([name, format(v[key]), format(b[key]), ratio(v[key], b[key])]));
+  }
+  // Not a ratio: the bare server answers after its broadcast, Veil once the message is stored.
+  lines.push(
+    row([
+      "sender's ack, p50 (ms; not comparable, see above)",
+      dec(v.responseMedianMs),
+      dec(b.responseMedianMs),
+      "",
+    ]),
+  );
+  const setup = group.setup;
+  const commit = setup.commit;
+  lines.push(
+    "",
+    `Veil ran ${dec(v.statementsPerEvent, 1)} SQL statements per message. ` +
+      `The same bare server sending the frame to each socket as a string (as the gateway does) ` +
+      `instead of one Buffer used ${dec(s.cpuPerFrameUs)} µs of CPU per frame ` +
+      `(${ratio(s.cpuPerFrameUs, b.cpuPerFrameUs)} the baseline; last delivery ${dec(s.lastMedianMs)} ms). ` +
+      `The load generator used ${dec(group.clientCpuMs / (3 * params.groupEvents), 1)} ms of CPU per message.`,
+    "",
+    `Setting the group up (not measured above): ${int(group.members)} users registered with ` +
+      `verified numbers in ${dec(setup.timings.registerMs / 1000, 1)} s; one commit adding ` +
+      `${int(group.members - 1)} devices built by the creator in ${dec(setup.timings.commitBuildMs / 1000, 1)} s ` +
+      `(${int(commit.commitChars / 1024)} KiB commit and ${int(commit.welcomeChars / 1024)} KiB welcome, ` +
+      `base64url); the server accepted it in ${dec(commit.ms / 1000, 1)} s with ` +
+      `${dec(commit.cpuMs / 1000, 1)} s of CPU and ${int(commit.statements)} SQL statements` +
+      (setup.storeBytes === null
+        ? "."
+        : `, and its data directory then held ${mib(setup.storeBytes)} MiB ` +
+          `(each added device's mailbox keeps its own copy of the ${int(commit.welcomeBytes / 1024)} KiB welcome).`),
+    "",
+  );
+  if (commit.profile) {
+    const cp = commit.profile;
+    const ms = (o) => dec(o.ms, 0);
+    lines.push(
+      "Where the server's time goes while accepting that commit (CPU profile, sampled every ms; ms in total):",
+      "",
+      row(["function (self time)", "ms", "share"]),
+      row(["---", "---:", "---:"]),
+      row(["**busy CPU**", ms({ ms: cp.busyMs }), ""]),
+      ...cp.topSelf.slice(0, 6).map((o) => row([`\`${o.name}\``, ms(o), pct(o.share)])),
+      ...cp.topInclusive
+        .slice(0, 4)
+        .map((o) => row([`\`${o.name}\` (inclusive)`, ms(o), pct(o.share)])),
+      "",
+    );
+  }
+  const gp = group.profiles;
+  if (gp?.veil && gp?.bare) {
+    lines.push(
+      `#### Where Veil's time goes in the group fan-out: CPU profiles of ${gp.veil.events} more ` +
+        "messages on each server",
+      "",
+      ...profileTables(gp.veil, gp.bare, {
+        units: gp.veil.events,
+        unit: "message",
+        peer: "bare ws",
+      }),
+    );
+  }
+  if (group.sql) {
+    lines.push(
+      `SQL time per group message in Veil (${int(group.sql.units)} more messages, timed as above):`,
+      "",
+      ...sqlTable(group.sql, "message"),
+    );
+  }
+  const files = [rp?.veil, rp?.bareWs, commit.profile, gp?.veil, gp?.bare].filter(Boolean);
+  lines.push(
+    `Raw results: \`${run.resultsFile}\`; CPU profiles: ${files.map((p) => `\`${p.file}\``).join(", ")}.`,
+  );
+  return lines.join("\n");
+}
+
+/** Replaces what lies between the markers `from` and `to` in `text`. */
+function replaceBetween(text, from, to, content, file) {
+  const at = text.indexOf(from);
+  const until = text.indexOf(to);
+  if (at < 0 || until < at) throw new Error(`${file}: the markers ${from} … ${to} are missing`);
+  return `${text.slice(0, at + from.length)}\n${content}\n${text.slice(until)}`;
+}
+
+/** Rewrites the generated sections of `file`, creating the file if needed. */
 export async function updateDocs(file, run) {
   let text;
   try {
@@ -209,9 +537,7 @@ export async function updateDocs(file, run) {
     if (error.code !== "ENOENT") throw error;
     text = skeleton;
   }
-  const from = text.indexOf(start);
-  const to = text.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`${file}: the markers ${start} … ${end} are missing`);
-  const next = `${text.slice(0, from + start.length)}\n${resultsMarkdown(run)}\n${text.slice(to)}`;
-  await writeFile(file, next);
+  text = replaceBetween(text, start, end, resultsMarkdown(run), file);
+  text = replaceBetween(text, messagingStart, messagingEnd, messagingMarkdown(run), file);
+  await writeFile(file, text);
 }

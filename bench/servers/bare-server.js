@@ -1,37 +1,78 @@
-// The baseline: a bare `ws` server doing only what a broadcast needs. It
-// answers `hello` with `ready` (no authentication) so that clients behave
-// exactly as with Veil, and broadcasts one pre-serialised frame per event:
-// a Buffer, or with BENCH_BARE_FRAMES=string the JSON string, which `ws`
-// then encodes again for every socket.
+// The baseline: a bare `ws` server doing only what a broadcast or a relay
+// needs, and storing nothing. It answers `hello` with `ready` (no
+// authentication) so that clients behave exactly as with Veil.
+//
+// - POST /broadcast {seq}: one pre-serialised `profile.updated` frame to every
+//   socket (gateway-fanout): a Buffer, or with BENCH_BARE_FRAMES=string the
+//   JSON string, which `ws` then encodes again for every socket.
+// - POST /broadcast-frame: the request body, as is, to every socket
+//   (group-fanout); as a string with BENCH_BARE_FRAMES=string.
+// - Relay rooms (relay-1to1): a socket whose hello token is `relay:<room>`
+//   joins the room; every later frame it sends goes, as is, to the room's
+//   other sockets, and the sender gets an `ack` frame back.
+// - POST /relay?room=<room>: the request body, as is, to the room's sockets,
+//   then 201 with an ack: the same relay with the sender on HTTP, as with Veil.
 import http from "node:http";
 import { WebSocketServer } from "ws";
 import { profileFrame } from "../lib/payload.js";
 import { serveControl } from "./control.js";
 
 const ready = Buffer.from(JSON.stringify({ type: "ready" }));
+const ack = Buffer.from(JSON.stringify({ type: "ack" }));
+const httpAck = Buffer.from(JSON.stringify({ ack: true }));
 const asString = process.env.BENCH_BARE_FRAMES === "string";
+const text = { binary: false };
 let template = null;
 
-const server = http.createServer((request, response) => {
-  if (request.method !== "POST" || request.url !== "/broadcast") {
-    response.writeHead(404).end();
-    return;
-  }
+/** Relay rooms: name -> sockets. */
+const rooms = new Map();
+
+function readBody(request, done) {
   const chunks = [];
   request.on("data", (chunk) => chunks.push(chunk));
-  request.on("end", () => {
-    const { seq } = JSON.parse(Buffer.concat(chunks).toString());
-    if (!template) {
-      response.writeHead(409).end();
-      return;
-    }
-    const text = profileFrame(template, seq);
-    const frame = asString ? text : Buffer.from(text);
-    for (const socket of wss.clients) {
-      if (socket.readyState === socket.OPEN) socket.send(frame);
-    }
-    response.writeHead(204).end();
-  });
+  request.on("end", () => done(Buffer.concat(chunks)));
+}
+
+function broadcast(frame, options) {
+  for (const socket of wss.clients) {
+    if (socket.readyState === socket.OPEN) socket.send(frame, options);
+  }
+}
+
+function relay(room, frame, from) {
+  for (const peer of rooms.get(room) ?? []) {
+    if (peer !== from && peer.readyState === peer.OPEN) peer.send(frame, text);
+  }
+}
+
+const server = http.createServer((request, response) => {
+  const [route, query] = (request.url ?? "").split("?");
+  if (request.method !== "POST") {
+    response.writeHead(404).end();
+  } else if (route === "/broadcast") {
+    readBody(request, (body) => {
+      const { seq } = JSON.parse(body.toString());
+      if (!template) {
+        response.writeHead(409).end();
+        return;
+      }
+      const json = profileFrame(template, seq);
+      broadcast(asString ? json : Buffer.from(json));
+      response.writeHead(204).end();
+    });
+  } else if (route === "/broadcast-frame") {
+    readBody(request, (body) => {
+      broadcast(asString ? body.toString() : body, text);
+      response.writeHead(204).end();
+    });
+  } else if (route === "/relay") {
+    readBody(request, (body) => {
+      relay(new URLSearchParams(query).get("room"), body, null);
+      response.writeHead(201, { "content-type": "application/json" }).end(httpAck);
+    });
+  } else {
+    response.writeHead(404).end();
+  }
 });
 
 const wss = new WebSocketServer({
@@ -41,14 +82,29 @@ const wss = new WebSocketServer({
   maxPayload: 64 * 1024,
 });
 wss.on("connection", (socket) => {
+  let room = null;
   socket.on("message", (data, isBinary) => {
+    if (room !== null) {
+      // A relay socket after hello: forward as is, no parsing, then ack.
+      relay(room, data, socket);
+      socket.send(ack);
+      return;
+    }
     if (isBinary) return;
     try {
-      if (JSON.parse(data.toString()).type === "hello") socket.send(ready);
+      const frame = JSON.parse(data.toString());
+      if (frame.type !== "hello") return;
+      if (typeof frame.token === "string" && frame.token.startsWith("relay:")) {
+        room = frame.token.slice("relay:".length);
+        if (!rooms.has(room)) rooms.set(room, new Set());
+        rooms.get(room).add(socket);
+      }
+      socket.send(ready);
     } catch {
       socket.terminate();
     }
   });
+  socket.on("close", () => rooms.get(room)?.delete(socket));
   socket.on("error", () => socket.terminate());
 });
 

@@ -1,15 +1,57 @@
 // The Veil server under test, built from packages/server/dist exactly as
 // `veil serve` builds it, plus a control channel for the harness.
 import SqliteDriver from "better-sqlite3";
+import pg from "pg";
 import { buildServer, createContext, loadConfig } from "../../packages/server/dist/index.js";
 import { serveControl } from "./control.js";
 
-// Counts SQL statements: Kysely's SQLite driver prepares every query it runs.
+// SQLite only, while the harness asks for it: the time spent running each SQL
+// statement (better-sqlite3 runs them synchronously on the server's main
+// thread: reading rows, and the WAL write at commit, are included).
+let timing = null;
+let statementPrototype = null;
+function timed(key, started) {
+  const entry = timing.get(key) ?? { calls: 0, us: 0 };
+  entry.calls++;
+  entry.us += Number(process.hrtime.bigint() - started) / 1000;
+  timing.set(key, entry);
+}
+function timeStatements(statement) {
+  if (statementPrototype) return;
+  statementPrototype = Object.getPrototypeOf(statement);
+  for (const method of ["all", "get", "run", "iterate"]) {
+    const original = statementPrototype[method];
+    statementPrototype[method] = function timedStatement(...args) {
+      if (!timing) return original.apply(this, args);
+      const started = process.hrtime.bigint();
+      try {
+        return original.apply(this, args);
+      } finally {
+        timed(this.source, started);
+      }
+    };
+  }
+}
+
+// Counts SQL statements (transaction control included): Kysely's SQLite
+// driver prepares every query it runs, and its PostgreSQL driver sends every
+// query through a pooled pg.Client.
 let statements = 0;
 const prepare = SqliteDriver.prototype.prepare;
 SqliteDriver.prototype.prepare = function countedPrepare(...args) {
   statements++;
-  return prepare.apply(this, args);
+  if (!timing) return prepare.apply(this, args);
+  const started = process.hrtime.bigint();
+  const statement = prepare.apply(this, args);
+  timed("(prepare, all statements)", started);
+  timeStatements(statement);
+  return statement;
+};
+
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function countedQuery(...args) {
+  statements++;
+  return query.apply(this, args);
 };
 
 // Phone verification codes go to the harness instead of the log.
@@ -20,14 +62,27 @@ const verifier = {
   },
 };
 
-const context = await createContext(loadConfig(), { verifier });
+const config = loadConfig();
+const context = await createContext(config, { verifier });
 await context.database.migrate();
 const server = await buildServer(context);
 const url = await server.listen();
 
 serveControl({
   code: ({ verificationId }) => codes.get(verificationId) ?? null,
-  stats: () => ({ statements, connections: server.gateway.size }),
+  stats: () => ({
+    statements,
+    connections: server.gateway.size,
+    database: config.databaseUrl ? "postgres" : "sqlite",
+  }),
+  "sql-timing-start": () => {
+    timing = new Map();
+  },
+  "sql-timing-stop": () => {
+    const result = [...(timing ?? [])].map(([sql, entry]) => ({ sql, ...entry }));
+    timing = null;
+    return result.sort((a, b) => b.us - a.us);
+  },
   async close() {
     await server.close();
     setImmediate(() => process.exit(0));

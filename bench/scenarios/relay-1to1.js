@@ -1,0 +1,274 @@
+// relay-1to1: a direct chat between two users, the sender posting MLS
+// application messages with a bounded number in flight, the receiver on the
+// WebSocket; Veil (store, then ack) against bare relays that store nothing.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { withTimeout } from "../lib/child.js";
+import {
+  api,
+  call,
+  closeSockets,
+  DeliveryTracker,
+  openSocket,
+  pool,
+  registerUser,
+  verifiedPhone,
+} from "../lib/clients.js";
+import { encodedKeyPackage, GroupSender } from "../lib/mls.js";
+import { entryFrame, entrySeqOf, messageIdFor } from "../lib/payload.js";
+import { summariseProfile, timeSql } from "../lib/profile.js";
+import { cpuMicros, quantile, sum } from "../lib/stats.js";
+
+const receiverPhone = "+14155570100";
+const names = ["veil", "bareWs", "bareHttp"];
+
+/** Sets up the direct chat on Veil: A and B registered, B's key package claimed, B added. */
+async function directChat(veil, messageBytes, messageCount, log) {
+  const base = veil.url;
+  const sender = await registerUser(base, "Relay sender");
+  const receiver = await registerUser(
+    base,
+    "Relay receiver",
+    await verifiedPhone(veil, receiverPhone),
+  );
+  // A finds B by number: only then may A start a chat with B.
+  await call(base, "POST", "/v1/lookup/phone", 200, {
+    token: sender.token,
+    body: { phone: receiverPhone },
+  });
+  await call(base, "POST", "/v1/key-packages", 200, {
+    token: receiver.token,
+    body: { keyPackages: [await encodedKeyPackage(receiver.deviceId)] },
+  });
+  const group = await call(base, "POST", "/v1/groups", 201, {
+    token: sender.token,
+    body: { kind: "direct", peerUserId: receiver.id },
+  });
+  const mls = await GroupSender.create(group.id, sender.deviceId);
+  const { devices } = await call(base, "POST", "/v1/key-packages/claim", 200, {
+    token: sender.token,
+    body: { userIds: [receiver.id] },
+  });
+  const commit = await mls.commitAdds(devices);
+  await call(base, "POST", `/v1/groups/${group.id}/commits`, 201, {
+    token: sender.token,
+    body: commit.body,
+  });
+  commit.adopt();
+  const started = performance.now();
+  const messages = await mls.messages(messageCount, messageBytes);
+  const encryptMs = performance.now() - started;
+  log(
+    `relay: direct chat ${group.id} set up; ${messageCount} MLS messages of ${messages[0].length} ` +
+      `base64url characters encrypted in ${(encryptMs / 1000).toFixed(1)} s`,
+  );
+  return { sender, receiver, groupId: group.id, messages, ciphertextChars: messages[0].length };
+}
+
+/**
+ * Sends the messages `seqs` through `target` with at most `window` awaiting
+ * their ack, and waits until every one has reached the receiver too.
+ */
+async function relayRound(target, seqs, window, timeoutMs) {
+  const usage = () => target.child.request("usage");
+  const stats = () => target.child.request("stats");
+  const [before, statsBefore] = [await usage(), await stats()];
+  const acks = [];
+  const deliveries = [];
+  const started = performance.now();
+  await pool(seqs, window, async (seq) => {
+    const { t0, done } = target.tracker.expect(seq, 1, timeoutMs);
+    done.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+    deliveries.push(done);
+    await target.send(seq);
+    acks.push(performance.now() - t0);
+  });
+  const events = await Promise.all(deliveries);
+  const elapsedMs = performance.now() - started;
+  const [after, statsAfter] = [await usage(), await stats()];
+  return {
+    messages: seqs.length,
+    elapsedMs,
+    cpuUs: cpuMicros(before.cpu, after.cpu),
+    statements: statsAfter.statements - statsBefore.statements,
+    acks,
+    receives: events.map((e) => e.latencies[0]),
+    sizes: events.flatMap((e) => [...e.sizes]),
+    firstSeq: seqs[0],
+    firstFrame: events[0]?.firstText,
+  };
+}
+
+function summariseRounds(rounds) {
+  const messages = sum(rounds.map((r) => r.messages));
+  const acks = rounds.flatMap((r) => r.acks);
+  const receives = rounds.flatMap((r) => r.receives);
+  const sizes = rounds.flatMap((r) => r.sizes);
+  return {
+    messages,
+    messagesPerSecond: messages / (sum(rounds.map((r) => r.elapsedMs)) / 1000),
+    cpuPerMessageUs: sum(rounds.map((r) => r.cpuUs)) / messages,
+    statementsPerMessage: sum(rounds.map((r) => r.statements)) / messages,
+    ackP50Ms: quantile(acks, 0.5),
+    ackP99Ms: quantile(acks, 0.99),
+    receiveP50Ms: quantile(receives, 0.5),
+    receiveP99Ms: quantile(receives, 0.99),
+    frameBytes: { min: Math.min(...sizes), max: Math.max(...sizes) },
+    rounds: rounds.map((r) => ({
+      messages: r.messages,
+      elapsedMs: r.elapsedMs,
+      cpuUs: r.cpuUs,
+      statements: r.statements,
+    })),
+  };
+}
+
+/** A FIFO of resolvers: the bare WebSocket relay acks each frame in order. */
+function ackQueue() {
+  const waiting = [];
+  return {
+    wait: () => new Promise((resolve) => waiting.push(resolve)),
+    onFrame: () => waiting.shift()?.(),
+  };
+}
+
+export async function relay1to1(ctx) {
+  const { options, log } = ctx;
+  const timeout = options.eventTimeoutMs;
+  const windows = options.relayWindows;
+  const perWindow = options.relayMessages;
+  // Veil's messages: warm-up, measured, profiled and SQL-timed.
+  const veilCount =
+    options.relayWarmup + windows.length * perWindow + 2 * options.relayProfileMessages;
+  const store = await ctx.newStore("relay");
+  const veil = await ctx.startVeil(store);
+  const bare = await ctx.startBare();
+  const sockets = [];
+  try {
+    const chat = await directChat(veil, options.messageBytes, veilCount, log);
+    const wsUrls = { veil: ctx.wsUrl(veil), bare: ctx.wsUrl(bare) };
+    let nextMessage = 0;
+    const targets = {
+      veil: {
+        child: veil,
+        tracker: new DeliveryTracker(entrySeqOf),
+        async send(seq) {
+          const message = chat.messages[nextMessage++];
+          if (message === undefined) throw new Error("ran out of MLS messages");
+          const reply = await api(veil.url, "POST", `/v1/groups/${chat.groupId}/messages`, {
+            token: chat.sender.token,
+            body: { id: messageIdFor(seq), message },
+          });
+          if (reply.status !== 201)
+            throw new Error(`send: ${reply.status} ${JSON.stringify(reply.body)}`);
+        },
+      },
+      bareWs: { child: bare, tracker: new DeliveryTracker(entrySeqOf) },
+      bareHttp: { child: bare, tracker: new DeliveryTracker(entrySeqOf) },
+    };
+    // Only the receiver's device is connected to Veil: the sender's would get an echo of each message.
+    sockets.push(await openSocket(wsUrls.veil, chat.receiver.token, targets.veil.tracker.onFrame));
+
+    let seq = 1;
+    const take = (n) => Array.from({ length: n }, () => seq++);
+    // Veil first: its first delivered frame is the bare relays' template.
+    const warmVeil = await relayRound(targets.veil, take(options.relayWarmup), 8, timeout);
+    const template = { text: warmVeil.firstFrame, seq: warmVeil.firstSeq };
+    const frameFor = (n) => entryFrame(template.text, template.seq, n);
+
+    const acks = ackQueue();
+    const sender = await openSocket(wsUrls.bare, "relay:ws", acks.onFrame);
+    sockets.push(
+      sender,
+      await openSocket(wsUrls.bare, "relay:ws", targets.bareWs.tracker.onFrame),
+      await openSocket(wsUrls.bare, "relay:http", targets.bareHttp.tracker.onFrame),
+    );
+    targets.bareWs.send = (n) => {
+      const acked = withTimeout(acks.wait(), timeout, `bare relay: no ack within ${timeout} ms`);
+      sender.send(frameFor(n));
+      return acked;
+    };
+    targets.bareHttp.send = (n) =>
+      call(bare.url, "POST", "/relay?room=http", 201, { raw: frameFor(n) });
+    for (const name of names.slice(1))
+      await relayRound(targets[name], take(options.relayWarmup), 8, timeout);
+    log(
+      `relay: warmed up (Veil ${(warmVeil.cpuUs / warmVeil.messages).toFixed(0)} µs CPU per message); ` +
+        `${template.text.length}-byte frames`,
+    );
+
+    const results = {};
+    const clientCpu = {};
+    for (const window of windows) {
+      const rounds = Object.fromEntries(names.map((name) => [name, []]));
+      const size = Math.ceil(perWindow / options.relayRounds);
+      const clientBefore = process.cpuUsage();
+      for (let r = 0, left = perWindow; left > 0; r++, left -= size) {
+        // The servers take turns going first.
+        const order = names.map((_, k) => names[(r + k) % names.length]);
+        for (const name of order)
+          rounds[name].push(
+            await relayRound(targets[name], take(Math.min(size, left)), window, timeout),
+          );
+      }
+      clientCpu[window] = cpuMicros(clientBefore, process.cpuUsage()) / 1000;
+      results[window] = Object.fromEntries(
+        names.map((name) => [name, summariseRounds(rounds[name])]),
+      );
+      const [v, b] = [results[window].veil, results[window].bareWs];
+      log(
+        `relay, ${window} in flight: ${v.messagesPerSecond.toFixed(0)} vs ${b.messagesPerSecond.toFixed(0)} ` +
+          `messages/s; CPU per message ${v.cpuPerMessageUs.toFixed(1)} µs (Veil) vs ` +
+          `${b.cpuPerMessageUs.toFixed(1)} µs (bare ws), ${results[window].bareHttp.cpuPerMessageUs.toFixed(1)} µs (bare HTTP)`,
+      );
+    }
+
+    // CPU profiles of more messages at the largest window, Veil's and the WebSocket floor's.
+    const profiles = {};
+    const profileWindow = Math.max(...windows);
+    for (const name of options.relayProfileMessages > 0 ? ["veil", "bareWs"] : []) {
+      const { child } = targets[name];
+      const file = path.join(ctx.resultsDir, `${child.name}-relay-${ctx.stamp}.cpuprofile`);
+      await child.request("profile-start", { samplingIntervalUs: 250 });
+      await relayRound(targets[name], take(options.relayProfileMessages), profileWindow, timeout);
+      await child.request("profile-stop", { file });
+      profiles[name] = {
+        file: path.relative(ctx.root, file),
+        messages: options.relayProfileMessages,
+        window: profileWindow,
+        ...summariseProfile(JSON.parse(await readFile(file, "utf8"))),
+      };
+      log(
+        `profiled ${options.relayProfileMessages} ${child.name} relay messages: ${profiles[name].file}`,
+      );
+    }
+
+    // Where Veil's SQL time goes, per message, one message in flight (SQLite only).
+    let sql = null;
+    if (options.relayProfileMessages > 0 && store.schema === null) {
+      const seqs = take(options.relayProfileMessages);
+      sql = await timeSql(veil, seqs.length, () => relayRound(targets.veil, seqs, 1, timeout));
+    }
+
+    const strayFrames = sum(names.map((name) => targets[name].tracker.stray));
+    if (strayFrames > 0) log(`relay: ${strayFrames} frames matched no message`);
+    return {
+      strayFrames,
+      groupId: chat.groupId,
+      messageBytes: options.messageBytes,
+      ciphertextChars: chat.ciphertextChars,
+      frameBytes: template.text.length,
+      messagesPerWindow: perWindow,
+      windows,
+      results,
+      clientCpuMs: clientCpu,
+      profiles,
+      sql,
+      database: (await veil.request("stats")).database,
+    };
+  } finally {
+    closeSockets(sockets);
+    await Promise.all([veil.stop(), bare.stop()]);
+  }
+}
