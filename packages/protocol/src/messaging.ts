@@ -67,8 +67,8 @@ export const CommitRequest = Type.Object(
   {
     /** The epoch the commit was built on: it must be the group's current one. */
     epoch: Seq,
-    commit: MlsBytes(1_000_000),
-    welcome: Type.Optional(MlsBytes(1_000_000)),
+    commit: MlsBytes(4_000_000),
+    welcome: Type.Optional(MlsBytes(4_000_000)),
     /** Devices the commit adds (each got the welcome) and removes. */
     addDevices: Type.Optional(Type.Array(EntityId, { maxItems: 5000 })),
     removeDevices: Type.Optional(Type.Array(EntityId, { maxItems: 5000 })),

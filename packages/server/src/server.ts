@@ -155,6 +155,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
       pruneChallenges(database.db, t),
       pruneVerifications(database.db, t),
       pruneDeviceLinks(database.db, t),
+      delivery.prune(t),
       pruneLimits(database.db, 60 * 60_000, t),
     ]).catch((err) => context.logger.warn({ err }, "pruning failed"));
   }, pruneEveryMs);

@@ -1,3 +1,5 @@
+import type { LogEntry } from "@veil/protocol";
+
 /** Events the server nodes tell each other. Ids only: never names, numbers or content. */
 export type BusEvent =
   /** A user's visible profile may have changed for some viewers. */
@@ -6,8 +8,17 @@ export type BusEvent =
   | { type: "sessions.revoked"; sessionIds: string[] }
   /** A user deleted their account; `watchers` are the users who could see them. */
   | { type: "user.deleted"; userId: string; watchers: string[] }
-  /** A group's log grew: member devices connected here get the entry. */
-  | { type: "group.appended"; groupId: string; seq: number }
+  /**
+   * A group's log grew: member devices connected here get the entry. Small
+   * entries ride along (ciphertext only), so nodes need not read them back.
+   */
+  | {
+      type: "group.appended";
+      groupId: string;
+      seq: number;
+      entry?: LogEntry;
+      withheldFrom?: string | null;
+    }
   /** An ephemeral group message: sent on to connected member devices, never stored. */
   | {
       type: "group.signal";

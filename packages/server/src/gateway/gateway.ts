@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket } from "ws";
 import { type AuthContext, authenticate, markPresence } from "../auth/sessions.js";
 import type { Bus, BusEvent } from "../bus/bus.js";
-import { toLogEntry, toMailboxItem } from "../messaging/delivery.js";
+import { mailboxRows, toLogEntry, toMailboxItem } from "../messaging/delivery.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Db } from "../store/database.js";
@@ -235,17 +235,23 @@ export class Gateway {
           .execute();
         const local = members.filter((m) => this.byDevice.has(m.device_id));
         if (local.length === 0) return;
-        const row = await this.db
-          .selectFrom("group_log")
-          .selectAll()
-          .where("group_id", "=", event.groupId)
-          .where("seq", "=", event.seq)
-          .executeTakeFirst();
-        if (!row) return;
+        let entry = event.entry;
+        let withheldFrom = event.withheldFrom ?? null;
+        if (!entry) {
+          const row = await this.db
+            .selectFrom("group_log")
+            .selectAll()
+            .where("group_id", "=", event.groupId)
+            .where("seq", "=", event.seq)
+            .executeTakeFirst();
+          if (!row) return;
+          entry = toLogEntry(row);
+          withheldFrom = row.withheld_from;
+        }
         // One serialised frame for every member device on this node.
-        const frame = JSON.stringify({ type: "group.entry", entry: toLogEntry(row) });
+        const frame = JSON.stringify({ type: "group.entry", entry });
         for (const member of local) {
-          if (member.user_id === row.withheld_from) continue;
+          if (member.user_id === withheldFrom) continue;
           this.sendToDevice(member.device_id, frame, "group.entry");
         }
         return;
@@ -268,11 +274,8 @@ export class Gateway {
       }
       case "mailbox.appended": {
         if (!this.byDevice.has(event.deviceId)) return;
-        const row = await this.db
-          .selectFrom("mailbox")
-          .selectAll()
-          .where("device_id", "=", event.deviceId)
-          .where("seq", "=", event.seq)
+        const row = await mailboxRows(this.db, event.deviceId)
+          .where("mailbox.seq", "=", event.seq)
           .executeTakeFirst();
         if (!row) return;
         const frame = JSON.stringify({ type: "mailbox.item", item: toMailboxItem(row) });

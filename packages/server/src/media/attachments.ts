@@ -23,7 +23,7 @@ export class Attachments {
     groupId: string,
     bytes: Buffer,
   ): Promise<{ id: string; size: number }> {
-    await this.delivery.group(auth, groupId); // members only; group_not_found otherwise
+    await this.delivery.membership(auth, groupId); // members only; group_not_found otherwise
     const id = createHash("sha256").update(bytes).digest("base64url");
     await this.store.put(id, bytes);
     const now = this.now();

@@ -21,9 +21,17 @@ import type { GroupLogTable } from "../store/schema/group-log.js";
 import type { MailboxTable } from "../store/schema/mailbox.js";
 import { inspectMls, mlsBytes } from "./mls-wire.js";
 
+/** A device's standing in a group, as the hot paths need it. */
+export type Membership = Pick<
+  GroupSummary,
+  "id" | "kind" | "epoch" | "lastSeq" | "joinedSeq" | "peerUserId"
+>;
+
 /** Below this many one-time key packages a device is told to upload more. */
 export const keyPackagesLowWatermark = 10;
 const maxPage = 500;
+/** Log entries up to this size (base64url characters) travel inside the bus event. */
+const inlineEntryLimit = 64 * 1024;
 
 export function toLogEntry(row: GroupLogTable): LogEntry {
   return {
@@ -38,12 +46,24 @@ export function toLogEntry(row: GroupLogTable): LogEntry {
   };
 }
 
-export function toMailboxItem(row: MailboxTable): MailboxItem {
+/** Mailbox rows with the shared Welcome they point at, newest last. */
+export function mailboxRows(db: Db, deviceId: string) {
+  return db
+    .selectFrom("mailbox")
+    .leftJoin("welcomes", "welcomes.id", "mailbox.welcome_id")
+    .selectAll("mailbox")
+    .select("welcomes.data as welcome_data")
+    .where("mailbox.device_id", "=", deviceId)
+    .orderBy("mailbox.seq");
+}
+
+export function toMailboxItem(row: MailboxTable & { welcome_data: Buffer | null }): MailboxItem {
+  const data = row.welcome_data ?? row.data;
   return {
     seq: row.seq,
     kind: row.kind,
     groupId: row.group_id,
-    data: row.data ? Buffer.from(row.data).toString("base64url") : null,
+    data: data ? Buffer.from(data).toString("base64url") : null,
     joinedSeq: row.joined_seq,
     deviceId: row.device_ref,
     createdAt: new Date(row.created_at).toISOString(),
@@ -190,6 +210,41 @@ export class Delivery {
   }
 
   // --- groups ---------------------------------------------------------------
+
+  /**
+   * The group and this device's place in it, in one query (the hot path of
+   * every send and read); `group_not_found` when the device is not a member,
+   * exactly as for a group that does not exist.
+   */
+  async membership(auth: AuthContext, groupId: string): Promise<Membership> {
+    const row = await this.db
+      .selectFrom("groups as g")
+      .innerJoin("group_members as m", (join) =>
+        join.onRef("m.group_id", "=", "g.id").on("m.device_id", "=", auth.deviceId),
+      )
+      .leftJoin("direct_chats as d", "d.group_id", "g.id")
+      .select([
+        "g.id",
+        "g.kind",
+        "g.epoch",
+        "g.last_seq",
+        "m.joined_seq",
+        "d.user_low",
+        "d.user_high",
+      ])
+      .where("g.id", "=", groupId)
+      .executeTakeFirst();
+    if (!row) throw new VeilError("group_not_found");
+    const peer = row.user_low === auth.userId ? row.user_high : row.user_low;
+    return {
+      id: row.id,
+      kind: row.kind,
+      epoch: row.epoch,
+      lastSeq: row.last_seq,
+      joinedSeq: row.joined_seq,
+      ...(peer ? { peerUserId: peer } : {}),
+    };
+  }
 
   /** The caller's device's view of a group it belongs to; `group_not_found` otherwise. */
   async group(auth: AuthContext, groupId: string, db: Db = this.db): Promise<GroupSummary> {
@@ -414,6 +469,13 @@ export class Delivery {
           .where("device_id", "in", removes)
           .execute();
       }
+      const welcomeId = welcome ? newId("w") : null;
+      if (welcome && welcomeId) {
+        await tx.db
+          .insertInto("welcomes")
+          .values({ id: welcomeId, data: welcome, created_at: this.now() })
+          .execute();
+      }
       for (const device of addedDevices) {
         await tx.db
           .insertInto("group_members")
@@ -427,7 +489,7 @@ export class Delivery {
         await this.notify(tx, device.id, {
           kind: "welcome",
           group_id: groupId,
-          data: welcome,
+          welcome_id: welcomeId,
           joined_seq: seq,
         });
       }
@@ -437,7 +499,7 @@ export class Delivery {
   }
 
   /** Checks an application message for this group and its current epoch. */
-  private applicationFraming(summary: GroupSummary, data: Buffer) {
+  private applicationFraming(summary: Membership, data: Buffer) {
     const framing = inspectMls(data);
     if (framing.wireformat !== "mls_private_message" || framing.contentType !== "application") {
       throw new VeilError("mls_malformed");
@@ -446,14 +508,14 @@ export class Delivery {
     return framing;
   }
 
-  private checkEpoch(summary: GroupSummary, epoch: number): void {
+  private checkEpoch(summary: Membership, epoch: number): void {
     if (epoch !== summary.epoch) {
       throw new VeilError(epoch < summary.epoch ? "stale_epoch" : "mls_wrong_group");
     }
   }
 
   /** "V's messages to S are not delivered (V is not told)": the 1:1 peer who blocked the sender. */
-  private async withheldFrom(auth: AuthContext, summary: GroupSummary): Promise<string | null> {
+  private async withheldFrom(auth: AuthContext, summary: Membership): Promise<string | null> {
     if (summary.kind !== "direct" || !summary.peerUserId) return null;
     const blocked = await this.db
       .selectFrom("blocks")
@@ -466,7 +528,7 @@ export class Delivery {
 
   /** Appends an application message (ciphertext) for the current epoch. */
   async send(auth: AuthContext, groupId: string, request: SendMessageRequest): Promise<Appended> {
-    const summary = await this.group(auth, groupId);
+    const summary = await this.membership(auth, groupId);
     const data = mlsBytes(request.message);
     const framing = this.applicationFraming(summary, data);
     const duplicate = await this.db
@@ -481,22 +543,26 @@ export class Delivery {
     try {
       return await this.database.transaction(async (tx) => {
         const seq = await this.advance(tx, groupId, framing.epoch, false);
-        await tx.db
-          .insertInto("group_log")
-          .values(
-            this.logRow(
-              auth,
-              groupId,
-              seq,
-              "application",
-              framing.epoch,
-              request.id,
-              data,
-              withheldFrom,
-            ),
-          )
-          .execute();
-        tx.onCommit(() => this.bus.publish({ type: "group.appended", groupId, seq }));
+        const row = this.logRow(
+          auth,
+          groupId,
+          seq,
+          "application",
+          framing.epoch,
+          request.id,
+          data,
+          withheldFrom,
+        );
+        await tx.db.insertInto("group_log").values(row).execute();
+        const entry = toLogEntry(row);
+        tx.onCommit(() =>
+          this.bus.publish({
+            type: "group.appended",
+            groupId,
+            seq,
+            ...(entry.data.length <= inlineEntryLimit ? { entry, withheldFrom } : {}),
+          }),
+        );
         return { seq, epoch: framing.epoch, duplicate: false };
       });
     } catch (error) {
@@ -514,7 +580,7 @@ export class Delivery {
 
   /** Pushes an ephemeral message (a typing indicator) to connected members; nothing is stored. */
   async signal(auth: AuthContext, groupId: string, message: string): Promise<void> {
-    const summary = await this.group(auth, groupId);
+    const summary = await this.membership(auth, groupId);
     const data = mlsBytes(message);
     const framing = this.applicationFraming(summary, data);
     this.checkEpoch(summary, framing.epoch);
@@ -579,7 +645,7 @@ export class Delivery {
 
   /** The device's part of the log after `after` (never before it joined). */
   async log(auth: AuthContext, groupId: string, after: number, limit: number): Promise<LogPage> {
-    const summary = await this.group(auth, groupId);
+    const summary = await this.membership(auth, groupId);
     const rows = await this.db
       .selectFrom("group_log")
       .selectAll()
@@ -595,7 +661,7 @@ export class Delivery {
   }
 
   async setCursor(auth: AuthContext, groupId: string, seq: number): Promise<void> {
-    const summary = await this.group(auth, groupId);
+    const summary = await this.membership(auth, groupId);
     const value = Math.min(seq, summary.lastSeq);
     await this.db
       .insertInto("device_cursors")
@@ -667,7 +733,9 @@ export class Delivery {
   async notify(
     tx: Tx,
     deviceId: string,
-    item: Partial<Pick<MailboxTable, "group_id" | "data" | "joined_seq" | "device_ref">> &
+    item: Partial<
+      Pick<MailboxTable, "group_id" | "data" | "joined_seq" | "device_ref" | "welcome_id">
+    > &
       Pick<MailboxTable, "kind">,
   ): Promise<void> {
     const row = await tx.db
@@ -686,6 +754,7 @@ export class Delivery {
         data: null,
         joined_seq: null,
         device_ref: null,
+        welcome_id: null,
         ...item,
       })
       .execute();
@@ -695,15 +764,28 @@ export class Delivery {
   }
 
   async mailbox(auth: AuthContext, after: number): Promise<MailboxItem[]> {
-    const rows = await this.db
-      .selectFrom("mailbox")
-      .selectAll()
-      .where("device_id", "=", auth.deviceId)
-      .where("seq", ">", after)
-      .orderBy("seq")
+    const rows = await mailboxRows(this.db, auth.deviceId)
+      .where("mailbox.seq", ">", after)
       .limit(maxPage)
       .execute();
     return rows.map(toMailboxItem);
+  }
+
+  /** Drops Welcomes no mailbox points at any more. */
+  async prune(now: number): Promise<void> {
+    await this.db
+      .deleteFrom("welcomes")
+      .where("created_at", "<", now - 60 * 60_000)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("mailbox")
+              .select("mailbox.seq")
+              .whereRef("mailbox.welcome_id", "=", "welcomes.id"),
+          ),
+        ),
+      )
+      .execute();
   }
 
   async ackMailbox(auth: AuthContext, upTo: number): Promise<void> {

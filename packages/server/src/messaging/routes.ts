@@ -133,7 +133,7 @@ export function messagingRoutes(app: App, { delivery, db, now }: MessagingRouteD
         body: CommitRequest,
         response: { 201: Appended, ...errorResponses },
       },
-      bodyLimit: 4 * 1024 * 1024,
+      bodyLimit: 10 * 1024 * 1024,
     },
     async (request, reply) =>
       reply

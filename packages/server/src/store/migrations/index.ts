@@ -3,6 +3,7 @@ import { migration0001 } from "./0001-accounts.js";
 import { migration0002 } from "./0002-messaging.js";
 import { migration0003 } from "./0003-media.js";
 import { migration0004 } from "./0004-device-links.js";
+import { migration0005 } from "./0005-shared-welcomes.js";
 
 /** Every migration, in order. Names sort; never rename or edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   "0002-messaging": migration0002,
   "0003-media": migration0003,
   "0004-device-links": migration0004,
+  "0005-shared-welcomes": migration0005,
 };

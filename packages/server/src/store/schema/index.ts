@@ -19,6 +19,7 @@ import type { PhotosTable } from "./photos.js";
 import type { RateLimitsTable } from "./rate-limits.js";
 import type { SessionsTable } from "./sessions.js";
 import type { UsersTable } from "./users.js";
+import type { WelcomesTable } from "./welcomes.js";
 
 export interface Schema {
   users: UsersTable;
@@ -42,4 +43,5 @@ export interface Schema {
   blob_grants: BlobGrantsTable;
   device_links: DeviceLinksTable;
   pending_removals: PendingRemovalsTable;
+  welcomes: WelcomesTable;
 }

@@ -6,6 +6,8 @@ export interface MailboxTable {
   group_id: string | null;
   data: Buffer | null;
   joined_seq: number | null;
+  /** welcome: the shared Welcome (`data` is then null). */
+  welcome_id: string | null;
   /** device_linked, remove_device: the device concerned. */
   device_ref: string | null;
   created_at: number;
