@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-/** Builds the server once before any suite spawns `veil` as a process (incremental). */
+/** Builds the server and the SDK once, before any suite spawns `veil` or `veil-chat` (incremental). */
 export function setup(): void {
-  execFileSync("npx", ["tsc", "-b", "packages/server"], {
+  execFileSync("npx", ["tsc", "-b", "packages/server", "packages/sdk"], {
     cwd: fileURLToPath(new URL("../../../", import.meta.url)),
     stdio: "inherit",
   });

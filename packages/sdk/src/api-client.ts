@@ -1,0 +1,334 @@
+import { FormatRegistry, type Static, type TSchema, Type } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import {
+  Appended,
+  ApprovedDevice,
+  ChallengeResponse,
+  ClaimKeyPackagesResponse,
+  type CommitRequest,
+  type CreateGroupRequest,
+  Device,
+  DeviceLinkResponse,
+  DeviceLinkStatus,
+  type DeviceProof,
+  GroupSummary,
+  isErrorCode,
+  KeyPackageStock,
+  LogPage,
+  MailboxPage,
+  OwnProfile,
+  type PhoneProof,
+  type SendMessageRequest,
+  SessionGrant,
+  type UploadKeyPackagesRequest,
+  VisibleProfile,
+} from "@veil/protocol";
+import { exactBuffer } from "./encoding.js";
+import { VeilError } from "./errors.js";
+
+if (!FormatRegistry.Has("date-time")) {
+  FormatRegistry.Set("date-time", (value) => !Number.isNaN(Date.parse(value)));
+}
+
+const Empty = Type.Unknown();
+const RegisterResponse = Type.Object({
+  user: OwnProfile,
+  deviceId: Type.String(),
+  session: SessionGrant,
+});
+const SignInResponse = Type.Object({
+  userId: Type.String(),
+  deviceId: Type.String(),
+  session: SessionGrant,
+});
+const VerificationResponse = Type.Object({
+  verificationId: Type.String(),
+  expiresAt: Type.String(),
+});
+const BlobStored = Type.Object({ id: Type.String(), size: Type.Integer() });
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  fetch?: typeof fetch;
+  /** The session token to send, if any. */
+  token?: () => string | null;
+  /**
+   * Called once when an authenticated request is refused (`unauthenticated`):
+   * sign in again and return true to retry the request.
+   */
+  reauthenticate?: () => Promise<boolean>;
+}
+
+interface RequestOptions<T extends TSchema> {
+  body?: unknown;
+  bytes?: Uint8Array;
+  auth?: boolean;
+  schema: T;
+}
+
+/**
+ * The Veil HTTP API, typed. Every failure is a VeilError whose `code` is the
+ * server's (or `network_error` / `bad_response`); answers are checked against
+ * the protocol's schemas before use.
+ */
+export class ApiClient {
+  readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: ApiClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /** The WebSocket URL of this server. */
+  get webSocketUrl(): string {
+    return `${this.baseUrl.replace(/^http/, "ws")}/v1/ws`;
+  }
+
+  async request<T extends TSchema>(
+    method: string,
+    path: string,
+    options: RequestOptions<T>,
+  ): Promise<Static<T>> {
+    const auth = options.auth ?? true;
+    const response = await this.send(method, path, options, auth);
+    if (response.status === 401 && auth && this.options.reauthenticate) {
+      const error = await readError(response);
+      if (error.code === "unauthenticated" && (await this.options.reauthenticate())) {
+        return this.parse(await this.send(method, path, options, auth), options.schema);
+      }
+      throw error;
+    }
+    return this.parse(response, options.schema);
+  }
+
+  private async send<T extends TSchema>(
+    method: string,
+    path: string,
+    options: RequestOptions<T>,
+    auth: boolean,
+  ): Promise<Response> {
+    const headers: Record<string, string> = {};
+    const token = auth ? this.options.token?.() : null;
+    if (auth && !token) throw new VeilError("not_signed_in");
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: BodyInit | undefined;
+    if (options.bytes) {
+      headers["content-type"] = "application/octet-stream";
+      body = exactBuffer(options.bytes);
+    } else if (options.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(options.body);
+    }
+    try {
+      return await this.fetchImpl(`${this.baseUrl}${path}`, { method, headers, body });
+    } catch (err) {
+      throw new VeilError("network_error", undefined, { cause: err });
+    }
+  }
+
+  private async parse<T extends TSchema>(response: Response, schema: T): Promise<Static<T>> {
+    if (!response.ok) throw await readError(response);
+    if (response.status === 204 || response.status === 202) {
+      await response.arrayBuffer().catch(() => undefined);
+      return undefined as Static<T>;
+    }
+    let value: unknown;
+    try {
+      value = await response.json();
+    } catch (err) {
+      throw new VeilError("bad_response", undefined, { cause: err, status: response.status });
+    }
+    if (!Value.Check(schema, value)) {
+      throw new VeilError("bad_response", undefined, { status: response.status });
+    }
+    return value;
+  }
+
+  // --- accounts and devices ------------------------------------------------------
+
+  challenge() {
+    return this.request("POST", "/v1/auth/challenges", { auth: false, schema: ChallengeResponse });
+  }
+
+  requestPhoneVerification(phone: string) {
+    return this.request("POST", "/v1/phone-verifications", {
+      auth: false,
+      body: { phone },
+      schema: VerificationResponse,
+    });
+  }
+
+  register(body: { name: string; username?: string; phone?: PhoneProof; device: DeviceProof }) {
+    return this.request("POST", "/v1/accounts", { auth: false, body, schema: RegisterResponse });
+  }
+
+  signIn(body: { deviceId: string; challengeId: string; signature: string }) {
+    return this.request("POST", "/v1/sessions", { auth: false, body, schema: SignInResponse });
+  }
+
+  me() {
+    return this.request("GET", "/v1/me", { schema: OwnProfile });
+  }
+
+  user(userId: string) {
+    return this.request("GET", `/v1/users/${encodeURIComponent(userId)}`, {
+      schema: VisibleProfile,
+    });
+  }
+
+  lookupPhone(phone: string) {
+    return this.request("POST", "/v1/lookup/phone", { body: { phone }, schema: VisibleProfile });
+  }
+
+  addContact(contact: { userId: string } | { phone: string }) {
+    return this.request("POST", "/v1/contacts", { body: contact, schema: VisibleProfile });
+  }
+
+  devices() {
+    return this.request("GET", "/v1/devices", { schema: Type.Array(Device) });
+  }
+
+  /** Removes a device from the account; the groups it was in then rotate their keys. */
+  removeDevice(deviceId: string) {
+    return this.request("DELETE", `/v1/devices/${encodeURIComponent(deviceId)}`, { schema: Empty });
+  }
+
+  startDeviceLink(proof: DeviceProof) {
+    return this.request("POST", "/v1/device-links", {
+      auth: false,
+      body: proof,
+      schema: DeviceLinkResponse,
+    });
+  }
+
+  deviceLinkStatus(linkId: string, secret: string) {
+    return this.request("POST", "/v1/device-links/status", {
+      auth: false,
+      body: { linkId, secret },
+      schema: DeviceLinkStatus,
+    });
+  }
+
+  approveDeviceLink(code: string, signature: string) {
+    return this.request("POST", "/v1/device-links/approve", {
+      body: { code, signature },
+      schema: ApprovedDevice,
+    });
+  }
+
+  // --- the delivery service ------------------------------------------------------
+
+  uploadKeyPackages(body: UploadKeyPackagesRequest) {
+    return this.request("POST", "/v1/key-packages", { body, schema: KeyPackageStock });
+  }
+
+  keyPackageStock() {
+    return this.request("GET", "/v1/key-packages", { schema: KeyPackageStock });
+  }
+
+  claimKeyPackages(userIds: string[]) {
+    return this.request("POST", "/v1/key-packages/claim", {
+      body: { userIds },
+      schema: ClaimKeyPackagesResponse,
+    });
+  }
+
+  createGroup(body: CreateGroupRequest) {
+    return this.request("POST", "/v1/groups", { body, schema: GroupSummary });
+  }
+
+  groups() {
+    return this.request("GET", "/v1/groups", { schema: Type.Array(GroupSummary) });
+  }
+
+  group(groupId: string) {
+    return this.request("GET", `/v1/groups/${encodeURIComponent(groupId)}`, {
+      schema: GroupSummary,
+    });
+  }
+
+  commit(groupId: string, body: CommitRequest) {
+    return this.request("POST", `/v1/groups/${encodeURIComponent(groupId)}/commits`, {
+      body,
+      schema: Appended,
+    });
+  }
+
+  sendMessage(groupId: string, body: SendMessageRequest) {
+    return this.request("POST", `/v1/groups/${encodeURIComponent(groupId)}/messages`, {
+      body,
+      schema: Appended,
+    });
+  }
+
+  sendSignal(groupId: string, message: string) {
+    return this.request("POST", `/v1/groups/${encodeURIComponent(groupId)}/signals`, {
+      body: { message },
+      schema: Empty,
+    });
+  }
+
+  log(groupId: string, after: number, limit = 200) {
+    return this.request(
+      "GET",
+      `/v1/groups/${encodeURIComponent(groupId)}/log?after=${after}&limit=${limit}`,
+      { schema: LogPage },
+    );
+  }
+
+  setCursor(groupId: string, seq: number) {
+    return this.request("PUT", `/v1/groups/${encodeURIComponent(groupId)}/cursor`, {
+      body: { seq },
+      schema: Empty,
+    });
+  }
+
+  mailbox(after: number) {
+    return this.request("GET", `/v1/mailbox?after=${after}`, { schema: MailboxPage });
+  }
+
+  ackMailbox(upTo: number) {
+    return this.request("POST", "/v1/mailbox/ack", { body: { upTo }, schema: Empty });
+  }
+
+  uploadBlob(groupId: string, bytes: Uint8Array) {
+    return this.request("POST", `/v1/groups/${encodeURIComponent(groupId)}/blobs`, {
+      bytes,
+      schema: BlobStored,
+    });
+  }
+
+  /** The raw bytes of a blob. */
+  async downloadBlob(blobId: string): Promise<Uint8Array> {
+    const path = `/v1/blobs/${encodeURIComponent(blobId)}`;
+    let response = await this.send("GET", path, { schema: Empty }, true);
+    if (response.status === 401 && this.options.reauthenticate) {
+      await response.arrayBuffer().catch(() => undefined);
+      if (await this.options.reauthenticate())
+        response = await this.send("GET", path, { schema: Empty }, true);
+    }
+    if (!response.ok) throw await readError(response);
+    try {
+      return new Uint8Array(await response.arrayBuffer());
+    } catch (err) {
+      throw new VeilError("network_error", undefined, { cause: err });
+    }
+  }
+}
+
+async function readError(response: Response): Promise<VeilError> {
+  let code: string | undefined;
+  let message: string | undefined;
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === "string") code = body.error.code;
+    if (typeof body.error?.message === "string") message = body.error.message;
+  } catch {
+    // not our error shape
+  }
+  if (code !== undefined && isErrorCode(code)) {
+    return new VeilError(code, message, { status: response.status });
+  }
+  return new VeilError("bad_response", `HTTP ${response.status}`, { status: response.status });
+}

@@ -1,0 +1,113 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { fromUtf8, utf8 } from "./encoding.js";
+
+/**
+ * The plaintext of every MLS application message Veil clients send: a small
+ * versioned JSON object. `id` is also the message id the server de-duplicates
+ * on; `ts` is the sender's clock in milliseconds. Unknown fields are ignored
+ * and unknown types are skipped, so a newer client can add both.
+ *
+ *   {"v":1,"type":"text","id":"m_…","ts":…,"text":"hi","replyTo":"m_…"}
+ *   {"v":1,"type":"attachment","id":"m_…","ts":…,"attachment":{…},"caption":"…"}
+ *   {"v":1,"type":"reaction","id":"m_…","ts":…,"target":"m_…","emoji":"👍"}
+ *   {"v":1,"type":"receipt","id":"m_…","ts":…,"status":"delivered","messageIds":["m_…"]}
+ *   {"v":1,"type":"typing","id":"m_…","ts":…,"typing":true}
+ */
+export const envelopeVersion = 1;
+
+const MessageId = Type.String({ minLength: 8, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" });
+const B64 = (min: number, max: number) =>
+  Type.String({ minLength: min, maxLength: max, pattern: "^[A-Za-z0-9_-]+$" });
+const Base = {
+  v: Type.Literal(envelopeVersion),
+  id: MessageId,
+  ts: Type.Integer({ minimum: 0 }),
+};
+
+/** An encrypted attachment: where it is, and what opens and checks it. */
+export const AttachmentRef = Type.Object({
+  /** The server's blob id (base64url SHA-256 of the ciphertext). */
+  blobId: B64(43, 43),
+  /** AES-256-GCM key, base64url (32 bytes). */
+  key: B64(43, 43),
+  /** AES-GCM nonce, base64url (12 bytes). */
+  nonce: B64(16, 16),
+  /** Size of the ciphertext in bytes (the plaintext plus a 16-byte tag). */
+  size: Type.Integer({ minimum: 16 }),
+  /** base64url SHA-256 of the ciphertext: checked before decrypting. */
+  sha256: B64(43, 43),
+  name: Type.Optional(Type.String({ maxLength: 255 })),
+  mime: Type.Optional(Type.String({ maxLength: 255 })),
+});
+export type AttachmentRef = Static<typeof AttachmentRef>;
+
+const maxText = 65_536;
+export const Envelope = Type.Union([
+  Type.Object({
+    ...Base,
+    type: Type.Literal("text"),
+    text: Type.String({ maxLength: maxText }),
+    replyTo: Type.Optional(MessageId),
+  }),
+  Type.Object({
+    ...Base,
+    type: Type.Literal("attachment"),
+    attachment: AttachmentRef,
+    caption: Type.Optional(Type.String({ maxLength: maxText })),
+    replyTo: Type.Optional(MessageId),
+  }),
+  Type.Object({
+    ...Base,
+    type: Type.Literal("reaction"),
+    target: MessageId,
+    emoji: Type.String({ maxLength: 32 }),
+  }),
+  Type.Object({
+    ...Base,
+    type: Type.Literal("receipt"),
+    status: Type.Union([Type.Literal("delivered"), Type.Literal("read")]),
+    messageIds: Type.Array(MessageId, { minItems: 1, maxItems: 500 }),
+  }),
+  Type.Object({
+    ...Base,
+    type: Type.Literal("typing"),
+    typing: Type.Boolean(),
+  }),
+]);
+export type Envelope = Static<typeof Envelope>;
+export type EnvelopeType = Envelope["type"];
+const knownTypes = new Set<string>(["text", "attachment", "reaction", "receipt", "typing"]);
+
+export type ParsedEnvelope =
+  | { kind: "envelope"; envelope: Envelope }
+  /** Valid JSON of a version or type this client does not know: skip it quietly. */
+  | { kind: "unknown" }
+  | { kind: "invalid" };
+
+/** Parses decrypted bytes into an envelope, without trusting them. */
+export function parseEnvelope(bytes: Uint8Array): ParsedEnvelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(fromUtf8(bytes));
+  } catch {
+    return { kind: "invalid" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { kind: "invalid" };
+  }
+  const v = (value as { v?: unknown }).v;
+  const type = (value as { type?: unknown }).type;
+  if (typeof v !== "number" || typeof type !== "string") return { kind: "invalid" };
+  if (v !== envelopeVersion || !knownTypes.has(type)) return { kind: "unknown" };
+  if (!Value.Check(Envelope, value)) return { kind: "invalid" };
+  return { kind: "envelope", envelope: value };
+}
+
+export function encodeEnvelope(envelope: Envelope): Uint8Array {
+  return utf8(JSON.stringify(envelope));
+}
+
+/** Whether an envelope is something a person sent (it gets delivery receipts). */
+export const isChatContent = (e: Envelope): boolean =>
+  e.type === "text" || e.type === "attachment" || e.type === "reaction";

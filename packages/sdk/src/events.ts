@@ -1,0 +1,173 @@
+import type { AttachmentRef } from "./envelope.js";
+import type { VeilError } from "./errors.js";
+
+/** What a chat message carries, after decryption. */
+export type MessageContent =
+  | { type: "text"; text: string; replyTo: string | null }
+  | { type: "attachment"; attachment: AttachmentRef; caption: string; replyTo: string | null }
+  /** `emoji` is empty when the sender took the reaction back. */
+  | { type: "reaction"; target: string; emoji: string };
+
+/** A message in a chat, shown exactly once per device. */
+export interface ChatMessage {
+  groupId: string;
+  /** The sender's id for it (the envelope id, also the server's message id). */
+  id: string;
+  /** Its position in the group's log. */
+  seq: number;
+  /** The sender's user, as the server's member list names the sending device; null if unknown. */
+  senderUserId: string | null;
+  /** The sending device, as authenticated by MLS. */
+  senderDeviceId: string;
+  /** Sent by this user (from this device or another of the user's devices). */
+  fromMe: boolean;
+  /** The sender's clock, milliseconds. */
+  sentAt: number;
+  /** When the server stored it, milliseconds. */
+  storedAt: number;
+  content: MessageContent;
+}
+
+export interface ReceiptEvent {
+  groupId: string;
+  status: "delivered" | "read";
+  messageIds: string[];
+  fromUserId: string | null;
+  fromDeviceId: string;
+  /** Sent by another device of this user (it read the messages there, say). */
+  fromMe: boolean;
+  at: number;
+}
+
+export interface TypingEvent {
+  groupId: string;
+  userId: string | null;
+  deviceId: string;
+  typing: boolean;
+}
+
+export interface Member {
+  userId: string | null;
+  deviceId: string;
+}
+
+export interface MembershipEvent {
+  groupId: string;
+  /**
+   * joined: this device joined the group; left: it was removed (or its group is gone);
+   * members-added / members-removed: a commit changed the other members.
+   */
+  change: "joined" | "left" | "members-added" | "members-removed";
+  members: Member[];
+  /** The device whose commit made the change, when known. */
+  byDeviceId: string | null;
+}
+
+export interface DeviceLinkedEvent {
+  /** The user's new device. */
+  deviceId: string;
+  /** Groups this device added it to (other devices of the user may add it to the rest). */
+  groups: string[];
+}
+
+export interface SentEvent {
+  groupId: string;
+  id: string;
+  seq: number;
+}
+
+export interface ConnectionEvent {
+  state: "connecting" | "connected" | "disconnected" | "stopped";
+  /** Reconnection attempts since the last success. */
+  attempt: number;
+}
+
+export interface ErrorEvent {
+  error: VeilError;
+  groupId: string | null;
+  /** The log entry concerned, when the error is about one. */
+  seq: number | null;
+}
+
+/** Every event a VeilClient emits, by name. */
+export interface VeilEvents {
+  message: ChatMessage;
+  receipt: ReceiptEvent;
+  typing: TypingEvent;
+  membership: MembershipEvent;
+  "device-linked": DeviceLinkedEvent;
+  /** A message queued while offline reached the server. */
+  sent: SentEvent;
+  connection: ConnectionEvent;
+  /** Catch-up after a (re)connect finished. */
+  synced: { groups: number };
+  error: ErrorEvent;
+}
+
+export type Listener<T> = (event: T) => void;
+
+/** A small typed event emitter that runs in browsers and Node. */
+export class Emitter<Events extends object> {
+  private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
+
+  on<K extends keyof Events>(name: K, listener: Listener<Events[K]>): () => void {
+    let set = this.listeners.get(name);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(name, set);
+    }
+    set.add(listener as Listener<never>);
+    return () => this.off(name, listener);
+  }
+
+  off<K extends keyof Events>(name: K, listener: Listener<Events[K]>): void {
+    this.listeners.get(name)?.delete(listener as Listener<never>);
+  }
+
+  once<K extends keyof Events>(name: K, listener: Listener<Events[K]>): () => void {
+    const off = this.on(name, (event) => {
+      off();
+      listener(event);
+    });
+    return off;
+  }
+
+  /** Resolves with the next event that matches, or rejects after `timeoutMs`. */
+  waitFor<K extends keyof Events>(
+    name: K,
+    match: (event: Events[K]) => boolean = () => true,
+    timeoutMs = 30_000,
+  ): Promise<Events[K]> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no ${String(name)} event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.on(name, (event) => {
+        if (!match(event)) return;
+        clearTimeout(timer);
+        off();
+        resolve(event);
+      });
+    });
+  }
+
+  listenerCount(name: keyof Events): number {
+    return this.listeners.get(name)?.size ?? 0;
+  }
+
+  /** Calls each listener; one that throws does not stop the others. */
+  emit<K extends keyof Events>(name: K, event: Events[K]): void {
+    const set = this.listeners.get(name);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as Listener<Events[K]>)(event);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,47 @@
+export type { Account, DeviceLinkOffer, RegisterInput } from "./account.js";
+export { parseLinkUri } from "./account.js";
+export { ApiClient, type ApiClientOptions } from "./api-client.js";
+export { decryptAttachment, encryptAttachment } from "./attachments.js";
+export type { ChatInfo } from "./chats.js";
+export { VeilClient, type VeilClientOptions } from "./client.js";
+export {
+  browserWebSocket,
+  type SocketHandlers,
+  type SocketLike,
+  type WebSocketFactory,
+} from "./connection.js";
+export {
+  AttachmentRef,
+  Envelope,
+  type EnvelopeType,
+  encodeEnvelope,
+  envelopeVersion,
+  parseEnvelope,
+} from "./envelope.js";
+export {
+  type ClientErrorCode,
+  clientErrorCodes,
+  isVeilError,
+  VeilError,
+  type VeilErrorCode,
+} from "./errors.js";
+export type {
+  ChatMessage,
+  ConnectionEvent,
+  DeviceLinkedEvent,
+  ErrorEvent,
+  Member,
+  MembershipEvent,
+  MessageContent,
+  ReceiptEvent,
+  SentEvent,
+  TypingEvent,
+  VeilEvents,
+} from "./events.js";
+export { Emitter } from "./events.js";
+export { DeviceIdentity, verifySignature } from "./identity.js";
+export { type Logger, silentLogger } from "./logger.js";
+export type { SendResult } from "./messaging.js";
+export { IndexedDbStore } from "./store/indexeddb-store.js";
+export { MemoryStore } from "./store/memory-store.js";
+export type { Json, StoreEntry, StoreOp, StoreValue, VeilStore } from "./store/store.js";

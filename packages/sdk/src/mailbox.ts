@@ -1,0 +1,97 @@
+import type { MailboxItem } from "@veil/protocol";
+import { type ClientContext, reportError } from "./context.js";
+import { isVeilError } from "./errors.js";
+import type { Groups } from "./groups.js";
+import type { KeyPackages } from "./key-packages.js";
+import { asJson, MailboxRecord, ns, put } from "./local-state.js";
+import type { OwnDevices } from "./own-devices.js";
+
+const mailboxPage = 500;
+
+/**
+ * This device's mailbox: welcomes (join), `key_packages_low` (upload more),
+ * `device_linked` (bring the user's new device into every group) and
+ * `remove_device` (commit a departed device's removal). Items are handled in
+ * order; the position is stored after each, and the server's copy is
+ * acknowledged after each page.
+ */
+export class Mailbox {
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly context: ClientContext,
+    private readonly groups: Groups,
+    private readonly keyPackages: KeyPackages,
+    private readonly ownDevices: OwnDevices,
+  ) {}
+
+  /** Reads and handles new items. Calls while one runs make it run once more after. */
+  sync(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.run();
+        } while (this.again && !this.context.closed());
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  private async run(): Promise<void> {
+    const { api, state } = this.context;
+    let position = (await state.json(MailboxRecord, ns.device, "mailbox"))?.position ?? 0;
+    for (;;) {
+      const { items } = await api.mailbox(position);
+      const joined: string[] = [];
+      for (const item of items) {
+        if (item.seq <= position) continue;
+        try {
+          if (await this.handle(item)) joined.push(item.groupId as string);
+        } catch (err) {
+          // Network trouble: stop here and come back to this item on the next sync.
+          if (isVeilError(err) && err.retryable) throw err;
+          reportError(this.context, err, { groupId: item.groupId });
+        }
+        position = item.seq;
+        await state.write([put(ns.device, "mailbox", asJson({ position }))]);
+      }
+      if (items.length > 0) {
+        await api.ackMailbox(position).catch((err: unknown) => {
+          this.context.logger.debug({ err: String(err) }, "mailbox not acknowledged");
+        });
+      }
+      // A joined group's log after the commit that added us.
+      for (const groupId of joined) await this.groups.sync(groupId);
+      if (items.length < mailboxPage) return;
+    }
+  }
+
+  /** True when the item made this device join a group. */
+  private async handle(item: MailboxItem): Promise<boolean> {
+    switch (item.kind) {
+      case "welcome":
+        return this.groups.join(item);
+      case "key_packages_low":
+        await this.keyPackages.replenish();
+        return false;
+      case "device_linked":
+        if (item.deviceId) await this.ownDevices.linked(item.deviceId);
+        return false;
+      case "remove_device":
+        if (item.groupId && item.deviceId) {
+          await this.ownDevices.removeFromGroup(item.groupId, item.deviceId);
+        }
+        return false;
+      default:
+        return false;
+    }
+  }
+}
