@@ -95,7 +95,10 @@ async function messaging(provider, count) {
   start = performance.now();
   for (const message of sent) receiver = (await receiver.process(message)).next;
   const decryptMs = performance.now() - start;
-  return { encryptPerSecond: (count / encryptMs) * 1000, decryptPerSecond: (count / decryptMs) * 1000 };
+  return {
+    encryptPerSecond: (count / encryptMs) * 1000,
+    decryptPerSecond: (count / decryptMs) * 1000,
+  };
 }
 
 /** Every step at one group size with one provider. */
@@ -104,7 +107,9 @@ async function atSize(provider, size, { quiet = false } = {}) {
   const note = (step, ms) => {
     if (!quiet) {
       record(step, size, provider, ms);
-      console.log(`  ${provider.padEnd(7)} ${String(size).padStart(5)}  ${step.padEnd(34)} ${ms.toFixed(1)} ms`);
+      console.log(
+        `  ${provider.padEnd(7)} ${String(size).padStart(5)}  ${step.padEnd(34)} ${ms.toFixed(1)} ms`,
+      );
     }
   };
 
