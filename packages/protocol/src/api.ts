@@ -174,6 +174,13 @@ export const ApprovedDevice = Type.Object({
   publicKey: Type.String(),
 });
 
+/** What an approving device shows before it signs: the new device's name and key. */
+export const PendingDeviceLink = Type.Object({ name: Type.String(), publicKey: Type.String() });
+
+export const DeviceLinkCodeParams = Type.Object({
+  code: Type.String({ minLength: 8, maxLength: 16, pattern: "^[0-9-]+$" }),
+});
+
 export const DeviceLinkStatus = Type.Object({
   status: Type.Union([Type.Literal("pending"), Type.Literal("approved")]),
   deviceId: Type.Union([Type.String(), Type.Null()]),

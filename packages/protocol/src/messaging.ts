@@ -23,7 +23,11 @@ export const KeyPackageStock = Type.Object({
 export type KeyPackageStock = Static<typeof KeyPackageStock>;
 
 export const ClaimKeyPackagesRequest = Type.Object(
-  { userIds: Type.Array(EntityId, { minItems: 1, maxItems: 50 }) },
+  {
+    userIds: Type.Array(EntityId, { minItems: 1, maxItems: 50 }),
+    /** Only these devices of those users (say, the one device just linked). */
+    deviceIds: Type.Optional(Type.Array(EntityId, { minItems: 1, maxItems: 500 })),
+  },
   { additionalProperties: false },
 );
 
@@ -143,6 +147,8 @@ export const MailboxItem = Type.Object({
     Type.Literal("device_linked"),
     /** A device left a group's member list: commit its removal from the MLS tree. */
     Type.Literal("remove_device"),
+    /** This device was removed from a group (it will not see the commit that did it). */
+    Type.Literal("removed_from_group"),
   ]),
   groupId: Type.Union([Type.String(), Type.Null()]),
   /** welcome: the MLS Welcome (base64url). */

@@ -166,6 +166,10 @@ for (const { backend, available } of backends) {
         for (const o of others.slice(0, 3))
           expect(await o.device.catchUp(group)).toEqual(["eve is gone"]);
         // The server no longer serves Eve the log, exactly as for a group she never saw...
+        const told = (await eve.device.request("GET", "/v1/mailbox")).body.items;
+        expect(told.filter((i: { kind: string }) => i.kind === "removed_from_group")).toMatchObject(
+          [{ groupId: group }],
+        );
         const log = await eve.device.request("GET", `/v1/groups/${group}/log?after=0`);
         expect(log.status).toBe(404);
         expect(log.body.error.code).toBe("group_not_found");
@@ -392,6 +396,9 @@ for (const { backend, available } of backends) {
           body: { linkId: started.body.linkId, secret: started.body.secret },
         });
         expect(pending.body.status).toBe("pending");
+        // The approving device shows what it is about to sign.
+        const shown = await ben.user.request("GET", `/v1/device-links/${started.body.code}`);
+        expect(shown.body).toEqual({ name: "laptop", publicKey: laptopKey.publicKey });
         const forged = await ben.user.request("POST", "/v1/device-links/approve", {
           code: started.body.code,
           signature: new DeviceKey().sign(laptopKey.publicKey),
@@ -433,6 +440,9 @@ for (const { backend, available } of backends) {
           approved.body.deviceId,
           session.body.session.token,
         );
+        // Not announced before it has key packages: it could not be added yet.
+        const early = (await ben.device.request("GET", "/v1/mailbox")).body.items;
+        expect(early.map((i: { kind: string }) => i.kind)).not.toContain("device_linked");
         await laptop.uploadKeyPackages(2);
 
         // Ben's phone is told, and brings the laptop into the chat.

@@ -8,9 +8,8 @@ import { type AuthContext, insertDevice } from "./sessions.js";
 
 const linkTtlMs = 10 * 60_000;
 
-/** What other domains do when a device joins or leaves an account (in the same transaction). */
+/** What other domains do when a device leaves an account (in the same transaction). */
 export interface DeviceLifecycle {
-  linked(tx: Tx, userId: string, deviceId: string): Promise<void>;
   removed(tx: Tx, deviceId: string): Promise<void>;
 }
 
@@ -48,15 +47,16 @@ export async function startDeviceLink(db: Db, proof: DeviceProof, now: number) {
 }
 
 /**
- * Step 2, on an existing device: it enters the code and signs the new
- * device's public key with its own key. The new device joins the account,
- * and the account's other devices are told to bring it into their chats.
+ * Step 2, on an existing device: it enters the code, shows the new device's
+ * name and key fingerprint (`pendingDeviceLink`), and signs the new device's
+ * public key with its own key. The new device joins the account; once it has
+ * uploaded key packages, the account's other devices are told to bring it
+ * into their chats (see `Delivery.uploadKeyPackages`).
  */
 export async function approveDeviceLink(
   database: Database,
   auth: AuthContext,
   request: ApproveDeviceLinkRequest,
-  lifecycle: DeviceLifecycle,
   now: number,
 ) {
   const code = request.code.replace(/-/g, "");
@@ -98,9 +98,28 @@ export async function approveDeviceLink(
       .where("device_id", "is", null)
       .executeTakeFirst();
     if (claimed.numUpdatedRows === 0n) throw new VeilError("link_not_found");
-    await lifecycle.linked(tx, auth.userId, deviceId);
     return { deviceId, name: link.name, publicKey: link.public_key };
   });
+}
+
+/** A link still waiting for approval, by its code (with or without the dash). */
+async function pendingLink(db: Db, code: string, now: number) {
+  const digits = code.replace(/-/g, "");
+  const formatted = digits.length === 8 ? `${digits.slice(0, 4)}-${digits.slice(4)}` : code;
+  const link = await db
+    .selectFrom("device_links")
+    .selectAll()
+    .where("code", "=", formatted)
+    .executeTakeFirst();
+  if (!link || link.expires_at < now || link.device_id !== null)
+    throw new VeilError("link_not_found");
+  return link;
+}
+
+/** What the approving device shows before it signs: the new device's name and key. */
+export async function pendingDeviceLink(db: Db, code: string, now: number) {
+  const link = await pendingLink(db, code, now);
+  return { name: link.name, publicKey: link.public_key };
 }
 
 /** Step 3, on the new device: once approved, it signs in with its key as any device does. */

@@ -5,11 +5,13 @@ import {
   ChallengeResponse,
   Device,
   DeviceIdParams,
+  DeviceLinkCodeParams,
   DeviceLinkLookup,
   DeviceLinkRequest,
   DeviceLinkResponse,
   DeviceLinkStatus,
   DeviceProof,
+  PendingDeviceLink,
   Session,
   SessionGrant,
   SessionIdParams,
@@ -23,6 +25,7 @@ import {
   approveDeviceLink,
   type DeviceLifecycle,
   deviceLinkStatus,
+  pendingDeviceLink,
   startDeviceLink,
 } from "./device-links.js";
 import { issueChallenge, verifyDeviceProof } from "./device-proof.js";
@@ -222,7 +225,21 @@ export function authRoutes(app: App, { database, bus, lifecycle, now }: AuthRout
     async (request, reply) =>
       reply
         .status(201)
-        .send(await approveDeviceLink(database, caller(request), request.body, lifecycle, now())),
+        .send(await approveDeviceLink(database, caller(request), request.body, now())),
+  );
+
+  app.get(
+    "/v1/device-links/:code",
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary: "On an existing device: the name and key of the device waiting under this code",
+        params: DeviceLinkCodeParams,
+        response: { 200: PendingDeviceLink, ...errorResponses },
+      },
+    },
+    (request) => pendingDeviceLink(db, request.params.code, now()),
   );
 
   app.post(

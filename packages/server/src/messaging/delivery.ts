@@ -125,6 +125,14 @@ export class Delivery {
           })
           .execute();
       }
+      // A newly linked device is announced once it can be added: at its first key packages.
+      const link = await tx.db
+        .updateTable("device_links")
+        .set({ announced: 1 })
+        .where("device_id", "=", auth.deviceId)
+        .where("announced", "=", 0)
+        .executeTakeFirst();
+      if (link.numUpdatedRows > 0n) await this.deviceLinked(tx, auth.userId, auth.deviceId);
       if (lastResort) {
         await tx.db
           .deleteFrom("key_packages")
@@ -164,7 +172,11 @@ export class Delivery {
    * devices included), one-time packages first. Users the caller may not
    * see answer as if they did not exist.
    */
-  async claimKeyPackages(auth: AuthContext, userIds: string[]): Promise<ClaimKeyPackagesResponse> {
+  async claimKeyPackages(
+    auth: AuthContext,
+    userIds: string[],
+    deviceIds?: string[],
+  ): Promise<ClaimKeyPackagesResponse> {
     const wanted = [...new Set(userIds)];
     const others = wanted.filter((id) => id !== auth.userId);
     const visible = await this.profiles.visible(auth.userId, others);
@@ -175,6 +187,7 @@ export class Delivery {
         .select(["id", "user_id"])
         .where("user_id", "in", wanted)
         .where("id", "!=", auth.deviceId)
+        .$if(deviceIds !== undefined, (q) => q.where("id", "in", deviceIds ?? []))
         .orderBy("created_at")
         .execute();
       const claimed: ClaimKeyPackagesResponse["devices"] = [];
@@ -203,9 +216,10 @@ export class Delivery {
       }
       return claimed;
     });
-    for (const userId of others) {
+    for (const userId of deviceIds ? [] : others) {
       if (!result.some((d) => d.userId === userId)) throw new VeilError("key_packages_unavailable");
     }
+    if (deviceIds && result.length === 0) throw new VeilError("key_packages_unavailable");
     return { devices: result };
   }
 
@@ -468,6 +482,10 @@ export class Delivery {
           .where("group_id", "=", groupId)
           .where("device_id", "in", removes)
           .execute();
+        // A removed device can no longer read the log that says so: tell it directly.
+        for (const device of removes.filter((d) => memberDevices.has(d))) {
+          await this.notify(tx, device, { kind: "removed_from_group", group_id: groupId });
+        }
       }
       const welcomeId = welcome ? newId("w") : null;
       if (welcome && welcomeId) {

@@ -75,7 +75,8 @@ export function messagingRoutes(app: App, { delivery, db, now }: MessagingRouteD
         response: ok(ClaimKeyPackagesResponse),
       },
     },
-    (request) => delivery.claimKeyPackages(caller(request), request.body.userIds),
+    (request) =>
+      delivery.claimKeyPackages(caller(request), request.body.userIds, request.body.deviceIds),
   );
 
   app.post(

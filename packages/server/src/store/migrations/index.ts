@@ -4,6 +4,7 @@ import { migration0002 } from "./0002-messaging.js";
 import { migration0003 } from "./0003-media.js";
 import { migration0004 } from "./0004-device-links.js";
 import { migration0005 } from "./0005-shared-welcomes.js";
+import { migration0006 } from "./0006-link-announcements.js";
 
 /** Every migration, in order. Names sort; never rename or edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   "0003-media": migration0003,
   "0004-device-links": migration0004,
   "0005-shared-welcomes": migration0005,
+  "0006-link-announcements": migration0006,
 };

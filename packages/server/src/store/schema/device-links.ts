@@ -1,3 +1,5 @@
+import type { Generated } from "kysely";
+
 /** A new device waiting to be linked to an account by one of its existing devices. */
 export interface DeviceLinksTable {
   id: string;
@@ -10,4 +12,6 @@ export interface DeviceLinksTable {
   /** Set on approval. */
   device_id: string | null;
   user_id: string | null;
+  /** 1 once the account's other devices were told (at the new device's first key packages). */
+  announced: Generated<number>;
 }

@@ -2,7 +2,7 @@
 export interface MailboxTable {
   device_id: string;
   seq: number;
-  kind: "welcome" | "key_packages_low" | "device_linked" | "remove_device";
+  kind: "welcome" | "key_packages_low" | "device_linked" | "remove_device" | "removed_from_group";
   group_id: string | null;
   data: Buffer | null;
   joined_seq: number | null;
