@@ -1,3 +1,4 @@
+import { sha256 } from "@noble/hashes/sha2.js";
 import type { OwnProfile, PhoneProof } from "@veil/protocol";
 import type { ApiClient } from "./api-client.js";
 import { fromBase64Url, toBase64Url } from "./encoding.js";
@@ -56,6 +57,18 @@ export function parseLinkUri(uri: string): { code: string; publicKey: string } {
     throw new VeilError("link_invalid");
   }
   return { code, publicKey };
+}
+
+/** A short fingerprint of a device key (15 digits from its SHA-256), for people to compare on two screens. */
+export function linkFingerprint(publicKey: string): string {
+  const hash = sha256(new TextEncoder().encode(publicKey));
+  const groups: string[] = [];
+  for (let i = 0; i < 15; i += 5) {
+    let n = 0;
+    for (const byte of hash.subarray(i, i + 5)) n = n * 256 + byte;
+    groups.push(String(n % 100_000).padStart(5, "0"));
+  }
+  return groups.join(" ");
 }
 
 /** The device key in the store, made on first use. */

@@ -17,6 +17,7 @@ import {
   LogPage,
   MailboxPage,
   OwnProfile,
+  PendingDeviceLink,
   type PhoneProof,
   type SendMessageRequest,
   SessionGrant,
@@ -207,6 +208,12 @@ export class ApiClient {
       auth: false,
       body: { linkId, secret },
       schema: DeviceLinkStatus,
+    });
+  }
+
+  pendingDeviceLink(code: string) {
+    return this.request("GET", `/v1/device-links/${encodeURIComponent(code)}`, {
+      schema: PendingDeviceLink,
     });
   }
 

@@ -5,6 +5,7 @@ import {
   completeLink,
   type DeviceLinkOffer,
   ensureIdentity,
+  linkFingerprint,
   loadAccount,
   parseLinkUri,
   type RegisterInput,
@@ -172,15 +173,31 @@ export class VeilClient extends Emitter<VeilEvents> {
     return { offer, approved };
   }
 
-  /** On an existing device: approves a new one by its `veil-link:` string (signs its key). */
-  async approveDevice(linkUri: string): Promise<{ deviceId: string }> {
-    const { code, publicKey } = parseLinkUri(linkUri);
+  /**
+   * On an existing device: approves a new one and signs its key. Given the
+   * `veil-link:<code>:<key>` string (a QR code), the key comes from the new
+   * device itself; given the typed code alone, it comes from the server, and
+   * the caller should show `fingerprint` on both screens for the user to compare.
+   */
+  async approveDevice(
+    linkOrCode: string,
+  ): Promise<{ deviceId: string; name: string; fingerprint: string }> {
     const session = this.need();
+    const { code, publicKey } = /^[0-9]{4}-?[0-9]{4}$/.test(linkOrCode.trim())
+      ? {
+          code: linkOrCode.trim(),
+          publicKey: (await this.api.pendingDeviceLink(linkOrCode.trim())).publicKey,
+        }
+      : parseLinkUri(linkOrCode);
     const signature = await session.context.identity.signLinkApproval(publicKey);
     const approved = await this.api.approveDeviceLink(code, signature);
-    // The mailbox says `device_linked`: adding the device to every group starts from there.
+    // The mailbox says `device_linked` once the new device has key packages.
     this.track(session.mailbox.sync().catch((err: unknown) => reportError(session.context, err)));
-    return { deviceId: approved.deviceId };
+    return {
+      deviceId: approved.deviceId,
+      name: approved.name,
+      fingerprint: linkFingerprint(publicKey),
+    };
   }
 
   // --- connection --------------------------------------------------------------

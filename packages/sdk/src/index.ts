@@ -1,5 +1,5 @@
 export type { Account, DeviceLinkOffer, RegisterInput } from "./account.js";
-export { parseLinkUri } from "./account.js";
+export { linkFingerprint, parseLinkUri } from "./account.js";
 export { ApiClient, type ApiClientOptions } from "./api-client.js";
 export { decryptAttachment, encryptAttachment } from "./attachments.js";
 export type { ChatInfo } from "./chats.js";

@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { Session } from "@veil/protocol";
-import { MemoryStore, VeilClient } from "@veil/sdk/node";
+import { linkFingerprint, MemoryStore, VeilClient } from "@veil/sdk/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isVeilError } from "./helpers/bytes.js";
 import {
@@ -129,7 +129,10 @@ for (const { backend, available } of backends) {
       clients.push(bobTablet);
       const tablet = new Recorder(bobTablet);
       const { offer, approved } = await bobTablet.linkDevice();
-      await bob.client.approveDevice(offer.uri);
+      // Typed code alone: the key comes from the server, and both screens show one fingerprint.
+      const typed = await bob.client.approveDevice(offer.code);
+      expect(typed.fingerprint).toBe(linkFingerprint(offer.publicKey));
+      expect(typed.fingerprint).toMatch(/^\d{5} \d{5} \d{5}$/);
       await approved;
       await bobTablet.start();
       await eventually(async () =>

@@ -231,14 +231,17 @@ program
 program
   .command("approve")
   .description("Approve a new device of your account (what `veil-chat link` printed)")
-  .argument("<link>", "veil-link:<code>:<key>")
+  .argument("<link>", "veil-link:<code>:<key>, or the 8-digit code")
   .action(
     action(async (client, link: string) => {
       requireRegistered(client);
       await client.start();
       const linked = client.waitFor("device-linked", () => true, 120_000);
-      const { deviceId } = await client.approveDevice(link);
-      out.line(`Approved device ${deviceId}; adding it to your chats once it is online…`);
+      const { deviceId, name, fingerprint } = await client.approveDevice(link);
+      out.line(
+        `Approved "${name}" (${deviceId}), key ${fingerprint}: compare it with the new device.`,
+      );
+      out.line("Adding it to your chats once it is online…");
       const done = await linked;
       out.line(`Added device ${done.deviceId} to ${done.groups.length} chat(s).`);
     }),
