@@ -1,4 +1,5 @@
 import type { MailboxItem } from "@veil/protocol";
+import { coalesced } from "./coalesce.js";
 import { type ClientContext, reportError } from "./context.js";
 import { isVeilError } from "./errors.js";
 import type { Groups } from "./groups.js";
@@ -16,9 +17,6 @@ const mailboxPage = 500;
  * acknowledged after each page.
  */
 export class Mailbox {
-  private running: Promise<void> | null = null;
-  private again = false;
-
   constructor(
     private readonly context: ClientContext,
     private readonly groups: Groups,
@@ -27,23 +25,10 @@ export class Mailbox {
   ) {}
 
   /** Reads and handles new items. Calls while one runs make it run once more after. */
-  sync(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.run();
-        } while (this.again && !this.context.closed());
-      } finally {
-        this.running = null;
-      }
-    })();
-    return this.running;
-  }
+  readonly sync = coalesced(
+    () => this.run(),
+    () => this.context.closed(),
+  );
 
   private async run(): Promise<void> {
     const { api, state } = this.context;

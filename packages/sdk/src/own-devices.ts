@@ -1,3 +1,4 @@
+import { coalesced } from "./coalesce.js";
 import { type ClientContext, reportError } from "./context.js";
 import { isVeilError, VeilError } from "./errors.js";
 import type { Groups } from "./groups.js";
@@ -19,8 +20,6 @@ const maxRetryDelayMs = 10_000;
 export class OwnDevices {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private attempt = 0;
-  private running: Promise<void> | null = null;
-  private again = false;
 
   constructor(
     private readonly context: ClientContext,
@@ -46,23 +45,10 @@ export class OwnDevices {
   }
 
   /** Works through the pending new devices; one run at a time. */
-  process(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.run();
-        } while (this.again && !this.context.closed());
-      } finally {
-        this.running = null;
-      }
-    })();
-    return this.running;
-  }
+  readonly process = coalesced(
+    () => this.run(),
+    () => this.context.closed(),
+  );
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
