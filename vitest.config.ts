@@ -5,6 +5,7 @@ export default defineConfig({
   resolve: {
     alias: {
       "@veil/protocol": fileURLToPath(new URL("./packages/protocol/src/index.ts", import.meta.url)),
+      "@veil/crypto/wire": fileURLToPath(new URL("./packages/crypto/src/wire.ts", import.meta.url)),
       "@veil/crypto": fileURLToPath(new URL("./packages/crypto/src/index.ts", import.meta.url)),
       "@veil/sdk/node": fileURLToPath(new URL("./packages/sdk/src/node.ts", import.meta.url)),
       "@veil/sdk": fileURLToPath(new URL("./packages/sdk/src/index.ts", import.meta.url)),

@@ -12,7 +12,6 @@ import {
   decodeGroupState,
   decodeMlsMessage,
   emptyPskIndex,
-  encodeGroupState,
   encodeMlsMessage,
   makePskIndex,
   createGroup as mlsCreateGroup,
@@ -22,10 +21,12 @@ import {
   processPublicMessage,
 } from "ts-mls";
 import { makeKeyPackageRef } from "ts-mls/keyPackage.js";
+import { unprotectPublicMessage } from "ts-mls/messageProtectionPublic.js";
 import { CryptoError, CryptoVerificationError, DependencyError } from "ts-mls/mlsError.js";
 import { decryptSenderData } from "ts-mls/privateMessage.js";
 import { credentialIdOf } from "./credentials.js";
 import { MlsError, type MlsErrorCode } from "./errors.js";
+import { encodeGroupStateFlat } from "./group-state-codec.js";
 import {
   decodeKeyPackage,
   decodePrivateKeyPackage,
@@ -207,7 +208,8 @@ export function restoreGroup(suite: MlsSuite, bytes: Uint8Array): Group {
   return new MlsGroup(suite, state);
 }
 
-// Serialised group format, version 1: 0x01, suite id (uint16), ts-mls's encodeGroupState.
+// Serialised group format, version 1: 0x01, suite id (uint16), then ts-mls's GroupState
+// encoding (written by encodeGroupStateFlat, read by ts-mls's decodeGroupState).
 const stateFormatVersion = 1;
 
 class MlsGroup implements Group {
@@ -251,6 +253,7 @@ class MlsGroup implements Group {
       throw new MlsError("invalid_argument", "Nothing to add");
     }
     const present = new Set(this.members().map((m) => m.credentialId));
+    const signatureKeys = leafSignatureKeys(this.#state.ratchetTree, new Set());
     const proposals: Proposal[] = publicKeyPackages.map((bytes) => {
       const keyPackage = decodeKeyPackage(bytes);
       if (keyPackage === undefined) throw new MlsError("invalid_key_package", "Not a key package");
@@ -261,10 +264,12 @@ class MlsGroup implements Group {
       if (credentialId === undefined) {
         throw new MlsError("invalid_key_package", "The credential is not an opaque credential id");
       }
-      if (present.has(credentialId)) {
+      const signatureKey = toHex(keyPackage.leafNode.signaturePublicKey);
+      if (present.has(credentialId) || signatureKeys.has(signatureKey)) {
         throw new MlsError("invalid_key_package", "That device is already a member");
       }
       present.add(credentialId);
+      signatureKeys.add(signatureKey);
       return { proposalType: "add", add: { keyPackage } };
     });
     const { commit, next, welcome } = await this.#commit(proposals, "invalid_key_package");
@@ -344,7 +349,7 @@ class MlsGroup implements Group {
 
   serialize(): Uint8Array {
     const { id } = suiteInternals(this.suite);
-    const state = encodeGroupState(this.#state);
+    const state = encodeGroupStateFlat(this.#state);
     const out = new Uint8Array(3 + state.length);
     out[0] = stateFormatVersion;
     out[1] = id >> 8;
@@ -400,7 +405,22 @@ class MlsGroup implements Group {
     const current = state.groupContext.epoch;
     if (content.sender.leafIndex === state.privatePath.leafIndex) {
       if (content.epoch < current) throw new MlsError("duplicate");
-      if (content.epoch === current) throw new MlsError("own_commit");
+      if (content.epoch === current) {
+        // Only a commit that authenticates as this device's own is called so.
+        const { impl } = suiteInternals(this.suite);
+        try {
+          await unprotectPublicMessage(
+            state.keySchedule.membershipKey,
+            state.groupContext,
+            state.ratchetTree,
+            pm,
+            impl,
+          );
+        } catch (err) {
+          throw libraryError(err, "malformed");
+        }
+        throw new MlsError("own_commit");
+      }
     }
     if (content.epoch !== current) throw new MlsError("wrong_epoch");
     const added: string[] = [];
@@ -577,6 +597,23 @@ function duplicateCredentialId(tree: RatchetTree): string | undefined {
     seen.add(id);
   }
   return undefined;
+}
+
+/** The signature keys (hex) of the tree's leaves, except `except`. */
+function leafSignatureKeys(tree: RatchetTree, except: Set<number>): Set<string> {
+  const keys = new Set<string>();
+  for (let node = 0; node < tree.length; node += 2) {
+    const n = tree[node];
+    if (n?.nodeType === "leaf" && !except.has(node / 2)) keys.add(toHex(n.leaf.signaturePublicKey));
+  }
+  return keys;
+}
+
+const hexByte = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += hexByte[b];
+  return out;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import {
   createGroup,
   type Group,
@@ -11,7 +12,18 @@ import {
   type ProviderName,
   restoreGroup,
 } from "@veil/crypto";
-import { decodeGroupState } from "ts-mls";
+import {
+  createCommit,
+  decodeGroupState,
+  decodeMlsMessage,
+  defaultCapabilities,
+  defaultLifetime,
+  encodeMlsMessage,
+  getCiphersuiteFromName,
+  getCiphersuiteImpl,
+  generateKeyPackage as mlsGenerateKeyPackage,
+} from "ts-mls";
+import { defaultClientConfig } from "ts-mls/clientConfig.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { deliver, deviceId, groupOf, str, text } from "./helpers/groups.js";
 
@@ -169,6 +181,8 @@ describe.each(providers)("MLS groups [%s provider]", (provider) => {
     if (!alice || !bob) throw new Error("group");
     const { commit } = await alice.update();
     await expectMlsError(alice.process(commit), "own_commit");
+    // Claiming to be this device is not enough: the commit must authenticate as its own.
+    await expectMlsError(alice.process(flip(commit, -1)), "decrypt_failed");
     expect((await bob.process(commit)).kind).toBe("commit");
   });
 
@@ -356,6 +370,89 @@ describe("MLS credentials carry the opaque credential id only", () => {
     }
     // And the public key package says no more than the id either.
     expect(inspectMessage(bob.publicKeyPackage)?.keyPackageCredentialId).toBe(ids[1]);
+  });
+
+  it("refuses a commit that smuggles a phone number into the tree", async () => {
+    const [alice, bob] = await groupOf(suite, "g_smuggle", ["d_alice", "d_bob"]);
+    if (!alice || !bob) throw new Error("group");
+    // A hostile client builds the commit with ts-mls directly, bypassing @veil/crypto.
+    const impl = await getCiphersuiteImpl(getCiphersuiteFromName(suite.name));
+    const phone = { credentialType: "basic" as const, identity: text("+14155552671") };
+    const kp = await mlsGenerateKeyPackage(phone, defaultCapabilities(), defaultLifetime, [], impl);
+    const decodedState = decodeGroupState(alice.serialize(), 3);
+    if (!decodedState) throw new Error("state");
+    const state = { ...decodedState[0], clientConfig: defaultClientConfig };
+    const hostile = await createCommit(
+      { state, cipherSuite: impl },
+      {
+        extraProposals: [{ proposalType: "add", add: { keyPackage: kp.publicPackage } }],
+        wireAsPublicMessage: true,
+      },
+    );
+    await expectMlsError(bob.process(encodeMlsMessage(hostile.commit)), "malformed");
+    const encoded = encodeMlsMessage({
+      version: "mls10",
+      wireformat: "mls_key_package",
+      keyPackage: kp.publicPackage,
+    });
+    await expectMlsError(alice.add([encoded]), "invalid_key_package");
+  });
+
+  it("asks verifyCredential about every member it meets", async () => {
+    const seen: string[] = [];
+    const strict = await loadSuite(undefined, "fast", {
+      verifyCredential: async (id) => {
+        seen.push(id);
+        return id !== "d_mallory";
+      },
+    });
+    const alice = await createGroup(strict, "g_verified", "d_alice");
+    const bob = await generateKeyPackage(strict, "d_bob");
+    const mallory = await generateKeyPackage(strict, "d_mallory");
+    await expectMlsError(alice.add([mallory.publicKeyPackage]), "invalid_key_package");
+    const { welcome } = await alice.add([bob.publicKeyPackage]);
+    expect(seen).toContain("d_bob");
+    // A lax creator adds Mallory; the strict joiner refuses the group's tree.
+    const lax = await createGroup(suite, "g_lax", "d_alice");
+    const carol = await generateKeyPackage(strict, "d_carol");
+    const added = await lax.add([mallory.publicKeyPackage, carol.publicKeyPackage]);
+    await expectMlsError(
+      joinGroup(strict, added.welcome, carol.privateKeyPackage, carol.publicKeyPackage),
+      "malformed",
+    );
+    expect(
+      (await joinGroup(strict, welcome, bob.privateKeyPackage, bob.publicKeyPackage)).members(),
+    ).toHaveLength(2);
+  });
+
+  it("can sign the leaf with the device's own Ed25519 key", async () => {
+    const device = generateKeyPairSync("ed25519");
+    const jwk = device.privateKey.export({ format: "jwk" });
+    const signatureKey = {
+      publicKey: new Uint8Array(Buffer.from(jwk.x ?? "", "base64url")),
+      privateKey: new Uint8Array(Buffer.from(jwk.d ?? "", "base64url")),
+    };
+    const bundle = await generateKeyPackage(suite, "d_device2", { signatureKey });
+    const decodedKp = decodeMlsMessage(bundle.publicKeyPackage, 0);
+    if (decodedKp?.[0].wireformat !== "mls_key_package") throw new Error("key package");
+    expect(decodedKp[0].keyPackage.leafNode.signaturePublicKey).toEqual(signatureKey.publicKey);
+    const alice = await createGroup(suite, "g_devkey", "d_alice");
+    const { welcome, next } = await alice.add([bundle.publicKeyPackage]);
+    const joined = await joinGroup(
+      suite,
+      welcome,
+      bundle.privateKeyPackage,
+      bundle.publicKeyPackage,
+    );
+    const m = await joined.encrypt(text("signed by the device key"));
+    const r = await next.process(m.message);
+    expect(r.kind === "application" && r.senderCredentialId).toBe("d_device2");
+    await expectMlsError(
+      generateKeyPackage(suite, "d_device2", {
+        signatureKey: { ...signatureKey, privateKey: new Uint8Array(5) },
+      }),
+      "invalid_argument",
+    );
   });
 
   it("makes last-resort key packages on request", async () => {
