@@ -581,6 +581,30 @@ for (const { backend, available } of backends) {
         expect(after.body.epoch).toBe(claimedBefore.body.epoch);
       });
 
+      it("shows co-members of a group each other's number (R3), and strangers again nothing once apart", async () => {
+        const ann = await person("Ann");
+        const ben = await person("Ben");
+        const cat = await person("Cat");
+        await introduce(ann, ben);
+        await introduce(ann, cat);
+        for (const p of [ben, cat])
+          await p.user.request("PATCH", "/v1/me/privacy", { phone: "nobody", about: "nobody" });
+        // Before: Ben and Cat know nothing of each other.
+        expect((await ben.user.request("GET", `/v1/users/${cat.user.id}`)).status).toBe(404);
+        const group = await ann.device.createGroup({ kind: "group" });
+        await ann.device.add(group, [ben.user.id, cat.user.id]);
+        // In a group together: id, name and number, whatever the phone setting; about still as allowed.
+        const seen = await ben.user.request("GET", `/v1/users/${cat.user.id}`);
+        expect(seen.body).toEqual({ id: cat.user.id, name: "Cat", phone: cat.phone });
+        // Ann removes Cat: Ben and Cat are strangers again.
+        await cat.device.syncMailbox();
+        expect((await ann.device.remove(group, [cat.user.deviceId])).status).toBe(201);
+        const after = await ben.user.request("GET", `/v1/users/${cat.user.id}`);
+        const unknown = await ben.user.request("GET", "/v1/users/u_AAAAAAAAAAAAAAAAAAAAAA");
+        expect(after.status).toBe(404);
+        expect(after.body).toEqual(unknown.body);
+      });
+
       it("never stores the plaintext of a message", async () => {
         const ann = await person("Ann");
         const ben = await person("Ben");
