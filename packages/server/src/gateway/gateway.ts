@@ -201,6 +201,19 @@ export class Gateway {
     return set.size;
   }
 
+  /** The member devices of a group that are connected to this node. */
+  private async localMembers(
+    groupId: string,
+  ): Promise<Array<{ device_id: string; user_id: string }>> {
+    if (this.byDevice.size === 0) return [];
+    const members = await this.db
+      .selectFrom("group_members")
+      .select(["device_id", "user_id"])
+      .where("group_id", "=", groupId)
+      .execute();
+    return members.filter((m) => this.byDevice.has(m.device_id));
+  }
+
   private async onEvent(event: BusEvent): Promise<void> {
     switch (event.type) {
       case "profile.changed": {
@@ -227,13 +240,7 @@ export class Gateway {
         return;
       }
       case "group.appended": {
-        if (this.byDevice.size === 0) return;
-        const members = await this.db
-          .selectFrom("group_members")
-          .select(["device_id", "user_id"])
-          .where("group_id", "=", event.groupId)
-          .execute();
-        const local = members.filter((m) => this.byDevice.has(m.device_id));
+        const local = await this.localMembers(event.groupId);
         if (local.length === 0) return;
         let entry = event.entry;
         let withheldFrom = event.withheldFrom ?? null;
@@ -257,12 +264,7 @@ export class Gateway {
         return;
       }
       case "group.signal": {
-        if (this.byDevice.size === 0) return;
-        const members = await this.db
-          .selectFrom("group_members")
-          .select(["device_id", "user_id"])
-          .where("group_id", "=", event.groupId)
-          .execute();
+        const members = await this.localMembers(event.groupId);
         const { withheldFrom, type: _type, ...signal } = event;
         const frame = JSON.stringify({ type: "group.signal", signal });
         for (const member of members) {

@@ -467,16 +467,7 @@ export class Delivery {
         .values(this.logRow(auth, groupId, seq, "commit", request.epoch, null, data, null))
         .execute();
       if (removes.length > 0) {
-        await tx.db
-          .deleteFrom("group_members")
-          .where("group_id", "=", groupId)
-          .where("device_id", "in", removes)
-          .execute();
-        await tx.db
-          .deleteFrom("device_cursors")
-          .where("group_id", "=", groupId)
-          .where("device_id", "in", removes)
-          .execute();
+        await this.dropMembers(tx, groupId, removes);
         await tx.db
           .deleteFrom("pending_removals")
           .where("group_id", "=", groupId)
@@ -688,6 +679,17 @@ export class Delivery {
       .execute();
   }
 
+  /** Takes devices off a group's member list, with their read positions. */
+  private async dropMembers(tx: Tx, groupId: string, deviceIds: string[]): Promise<void> {
+    for (const table of ["group_members", "device_cursors"] as const) {
+      await tx.db
+        .deleteFrom(table)
+        .where("group_id", "=", groupId)
+        .where("device_id", "in", deviceIds)
+        .execute();
+    }
+  }
+
   // --- device lifecycle -------------------------------------------------------
 
   /** A new device joined the account: the user's other devices add it to their groups. */
@@ -714,16 +716,7 @@ export class Delivery {
       .where("device_id", "=", deviceId)
       .execute();
     for (const { group_id } of memberships) {
-      await tx.db
-        .deleteFrom("group_members")
-        .where("group_id", "=", group_id)
-        .where("device_id", "=", deviceId)
-        .execute();
-      await tx.db
-        .deleteFrom("device_cursors")
-        .where("group_id", "=", group_id)
-        .where("device_id", "=", deviceId)
-        .execute();
+      await this.dropMembers(tx, group_id, [deviceId]);
       await tx.db
         .insertInto("pending_removals")
         .values({ group_id, device_id: deviceId })
