@@ -1,3 +1,4 @@
+import { concatBytes } from "@noble/hashes/utils.js";
 import type { GroupState, RatchetTree, SecretTree } from "ts-mls";
 import { uint64Encoder } from "ts-mls/codec/number.js";
 import { optionalEncoder } from "ts-mls/codec/optional.js";
@@ -32,7 +33,7 @@ export function encodeGroupStateFlat(state: GroupState): Uint8Array {
     ...historyParts(state),
     encode(groupActiveStateEncoder)(state.groupActiveState),
   ];
-  return concat(parts);
+  return concatBytes(...parts);
 }
 
 const lengthPrefix = encode(lengthEncoder as BufferEncoder<number>);
@@ -58,27 +59,17 @@ function historyParts(state: GroupState): Uint8Array[] {
   const entries: Uint8Array[] = [];
   for (const [epoch, data] of state.historicalReceiverData) {
     entries.push(
-      concat([
-        encode(uint64Encoder)(epoch),
-        encode(varLenDataEncoder)(data.resumptionPsk),
-        ...secretTreeParts(data.secretTree),
-        ...ratchetTreeParts(data.ratchetTree),
-        encode(varLenDataEncoder)(data.senderDataSecret),
-        encode(groupContextEncoder)(data.groupContext),
-      ]),
+      concatBytes(
+        ...[
+          encode(uint64Encoder)(epoch),
+          encode(varLenDataEncoder)(data.resumptionPsk),
+          ...secretTreeParts(data.secretTree),
+          ...ratchetTreeParts(data.ratchetTree),
+          encode(varLenDataEncoder)(data.senderDataSecret),
+          encode(groupContextEncoder)(data.groupContext),
+        ],
+      ),
     );
   }
   return vector(entries);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

@@ -1,4 +1,5 @@
 import type * as NodeCrypto from "node:crypto";
+import { concatBytes } from "@noble/hashes/utils.js";
 import type {
   AeadAlgorithm,
   Ciphersuite,
@@ -334,17 +335,6 @@ const hpkeKdfIds: Record<KdfAlgorithm, number> = {
 };
 const text = new TextEncoder();
 const hpkeV1 = text.encode("HPKE-v1");
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-};
 const u16 = (n: number) => Uint8Array.of(n >> 8, n & 0xff);
 
 /** RFC 9180 LabeledExtract and LabeledExpand for one suite_id. */
@@ -369,11 +359,11 @@ function labeled(kdf: SyncKdf, suiteId: Uint8Array) {
 /** HPKE base mode with DHKEM(X25519, HKDF-SHA256), RFC 9180, one message per context. */
 function makeX25519Hpke(c: typeof NodeCrypto, kdfAlg: KdfAlgorithm, aead: SyncAead): Hpke {
   const kemId = 0x0020;
-  const kem = labeled(makeSyncKdf(c, "sha256"), concat(text.encode("KEM"), u16(kemId)));
+  const kem = labeled(makeSyncKdf(c, "sha256"), concatBytes(text.encode("KEM"), u16(kemId)));
   const kdf = makeSyncKdf(c, nodeHashName[kdfHash[kdfAlg]]);
   const suite = labeled(
     kdf,
-    concat(text.encode("HPKE"), u16(kemId), u16(hpkeKdfIds[kdfAlg]), u16(aead.id)),
+    concatBytes(text.encode("HPKE"), u16(kemId), u16(hpkeKdfIds[kdfAlg]), u16(aead.id)),
   );
   const pskIdHash = suite.extract(empty, "psk_id_hash", empty);
   // A Welcome seals the same info (the whole encrypted GroupInfo, ratchet tree included) to
@@ -415,11 +405,11 @@ function makeX25519Hpke(c: typeof NodeCrypto, kdfAlg: KdfAlgorithm, aead: SyncAe
   };
   const sharedSecret = (dhValue: Uint8Array, enc: Uint8Array, recipient: Uint8Array) => {
     const prk = kem.extract(empty, "eae_prk", dhValue);
-    return kem.expand(prk, "shared_secret", concat(enc, recipient), 32);
+    return kem.expand(prk, "shared_secret", concatBytes(enc, recipient), 32);
   };
   const secretAndContext = (shared: Uint8Array, info: Uint8Array) => ({
     secret: suite.extract(shared, "secret", empty),
-    context: concat(modeBase, pskIdHash, infoHash(info)),
+    context: concatBytes(modeBase, pskIdHash, infoHash(info)),
   });
   const keyAndNonce = (shared: Uint8Array, info: Uint8Array) => {
     const { secret, context } = secretAndContext(shared, info);
