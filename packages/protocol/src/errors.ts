@@ -62,6 +62,8 @@ export const errorRegistry = {
     message: "A device named in the commit is not a member, or already is one.",
   },
   link_not_found: { status: 404, message: "No such device link, or it expired." },
+  not_group_admin: { status: 403, message: "Only the group's admins may do this." },
+  last_admin: { status: 409, message: "A group needs at least one admin; promote another first." },
   blob_not_found: { status: 404, message: "No such attachment." },
   frame_invalid: { status: 400, message: "The WebSocket frame does not match the schema." },
   auth_timeout: { status: 401, message: "No hello frame with a valid token arrived in time." },

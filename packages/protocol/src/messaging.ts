@@ -62,6 +62,10 @@ export const GroupSummary = Type.Object({
   /** The log entry this device joined at; it reads only after it. */
   joinedSeq: Type.Integer(),
   members: Type.Array(GroupMember),
+  /** Users who administer the group (a direct chat has none). */
+  admins: Type.Array(Type.String()),
+  /** Who may send: every member, or the admins only. */
+  sendPolicy: Type.Union([Type.Literal("all"), Type.Literal("admins")]),
   /** For a direct chat that already existed: true. */
   existing: Type.Optional(Type.Boolean()),
 });
@@ -167,3 +171,10 @@ export type MailboxPage = Static<typeof MailboxPage>;
 export const MailboxAckRequest = Type.Object({ upTo: Seq }, { additionalProperties: false });
 
 export const GroupIdParams = Type.Object({ groupId: EntityId });
+export const GroupUserParams = Type.Object({ groupId: EntityId, userId: EntityId });
+
+export const GroupSettingsRequest = Type.Object(
+  { sendPolicy: Type.Union([Type.Literal("all"), Type.Literal("admins")]) },
+  { additionalProperties: false },
+);
+export type GroupSettingsRequest = Static<typeof GroupSettingsRequest>;

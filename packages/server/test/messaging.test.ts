@@ -605,6 +605,68 @@ for (const { backend, available } of backends) {
         expect(after.body).toEqual(unknown.body);
       });
 
+      it("lets admins restrict sending to admins, promote and demote, but never drop the last admin", async () => {
+        const ann = await person("Ann");
+        const ben = await person("Ben");
+        await introduce(ann, ben);
+        const group = await ann.device.createGroup({ kind: "group" });
+        await ann.device.add(group, [ben.user.id]);
+        await ben.device.syncMailbox();
+        const summary = (await ben.device.request("GET", `/v1/groups/${group}`)).body;
+        expect(summary).toMatchObject({ admins: [ann.user.id], sendPolicy: "all" });
+        // A member cannot change settings or promote.
+        const denied = await ben.device.request("PATCH", `/v1/groups/${group}/settings`, {
+          sendPolicy: "admins",
+        });
+        expect(denied.status).toBe(403);
+        expect(denied.body.error.code).toBe("not_group_admin");
+        expect(
+          (await ben.device.request("PUT", `/v1/groups/${group}/admins/${ben.user.id}`)).body.error
+            .code,
+        ).toBe("not_group_admin");
+        // Admins only: Ben's message is refused, Ann's goes through.
+        expect(
+          (
+            await ann.device.request("PATCH", `/v1/groups/${group}/settings`, {
+              sendPolicy: "admins",
+            })
+          ).body.sendPolicy,
+        ).toBe("admins");
+        const refused = await ben.device.send(group, "may I?");
+        expect(refused.status).toBe(403);
+        expect(refused.body.error.code).toBe("not_group_admin");
+        expect((await ann.device.send(group, "announcement")).status).toBe(201);
+        expect(await ben.device.catchUp(group)).toEqual(["announcement"]);
+        // The last admin cannot step down; after promoting Ben, Ann can.
+        expect(
+          (await ann.device.request("DELETE", `/v1/groups/${group}/admins/${ann.user.id}`)).body
+            .error.code,
+        ).toBe("last_admin");
+        const promoted = await ann.device.request(
+          "PUT",
+          `/v1/groups/${group}/admins/${ben.user.id}`,
+        );
+        expect(promoted.body.admins.sort()).toEqual([ann.user.id, ben.user.id].sort());
+        expect(
+          (await ann.device.request("DELETE", `/v1/groups/${group}/admins/${ann.user.id}`)).body
+            .admins,
+        ).toEqual([ben.user.id]);
+        // A stranger is not a member to promote; a direct chat has no admins.
+        const cat = await person("Cat");
+        expect(
+          (await ben.device.request("PUT", `/v1/groups/${group}/admins/${cat.user.id}`)).body.error
+            .code,
+        ).toBe("user_not_found");
+        const chat = await ann.device.createGroup({ kind: "direct", peerUserId: ben.user.id });
+        expect(
+          (
+            await ann.device.request("PATCH", `/v1/groups/${chat}/settings`, {
+              sendPolicy: "admins",
+            })
+          ).body.error.code,
+        ).toBe("not_group_admin");
+      });
+
       it("never stores the plaintext of a message", async () => {
         const ann = await person("Ann");
         const ben = await person("Ben");

@@ -3,6 +3,7 @@ import type {
   ClaimKeyPackagesResponse,
   CommitRequest,
   CreateGroupRequest,
+  GroupSettingsRequest,
   GroupSummary,
   KeyPackageStock,
   LogEntry,
@@ -24,8 +25,8 @@ import { inspectMls, mlsBytes } from "./mls-wire.js";
 /** A device's standing in a group, as the hot paths need it. */
 export type Membership = Pick<
   GroupSummary,
-  "id" | "kind" | "epoch" | "lastSeq" | "joinedSeq" | "peerUserId"
->;
+  "id" | "kind" | "epoch" | "lastSeq" | "joinedSeq" | "peerUserId" | "sendPolicy"
+> & { isAdmin: boolean };
 
 /** Below this many one-time key packages a device is told to upload more. */
 export const keyPackagesLowWatermark = 10;
@@ -237,14 +238,19 @@ export class Delivery {
         join.onRef("m.group_id", "=", "g.id").on("m.device_id", "=", auth.deviceId),
       )
       .leftJoin("direct_chats as d", "d.group_id", "g.id")
+      .leftJoin("group_admins as a", (join) =>
+        join.onRef("a.group_id", "=", "g.id").on("a.user_id", "=", auth.userId),
+      )
       .select([
         "g.id",
         "g.kind",
         "g.epoch",
         "g.last_seq",
+        "g.send_policy",
         "m.joined_seq",
         "d.user_low",
         "d.user_high",
+        "a.user_id as admin",
       ])
       .where("g.id", "=", groupId)
       .executeTakeFirst();
@@ -256,6 +262,8 @@ export class Delivery {
       epoch: row.epoch,
       lastSeq: row.last_seq,
       joinedSeq: row.joined_seq,
+      sendPolicy: row.send_policy,
+      isAdmin: row.admin !== null,
       ...(peer ? { peerUserId: peer } : {}),
     };
   }
@@ -276,6 +284,11 @@ export class Delivery {
       : [];
     const me = members.find((m) => m.device_id === auth.deviceId);
     if (!group || !me) throw new VeilError("group_not_found");
+    const admins = await db
+      .selectFrom("group_admins")
+      .select("user_id")
+      .where("group_id", "=", groupId)
+      .execute();
     const cursor = await db
       .selectFrom("device_cursors")
       .select("seq")
@@ -301,6 +314,8 @@ export class Delivery {
       cursor: cursor?.seq ?? me.joined_seq,
       joinedSeq: me.joined_seq,
       members: members.map((m) => ({ userId: m.user_id, deviceId: m.device_id })),
+      admins: admins.map((a) => a.user_id),
+      sendPolicy: group.send_policy,
     };
   }
 
@@ -354,6 +369,12 @@ export class Delivery {
         .insertInto("group_members")
         .values({ group_id: id, device_id: auth.deviceId, user_id: auth.userId, joined_seq: 0 })
         .execute();
+      if (request.kind === "group") {
+        await tx.db
+          .insertInto("group_admins")
+          .values({ group_id: id, user_id: auth.userId })
+          .execute();
+      }
       if (pair) {
         await tx.db
           .insertInto("direct_chats")
@@ -384,6 +405,8 @@ export class Delivery {
           cursor: 0,
           joinedSeq: 0,
           members: members.map((m) => ({ userId: m.user_id, deviceId: m.device_id })),
+          admins: [],
+          sendPolicy: group.send_policy,
           existing: true,
         };
       }
@@ -517,6 +540,11 @@ export class Delivery {
     return framing;
   }
 
+  /** In a group set to "admins only", members read but do not post. */
+  private checkMaySend(summary: Membership): void {
+    if (summary.sendPolicy === "admins" && !summary.isAdmin) throw new VeilError("not_group_admin");
+  }
+
   private checkEpoch(summary: Membership, epoch: number): void {
     if (epoch !== summary.epoch) {
       throw new VeilError(epoch < summary.epoch ? "stale_epoch" : "mls_wrong_group");
@@ -540,6 +568,7 @@ export class Delivery {
     const summary = await this.membership(auth, groupId);
     const data = mlsBytes(request.message);
     const framing = this.applicationFraming(summary, data);
+    this.checkMaySend(summary);
     const duplicate = await this.db
       .selectFrom("group_log")
       .select(["seq", "epoch"])
@@ -592,6 +621,7 @@ export class Delivery {
     const summary = await this.membership(auth, groupId);
     const data = mlsBytes(message);
     const framing = this.applicationFraming(summary, data);
+    this.checkMaySend(summary);
     this.checkEpoch(summary, framing.epoch);
     await this.bus.publish({
       type: "group.signal",
@@ -677,6 +707,67 @@ export class Delivery {
       .values({ device_id: auth.deviceId, group_id: groupId, seq: value })
       .onConflict((oc) => oc.columns(["device_id", "group_id"]).doUpdateSet({ seq: value }))
       .execute();
+  }
+
+  // --- admins and settings ------------------------------------------------------
+
+  private async asAdmin(auth: AuthContext, groupId: string): Promise<Membership> {
+    const summary = await this.membership(auth, groupId);
+    if (summary.kind !== "group" || !summary.isAdmin) throw new VeilError("not_group_admin");
+    return summary;
+  }
+
+  /** Makes a member user an admin, or takes it back (never the last admin). */
+  async setAdmin(
+    auth: AuthContext,
+    groupId: string,
+    userId: string,
+    admin: boolean,
+  ): Promise<GroupSummary> {
+    await this.asAdmin(auth, groupId);
+    await this.database.transaction(async (tx) => {
+      const member = await tx.db
+        .selectFrom("group_members")
+        .select("user_id")
+        .where("group_id", "=", groupId)
+        .where("user_id", "=", userId)
+        .executeTakeFirst();
+      if (!member) throw new VeilError("user_not_found");
+      if (admin) {
+        await tx.db
+          .insertInto("group_admins")
+          .values({ group_id: groupId, user_id: userId })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+        return;
+      }
+      const admins = await tx.db
+        .selectFrom("group_admins")
+        .select("user_id")
+        .where("group_id", "=", groupId)
+        .execute();
+      if (admins.length === 1 && admins[0]?.user_id === userId) throw new VeilError("last_admin");
+      await tx.db
+        .deleteFrom("group_admins")
+        .where("group_id", "=", groupId)
+        .where("user_id", "=", userId)
+        .execute();
+    });
+    return this.group(auth, groupId);
+  }
+
+  async updateSettings(
+    auth: AuthContext,
+    groupId: string,
+    settings: GroupSettingsRequest,
+  ): Promise<GroupSummary> {
+    await this.asAdmin(auth, groupId);
+    await this.db
+      .updateTable("groups")
+      .set({ send_policy: settings.sendPolicy })
+      .where("id", "=", groupId)
+      .execute();
+    return this.group(auth, groupId);
   }
 
   /** Takes devices off a group's member list, with their read positions. */

@@ -7,7 +7,9 @@ import {
   CreateGroupRequest,
   CursorRequest,
   GroupIdParams,
+  GroupSettingsRequest,
   GroupSummary,
+  GroupUserParams,
   KeyPackageStock,
   LogPage,
   LogQuery,
@@ -121,6 +123,51 @@ export function messagingRoutes(app: App, { delivery, db, now }: MessagingRouteD
       },
     },
     (request) => delivery.group(caller(request), request.params.groupId),
+  );
+
+  app.put(
+    "/v1/groups/:groupId/admins/:userId",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Make a member an admin (admins only)",
+        params: GroupUserParams,
+        response: ok(GroupSummary),
+      },
+    },
+    (request) =>
+      delivery.setAdmin(caller(request), request.params.groupId, request.params.userId, true),
+  );
+
+  app.delete(
+    "/v1/groups/:groupId/admins/:userId",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Take admin rights back (admins only; never the last admin)",
+        params: GroupUserParams,
+        response: ok(GroupSummary),
+      },
+    },
+    (request) =>
+      delivery.setAdmin(caller(request), request.params.groupId, request.params.userId, false),
+  );
+
+  app.patch(
+    "/v1/groups/:groupId/settings",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Change who may send: everyone or admins only (admins only)",
+        params: GroupIdParams,
+        body: GroupSettingsRequest,
+        response: ok(GroupSummary),
+      },
+    },
+    (request) => delivery.updateSettings(caller(request), request.params.groupId, request.body),
   );
 
   app.post(

@@ -1,3 +1,5 @@
+import type { Generated } from "kysely";
+
 /** An MLS group: a 1:1 chat ("direct") or a group chat. The server holds only ciphertext. */
 export interface GroupsTable {
   id: string;
@@ -7,5 +9,7 @@ export interface GroupsTable {
   /** The last log sequence number used. */
   last_seq: number;
   created_by: string;
+  /** Who may send: every member, or the admins only. */
+  send_policy: Generated<"all" | "admins">;
   created_at: number;
 }

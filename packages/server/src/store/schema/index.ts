@@ -7,6 +7,7 @@ import type { DeviceCursorsTable } from "./device-cursors.js";
 import type { DeviceLinksTable } from "./device-links.js";
 import type { DevicesTable } from "./devices.js";
 import type { DirectChatsTable } from "./direct-chats.js";
+import type { GroupAdminsTable } from "./group-admins.js";
 import type { GroupLogTable } from "./group-log.js";
 import type { GroupMembersTable } from "./group-members.js";
 import type { GroupsTable } from "./groups.js";
@@ -44,4 +45,5 @@ export interface Schema {
   device_links: DeviceLinksTable;
   pending_removals: PendingRemovalsTable;
   welcomes: WelcomesTable;
+  group_admins: GroupAdminsTable;
 }
