@@ -20,6 +20,8 @@ import { pruneLimits } from "./limits/fixed-window.js";
 import { Attachments } from "./media/attachments.js";
 import { mediaRoutes } from "./media/routes.js";
 import { Delivery } from "./messaging/delivery.js";
+import { KeyPackages } from "./messaging/key-packages.js";
+import { Mailbox } from "./messaging/mailbox.js";
 import { messagingRoutes } from "./messaging/routes.js";
 import { opsRoutes } from "./ops/routes.js";
 import { ProfileReader } from "./privacy/profiles.js";
@@ -57,13 +59,11 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
 
   let draining = false;
   const profiles = new ProfileReader(database.db, now);
-  const delivery = new Delivery(database, bus, profiles, now);
-  // When a device joins or leaves an account, its groups follow (same transaction).
-  const lifecycle = {
-    linked: (tx: Tx, userId: string, deviceId: string) =>
-      delivery.deviceLinked(tx, userId, deviceId),
-    removed: (tx: Tx, deviceId: string) => delivery.deviceRemoved(tx, deviceId),
-  };
+  const mailbox = new Mailbox(database, bus, now);
+  const keyPackages = new KeyPackages(database, profiles, mailbox, now);
+  const delivery = new Delivery(database, bus, profiles, mailbox, now);
+  // When a device leaves an account, its groups follow (same transaction).
+  const lifecycle = { removed: (tx: Tx, deviceId: string) => delivery.deviceRemoved(tx, deviceId) };
   const accounts = new Accounts(database, bus, context.verifier, profiles, config, lifecycle, now);
   const attachments = new Attachments(database, context.blobs, delivery, now);
   const gateway = new Gateway(
@@ -145,7 +145,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     photoLimitBytes: config.photoLimitBytes,
     now,
   });
-  messagingRoutes(app, { delivery, db: database.db, now });
+  messagingRoutes(app, { delivery, keyPackages, mailbox, db: database.db, now });
   mediaRoutes(app, { attachments, db: database.db, now, blobLimitBytes: config.blobLimitBytes });
   opsRoutes(app, { database, bus, metrics, draining: () => draining });
 
@@ -155,7 +155,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
       pruneChallenges(database.db, t),
       pruneVerifications(database.db, t),
       pruneDeviceLinks(database.db, t),
-      delivery.prune(t),
+      mailbox.prune(t),
       pruneLimits(database.db, 60 * 60_000, t),
     ]).catch((err) => context.logger.warn({ err }, "pruning failed"));
   }, pruneEveryMs);

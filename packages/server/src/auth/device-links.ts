@@ -51,7 +51,7 @@ export async function startDeviceLink(db: Db, proof: DeviceProof, now: number) {
  * name and key fingerprint (`pendingDeviceLink`), and signs the new device's
  * public key with its own key. The new device joins the account; once it has
  * uploaded key packages, the account's other devices are told to bring it
- * into their chats (see `Delivery.uploadKeyPackages`).
+ * into their chats (see `KeyPackages.upload`).
  */
 export async function approveDeviceLink(
   database: Database,

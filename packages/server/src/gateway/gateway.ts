@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { WebSocket } from "ws";
 import { type AuthContext, authenticate, markPresence } from "../auth/sessions.js";
 import type { Bus, BusEvent } from "../bus/bus.js";
-import { mailboxRows, toLogEntry, toMailboxItem } from "../messaging/delivery.js";
+import { mailboxRows, toLogEntry, toMailboxItem } from "../messaging/entries.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Db } from "../store/database.js";

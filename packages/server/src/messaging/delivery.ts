@@ -1,16 +1,11 @@
 import type {
   Appended,
-  ClaimKeyPackagesResponse,
   CommitRequest,
   CreateGroupRequest,
   GroupSettingsRequest,
   GroupSummary,
-  KeyPackageStock,
-  LogEntry,
   LogPage,
-  MailboxItem,
   SendMessageRequest,
-  UploadKeyPackagesRequest,
 } from "@veil/protocol";
 import type { AuthContext } from "../auth/sessions.js";
 import type { Bus } from "../bus/bus.js";
@@ -19,7 +14,8 @@ import { newId } from "../ids.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Database, Db, Tx } from "../store/database.js";
 import type { GroupLogTable } from "../store/schema/group-log.js";
-import type { MailboxTable } from "../store/schema/mailbox.js";
+import { maxPage, toLogEntry } from "./entries.js";
+import type { Mailbox } from "./mailbox.js";
 import { inspectMls, mlsBytes } from "./mls-wire.js";
 
 /** A device's standing in a group, as the hot paths need it. */
@@ -28,200 +24,28 @@ export type Membership = Pick<
   "id" | "kind" | "epoch" | "lastSeq" | "joinedSeq" | "peerUserId" | "sendPolicy"
 > & { isAdmin: boolean };
 
-/** Below this many one-time key packages a device is told to upload more. */
-export const keyPackagesLowWatermark = 10;
-const maxPage = 500;
 /** Log entries up to this size (base64url characters) travel inside the bus event. */
 const inlineEntryLimit = 64 * 1024;
 
-export function toLogEntry(row: GroupLogTable): LogEntry {
-  return {
-    groupId: row.group_id,
-    seq: row.seq,
-    kind: row.kind,
-    epoch: row.epoch,
-    senderDeviceId: row.sender_device_id,
-    id: row.client_id,
-    data: Buffer.from(row.data).toString("base64url"),
-    createdAt: new Date(row.created_at).toISOString(),
-  };
-}
-
-/** Mailbox rows with the shared Welcome they point at, newest last. */
-export function mailboxRows(db: Db, deviceId: string) {
-  return db
-    .selectFrom("mailbox")
-    .leftJoin("welcomes", "welcomes.id", "mailbox.welcome_id")
-    .selectAll("mailbox")
-    .select("welcomes.data as welcome_data")
-    .where("mailbox.device_id", "=", deviceId)
-    .orderBy("mailbox.seq");
-}
-
-export function toMailboxItem(row: MailboxTable & { welcome_data: Buffer | null }): MailboxItem {
-  const data = row.welcome_data ?? row.data;
-  return {
-    seq: row.seq,
-    kind: row.kind,
-    groupId: row.group_id,
-    data: data ? Buffer.from(data).toString("base64url") : null,
-    joinedSeq: row.joined_seq,
-    deviceId: row.device_ref,
-    createdAt: new Date(row.created_at).toISOString(),
-  };
-}
-
 /**
- * The MLS delivery service. It stores and orders ciphertext, never reads it:
- * key packages claimed once per device, commits accepted only for the
- * current epoch (so the group cannot fork), each message stored once in the
- * group's log for every member device to read from its own cursor, and a
- * mailbox per device for welcomes. A write is acknowledged after it commits.
+ * The MLS delivery service's groups. It stores and orders ciphertext, never
+ * reads it: commits accepted only for the current epoch (so the group cannot
+ * fork), each message stored once in the group's log for every member device
+ * to read from its own cursor, admins and settings, and the groups' side of a
+ * device leaving its account. Key packages (`KeyPackages`) and per-device
+ * mailboxes (`Mailbox`) live beside it. A write is acknowledged after it commits.
  */
 export class Delivery {
   constructor(
     private readonly database: Database,
     private readonly bus: Bus,
     private readonly profiles: ProfileReader,
+    private readonly mailbox: Mailbox,
     private readonly now: () => number = Date.now,
   ) {}
 
   private get db(): Db {
     return this.database.db;
-  }
-
-  // --- key packages ---------------------------------------------------------
-
-  async uploadKeyPackages(
-    auth: AuthContext,
-    request: UploadKeyPackagesRequest,
-  ): Promise<KeyPackageStock> {
-    const decode = (encoded: string) => {
-      const bytes = mlsBytes(encoded);
-      let framing: ReturnType<typeof inspectMls>;
-      try {
-        framing = inspectMls(bytes);
-      } catch {
-        throw new VeilError("key_package_invalid");
-      }
-      // A device uploads packages for itself only: the credential names it.
-      if (framing.wireformat !== "mls_key_package" || framing.credentialId !== auth.deviceId) {
-        throw new VeilError("key_package_invalid");
-      }
-      return bytes;
-    };
-    const oneTime = request.keyPackages.map(decode);
-    const lastResort = request.lastResort === undefined ? null : decode(request.lastResort);
-    const now = this.now();
-    await this.database.transaction(async (tx) => {
-      for (const data of oneTime) {
-        await tx.db
-          .insertInto("key_packages")
-          .values({
-            id: newId("k"),
-            device_id: auth.deviceId,
-            data,
-            last_resort: 0,
-            created_at: now,
-          })
-          .execute();
-      }
-      // A newly linked device is announced once it can be added: at its first key packages.
-      const link = await tx.db
-        .updateTable("device_links")
-        .set({ announced: 1 })
-        .where("device_id", "=", auth.deviceId)
-        .where("announced", "=", 0)
-        .executeTakeFirst();
-      if (link.numUpdatedRows > 0n) await this.deviceLinked(tx, auth.userId, auth.deviceId);
-      if (lastResort) {
-        await tx.db
-          .deleteFrom("key_packages")
-          .where("device_id", "=", auth.deviceId)
-          .where("last_resort", "=", 1)
-          .execute();
-        await tx.db
-          .insertInto("key_packages")
-          .values({
-            id: newId("k"),
-            device_id: auth.deviceId,
-            data: lastResort,
-            last_resort: 1,
-            created_at: now,
-          })
-          .execute();
-      }
-    });
-    return this.stock(auth.deviceId);
-  }
-
-  async stock(deviceId: string, db: Db = this.db): Promise<KeyPackageStock> {
-    const rows = await db
-      .selectFrom("key_packages")
-      .select(["last_resort", (eb) => eb.fn.countAll<number>().as("n")])
-      .where("device_id", "=", deviceId)
-      .groupBy("last_resort")
-      .execute();
-    return {
-      oneTime: Number(rows.find((r) => r.last_resort === 0)?.n ?? 0),
-      lastResort: rows.some((r) => r.last_resort === 1),
-    };
-  }
-
-  /**
-   * One key package for every device of each user (the caller's own other
-   * devices included), one-time packages first. Users the caller may not
-   * see answer as if they did not exist.
-   */
-  async claimKeyPackages(
-    auth: AuthContext,
-    userIds: string[],
-    deviceIds?: string[],
-  ): Promise<ClaimKeyPackagesResponse> {
-    const wanted = [...new Set(userIds)];
-    const others = wanted.filter((id) => id !== auth.userId);
-    const visible = await this.profiles.visible(auth.userId, others);
-    if (others.some((id) => !visible.has(id))) throw new VeilError("user_not_found");
-    const result = await this.database.transaction(async (tx) => {
-      const devices = await tx.db
-        .selectFrom("devices")
-        .select(["id", "user_id"])
-        .where("user_id", "in", wanted)
-        .where("id", "!=", auth.deviceId)
-        .$if(deviceIds !== undefined, (q) => q.where("id", "in", deviceIds ?? []))
-        .orderBy("created_at")
-        .execute();
-      const claimed: ClaimKeyPackagesResponse["devices"] = [];
-      for (const device of devices) {
-        const kp = await tx.db
-          .selectFrom("key_packages")
-          .select(["id", "data", "last_resort"])
-          .where("device_id", "=", device.id)
-          .orderBy("last_resort")
-          .orderBy("created_at")
-          .limit(1)
-          .executeTakeFirst();
-        if (!kp) continue;
-        if (kp.last_resort === 0) {
-          await tx.db.deleteFrom("key_packages").where("id", "=", kp.id).execute();
-          const { oneTime } = await this.stock(device.id, tx.db);
-          if (oneTime === keyPackagesLowWatermark - 1 || oneTime === 0) {
-            await this.notify(tx, device.id, { kind: "key_packages_low" });
-          }
-        }
-        claimed.push({
-          userId: device.user_id,
-          deviceId: device.id,
-          keyPackage: Buffer.from(kp.data).toString("base64url"),
-        });
-      }
-      return claimed;
-    });
-    for (const userId of deviceIds ? [] : others) {
-      if (!result.some((d) => d.userId === userId)) throw new VeilError("key_packages_unavailable");
-    }
-    if (deviceIds && result.length === 0) throw new VeilError("key_packages_unavailable");
-    return { devices: result };
   }
 
   // --- groups ---------------------------------------------------------------
@@ -498,7 +322,7 @@ export class Delivery {
           .execute();
         // A removed device can no longer read the log that says so: tell it directly.
         for (const device of removes.filter((d) => memberDevices.has(d))) {
-          await this.notify(tx, device, { kind: "removed_from_group", group_id: groupId });
+          await this.mailbox.notify(tx, device, { kind: "removed_from_group", group_id: groupId });
         }
       }
       const welcomeId = welcome ? newId("w") : null;
@@ -518,7 +342,7 @@ export class Delivery {
             joined_seq: seq,
           })
           .execute();
-        await this.notify(tx, device.id, {
+        await this.mailbox.notify(tx, device.id, {
           kind: "welcome",
           group_id: groupId,
           welcome_id: welcomeId,
@@ -783,18 +607,6 @@ export class Delivery {
 
   // --- device lifecycle -------------------------------------------------------
 
-  /** A new device joined the account: the user's other devices add it to their groups. */
-  async deviceLinked(tx: Tx, userId: string, deviceId: string): Promise<void> {
-    const others = await tx.db
-      .selectFrom("devices")
-      .select("id")
-      .where("user_id", "=", userId)
-      .where("id", "!=", deviceId)
-      .execute();
-    for (const other of others)
-      await this.notify(tx, other.id, { kind: "device_linked", device_ref: deviceId });
-  }
-
   /**
    * A device left the account: it stops reading and posting at once, and the
    * remaining member devices of each of its groups are asked to commit its
@@ -819,7 +631,7 @@ export class Delivery {
         .where("group_id", "=", group_id)
         .execute();
       for (const member of remaining) {
-        await this.notify(tx, member.device_id, {
+        await this.mailbox.notify(tx, member.device_id, {
           kind: "remove_device",
           group_id,
           device_ref: deviceId,
@@ -827,74 +639,5 @@ export class Delivery {
       }
     }
     await tx.db.deleteFrom("key_packages").where("device_id", "=", deviceId).execute();
-  }
-
-  // --- mailbox ----------------------------------------------------------------
-
-  /** Puts an item in a device's mailbox, inside the caller's transaction. */
-  async notify(
-    tx: Tx,
-    deviceId: string,
-    item: Partial<
-      Pick<MailboxTable, "group_id" | "data" | "joined_seq" | "device_ref" | "welcome_id">
-    > &
-      Pick<MailboxTable, "kind">,
-  ): Promise<void> {
-    const row = await tx.db
-      .updateTable("devices")
-      .set((eb) => ({ mailbox_seq: eb("mailbox_seq", "+", 1) }))
-      .where("id", "=", deviceId)
-      .returning("mailbox_seq")
-      .executeTakeFirstOrThrow();
-    await tx.db
-      .insertInto("mailbox")
-      .values({
-        device_id: deviceId,
-        seq: row.mailbox_seq,
-        created_at: this.now(),
-        group_id: null,
-        data: null,
-        joined_seq: null,
-        device_ref: null,
-        welcome_id: null,
-        ...item,
-      })
-      .execute();
-    tx.onCommit(() =>
-      this.bus.publish({ type: "mailbox.appended", deviceId, seq: row.mailbox_seq }),
-    );
-  }
-
-  async mailbox(auth: AuthContext, after: number): Promise<MailboxItem[]> {
-    const rows = await mailboxRows(this.db, auth.deviceId)
-      .where("mailbox.seq", ">", after)
-      .limit(maxPage)
-      .execute();
-    return rows.map(toMailboxItem);
-  }
-
-  /** Drops Welcomes no mailbox points at any more. */
-  async prune(now: number): Promise<void> {
-    await this.db
-      .deleteFrom("welcomes")
-      .where("created_at", "<", now - 60 * 60_000)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom("mailbox")
-              .select("mailbox.seq")
-              .whereRef("mailbox.welcome_id", "=", "welcomes.id"),
-          ),
-        ),
-      )
-      .execute();
-  }
-
-  async ackMailbox(auth: AuthContext, upTo: number): Promise<void> {
-    await this.db
-      .deleteFrom("mailbox")
-      .where("device_id", "=", auth.deviceId)
-      .where("seq", "<=", upTo)
-      .execute();
   }
 }

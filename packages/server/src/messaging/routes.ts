@@ -23,15 +23,22 @@ import { caller, requireAuth } from "../auth/require-auth.js";
 import { type App, errorResponses } from "../http/route-kit.js";
 import type { Db } from "../store/database.js";
 import type { Delivery } from "./delivery.js";
+import type { KeyPackages } from "./key-packages.js";
+import type { Mailbox } from "./mailbox.js";
 
 export interface MessagingRouteDeps {
   delivery: Delivery;
+  keyPackages: KeyPackages;
+  mailbox: Mailbox;
   db: Db;
   now: () => number;
 }
 
 /** The MLS delivery service over HTTP: key packages, groups, logs, mailboxes. */
-export function messagingRoutes(app: App, { delivery, db, now }: MessagingRouteDeps): void {
+export function messagingRoutes(
+  app: App,
+  { delivery, keyPackages, mailbox, db, now }: MessagingRouteDeps,
+): void {
   const auth = requireAuth(db, now);
   const keys = ["key packages"];
   const groups = ["groups and messages"];
@@ -50,7 +57,7 @@ export function messagingRoutes(app: App, { delivery, db, now }: MessagingRouteD
         response: ok(KeyPackageStock),
       },
     },
-    (request) => delivery.uploadKeyPackages(caller(request), request.body),
+    (request) => keyPackages.upload(caller(request), request.body),
   );
 
   app.get(
@@ -63,7 +70,7 @@ export function messagingRoutes(app: App, { delivery, db, now }: MessagingRouteD
         response: ok(KeyPackageStock),
       },
     },
-    (request) => delivery.stock(caller(request).deviceId),
+    (request) => keyPackages.stock(caller(request).deviceId),
   );
 
   app.post(
@@ -77,8 +84,7 @@ export function messagingRoutes(app: App, { delivery, db, now }: MessagingRouteD
         response: ok(ClaimKeyPackagesResponse),
       },
     },
-    (request) =>
-      delivery.claimKeyPackages(caller(request), request.body.userIds, request.body.deviceIds),
+    (request) => keyPackages.claim(caller(request), request.body.userIds, request.body.deviceIds),
   );
 
   app.post(
@@ -280,7 +286,7 @@ export function messagingRoutes(app: App, { delivery, db, now }: MessagingRouteD
       },
     },
     async (request) => ({
-      items: await delivery.mailbox(caller(request), Number(request.query.after ?? 0)),
+      items: await mailbox.list(caller(request), Number(request.query.after ?? 0)),
     }),
   );
 
@@ -296,7 +302,7 @@ export function messagingRoutes(app: App, { delivery, db, now }: MessagingRouteD
       },
     },
     async (request, reply) => {
-      await delivery.ackMailbox(caller(request), request.body.upTo);
+      await mailbox.ack(caller(request), request.body.upTo);
       return reply.status(204).send(null);
     },
   );
