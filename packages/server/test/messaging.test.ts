@@ -36,6 +36,19 @@ for (const { backend, available } of backends) {
         expect((await a.user.request("POST", "/v1/contacts", { phone: b.phone })).status).toBe(201);
       }
 
+      /** Ann and Ben in a chat Ann created (a direct chat or a group), both joined. */
+      async function annAndBen(kind: "direct" | "group") {
+        const ann = await person("Ann");
+        const ben = await person("Ben");
+        await introduce(ann, ben);
+        const groupId = await ann.device.createGroup(
+          kind === "direct" ? { kind, peerUserId: ben.user.id } : { kind },
+        );
+        await ann.device.add(groupId, [ben.user.id]);
+        await ben.device.syncMailbox();
+        return { ann, ben, groupId };
+      }
+
       beforeAll(async () => {
         t = await startTestServer({ backend, env });
       });
@@ -187,12 +200,7 @@ for (const { backend, available } of backends) {
       });
 
       it("rejects a stale commit, malformed bytes and wrong groups; ignores replays; tampering fails to decrypt", async () => {
-        const ann = await person("Ann");
-        const ben = await person("Ben");
-        await introduce(ann, ben);
-        const group = await ann.device.createGroup({ kind: "group" });
-        await ann.device.add(group, [ben.user.id]);
-        await ben.device.syncMailbox();
+        const { ann, ben, groupId: group } = await annAndBen("group");
         // Ben commits an update; Ann's next commit is built on the old epoch.
         expect((await ben.device.commit(group, [], [], [])).status).toBe(201);
         const stale = await ann.device.commit(group, [], [], []);
@@ -266,12 +274,7 @@ for (const { backend, available } of backends) {
       });
 
       it("catches up after reconnecting, and survives a server restart with nothing lost or shown twice", async () => {
-        const ann = await person("Ann");
-        const ben = await person("Ben");
-        await introduce(ann, ben);
-        const chat = await ann.device.createGroup({ kind: "direct", peerUserId: ben.user.id });
-        await ann.device.add(chat, [ben.user.id]);
-        await ben.device.syncMailbox();
+        const { ann, ben, groupId: chat } = await annAndBen("direct");
         await ann.device.send(chat, "one");
         expect(await ben.device.catchUp(chat)).toEqual(["one"]);
         // Ben goes offline; Ann keeps writing; the server restarts in the middle.
@@ -376,12 +379,7 @@ for (const { backend, available } of backends) {
       });
 
       it("links a new device by code: it joins the user's chats from then on, and leaving rotates keys", async () => {
-        const ann = await person("Ann");
-        const ben = await person("Ben");
-        await introduce(ann, ben);
-        const chat = await ann.device.createGroup({ kind: "direct", peerUserId: ben.user.id });
-        await ann.device.add(chat, [ben.user.id]);
-        await ben.device.syncMailbox();
+        const { ann, ben, groupId: chat } = await annAndBen("direct");
         await ann.device.send(chat, "before the laptop");
         expect(await ben.device.catchUp(chat)).toEqual(["before the laptop"]);
 
@@ -606,12 +604,7 @@ for (const { backend, available } of backends) {
       });
 
       it("lets admins restrict sending to admins, promote and demote, but never drop the last admin", async () => {
-        const ann = await person("Ann");
-        const ben = await person("Ben");
-        await introduce(ann, ben);
-        const group = await ann.device.createGroup({ kind: "group" });
-        await ann.device.add(group, [ben.user.id]);
-        await ben.device.syncMailbox();
+        const { ann, ben, groupId: group } = await annAndBen("group");
         const summary = (await ben.device.request("GET", `/v1/groups/${group}`)).body;
         expect(summary).toMatchObject({ admins: [ann.user.id], sendPolicy: "all" });
         // A member cannot change settings or promote.
@@ -668,12 +661,7 @@ for (const { backend, available } of backends) {
       });
 
       it("never stores the plaintext of a message", async () => {
-        const ann = await person("Ann");
-        const ben = await person("Ben");
-        await introduce(ann, ben);
-        const chat = await ann.device.createGroup({ kind: "group" });
-        await ann.device.add(chat, [ben.user.id]);
-        await ben.device.syncMailbox();
+        const { ann, ben, groupId: chat } = await annAndBen("group");
         const secret = "the eagle lands at midnight 7f3a";
         await ann.device.send(chat, secret);
         await ben.device.send(chat, `${secret} (ack)`);

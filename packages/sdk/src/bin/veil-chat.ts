@@ -87,6 +87,15 @@ async function ask(prompt: string): Promise<string> {
   return next.value.trim();
 }
 
+/** Signs in, connects, and opens (or starts) the direct chat with a peer. */
+async function startChatWith(client: VeilClient, peerArg: string) {
+  requireRegistered(client);
+  await client.start();
+  const peer = await resolvePeer(client, peerArg);
+  const groupId = await openChat(client, peer);
+  return { peer, groupId };
+}
+
 program
   .command("register")
   .description("Create an account with this profile as its first device")
@@ -148,10 +157,7 @@ program
   .argument("<text...>", "the message")
   .action(
     action(async (client, peerArg: string, words: string[]) => {
-      requireRegistered(client);
-      await client.start();
-      const peer = await resolvePeer(client, peerArg);
-      const groupId = await openChat(client, peer);
+      const { peer, groupId } = await startChatWith(client, peerArg);
       const sent = await client.sendText(groupId, words.join(" "));
       out.line(
         sent.status === "sent" ? `sent to ${peer.name}` : "queued: the server is unreachable",
@@ -165,10 +171,7 @@ program
   .argument("<peer>", "their phone number or user id")
   .action(
     action(async (client, peerArg: string) => {
-      requireRegistered(client);
-      await client.start();
-      const peer = await resolvePeer(client, peerArg);
-      const groupId = await openChat(client, peer);
+      const { peer, groupId } = await startChatWith(client, peerArg);
       const mine = new Map<string, string>();
       const label = (text: string) => (text.length > 24 ? `${text.slice(0, 24)}…` : text);
       for (const m of (await client.messages(groupId)).slice(-10)) {
@@ -253,10 +256,7 @@ program
   .argument("<peer>", "their phone number or user id")
   .action(
     action(async (client, peerArg: string) => {
-      requireRegistered(client);
-      await client.start();
-      const peer = await resolvePeer(client, peerArg);
-      await openChat(client, peer);
+      const { peer } = await startChatWith(client, peerArg);
       const number = await client.safetyNumber(peer.userId);
       out.line(`Safety number with ${peer.name}:`);
       for (const row of safetyNumberGroups(number)) out.line(`  ${row}`);
