@@ -39,21 +39,60 @@ export const ClaimedKeyPackage = Type.Object({
 export const ClaimKeyPackagesResponse = Type.Object({ devices: Type.Array(ClaimedKeyPackage) });
 export type ClaimKeyPackagesResponse = Static<typeof ClaimKeyPackagesResponse>;
 
+/** A group's name and description: stored by the server, shown in a community's directory. */
+export const GroupName = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: "^\\s*[^\\s\\u0000][^\\u0000]*$",
+});
+export const GroupDescription = Type.String({ maxLength: 2048, pattern: "^[^\\u0000]*$" });
+
 export const CreateGroupRequest = Type.Union([
-  Type.Object({ kind: Type.Literal("group") }, { additionalProperties: false }),
+  Type.Object(
+    {
+      kind: Type.Literal("group"),
+      name: Type.Optional(GroupName),
+      description: Type.Optional(GroupDescription),
+    },
+    { additionalProperties: false },
+  ),
   Type.Object(
     { kind: Type.Literal("direct"), peerUserId: EntityId },
     { additionalProperties: false },
   ),
+  /**
+   * A pairwise MLS group that carries announcement keys between a community
+   * admin and a member (never a chat: it creates no relation between them).
+   */
+  Type.Object({ kind: Type.Literal("keys"), peerUserId: EntityId }, { additionalProperties: false }),
 ]);
 export type CreateGroupRequest = Static<typeof CreateGroupRequest>;
 
 export const GroupMember = Type.Object({ userId: Type.String(), deviceId: Type.String() });
 
+export const GroupKind = Type.Union([
+  Type.Literal("group"),
+  Type.Literal("direct"),
+  Type.Literal("announcement"),
+  Type.Literal("keys"),
+]);
+export type GroupKind = Static<typeof GroupKind>;
+const Audience = Type.Union([Type.Literal("all"), Type.Literal("admins")]);
+
 export const GroupSummary = Type.Object({
   id: Type.String(),
-  kind: Type.Union([Type.Literal("group"), Type.Literal("direct")]),
-  /** A direct chat: the other person (even before their devices joined). */
+  /**
+   * `group`, `direct` (1:1), `announcement` (a community's; sender-key
+   * encrypted, only community admins post) or `keys` (carries announcement keys).
+   */
+  kind: GroupKind,
+  name: Type.String(),
+  description: Type.String(),
+  /** The community it belongs to, if any. */
+  communityId: Type.Union([Type.String(), Type.Null()]),
+  /** Users in the group (an announcement group's members see only this). */
+  memberCount: Type.Integer(),
+  /** A direct chat or key channel: the other person (even before their devices joined). */
   peerUserId: Type.Optional(Type.String()),
   epoch: Type.Integer(),
   lastSeq: Type.Integer(),
@@ -61,11 +100,16 @@ export const GroupSummary = Type.Object({
   cursor: Type.Integer(),
   /** The log entry this device joined at; it reads only after it. */
   joinedSeq: Type.Integer(),
+  /** Member devices; empty for an announcement group's members who are not community admins. */
   members: Type.Array(GroupMember),
-  /** Users who administer the group (a direct chat has none). */
+  /** Users who administer the group (a direct chat has none; an announcement group: the community's admins). */
   admins: Type.Array(Type.String()),
   /** Who may send: every member, or the admins only. */
-  sendPolicy: Type.Union([Type.Literal("all"), Type.Literal("admins")]),
+  sendPolicy: Audience,
+  /** Who may change the name and description. */
+  infoPolicy: Audience,
+  /** New members join only when an admin approves their request. */
+  approveMembers: Type.Boolean(),
   /** For a direct chat that already existed: true. */
   existing: Type.Optional(Type.Boolean()),
 });
@@ -153,6 +197,10 @@ export const MailboxItem = Type.Object({
     Type.Literal("remove_device"),
     /** This device was removed from a group (it will not see the commit that did it). */
     Type.Literal("removed_from_group"),
+    /** Someone asked to join a group this device's user administers. */
+    Type.Literal("join_request"),
+    /** This device was added to an announcement group (no welcome: it needs the admins' keys). */
+    Type.Literal("announcement_joined"),
   ]),
   groupId: Type.Union([Type.String(), Type.Null()]),
   /** welcome: the MLS Welcome (base64url). */
@@ -174,7 +222,27 @@ export const GroupIdParams = Type.Object({ groupId: EntityId });
 export const GroupUserParams = Type.Object({ groupId: EntityId, userId: EntityId });
 
 export const GroupSettingsRequest = Type.Object(
-  { sendPolicy: Type.Union([Type.Literal("all"), Type.Literal("admins")]) },
-  { additionalProperties: false },
+  {
+    sendPolicy: Type.Optional(Audience),
+    infoPolicy: Type.Optional(Audience),
+    approveMembers: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
 );
 export type GroupSettingsRequest = Static<typeof GroupSettingsRequest>;
+
+export const GroupInfoRequest = Type.Object(
+  { name: Type.Optional(GroupName), description: Type.Optional(GroupDescription) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type GroupInfoRequest = Static<typeof GroupInfoRequest>;
+
+/** Someone asking to join a group (shown to its admins: id, name, photo if allowed). */
+export const JoinRequest = Type.Object({
+  userId: Type.String(),
+  name: Type.Optional(Type.String()),
+  photo: Type.Optional(Type.String()),
+  createdAt: Type.String({ format: "date-time" }),
+});
+export type JoinRequest = Static<typeof JoinRequest>;
+export const JoinRequestList = Type.Object({ requests: Type.Array(JoinRequest) });

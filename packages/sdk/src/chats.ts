@@ -1,5 +1,5 @@
 import { safetyNumber } from "@veil/crypto";
-import type { GroupSummary } from "@veil/protocol";
+import type { GroupKind, GroupSummary } from "@veil/protocol";
 import type { ClientContext } from "./context.js";
 import type { DeviceKeyRegistry } from "./device-keys.js";
 import { concatBytes } from "./encoding.js";
@@ -12,7 +12,7 @@ import { type ClaimedPackage, planAdd, planRemove } from "./membership.js";
 /** A chat as this device sees it. */
 export interface ChatInfo {
   groupId: string;
-  kind: "direct" | "group";
+  kind: GroupKind;
   /** The other person of a direct chat. */
   peerUserId: string | null;
   /** False until this device has joined (another member's device adds it). */

@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { GroupKind } from "@veil/protocol";
 import { VeilError } from "./errors.js";
 import type { Json, StoreOp, StoreValue, VeilStore } from "./store/store.js";
 
@@ -19,7 +20,7 @@ export type LinkRecord = Static<typeof LinkRecord>;
 
 export const GroupMeta = Type.Object({
   groupId: Str,
-  kind: Type.Union([Type.Literal("group"), Type.Literal("direct")]),
+  kind: GroupKind,
   /** The other user of a direct chat. */
   peerUserId: Nullable(Str),
   /** The last log entry processed. */

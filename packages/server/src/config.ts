@@ -39,6 +39,14 @@ export interface Config {
   /** On SIGTERM: how long /readyz fails before the server stops listening. */
   shutdownDelayMs: number;
   phoneVerifier: "console";
+  /** Community limits: groups per community, members per group, announcement group members. */
+  limits: CommunityLimits;
+}
+
+export interface CommunityLimits {
+  groups: number;
+  groupMembers: number;
+  announcementMembers: number;
 }
 
 export class ConfigError extends Error {
@@ -135,6 +143,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     heartbeatMs: int("VEIL_HEARTBEAT_MS", 30_000, 100, 60_000),
     authTimeoutMs: int("VEIL_AUTH_TIMEOUT_MS", 10_000, 100, 600_000),
     shutdownDelayMs: int("VEIL_SHUTDOWN_DELAY_MS", 0, 0, 60_000),
+    limits: {
+      groups: int("VEIL_COMMUNITY_MAX_GROUPS", 100, 1, 10_000),
+      groupMembers: int("VEIL_GROUP_MAX_MEMBERS", 1024, 2, 100_000),
+      announcementMembers: int("VEIL_ANNOUNCEMENT_MAX_MEMBERS", 5000, 2, 1_000_000),
+    },
     phoneVerifier: oneOf("VEIL_PHONE_VERIFIER", "console", ["console"] as const),
   };
   if (problems.length > 0) throw new ConfigError(problems);

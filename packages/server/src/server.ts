@@ -8,9 +8,11 @@ import Fastify, { LogController } from "fastify";
 import { Accounts } from "./accounts/accounts.js";
 import { accountRoutes } from "./accounts/routes.js";
 import { pruneVerifications } from "./accounts/verifications.js";
-import { pruneDeviceLinks } from "./auth/device-links.js";
+import { type DeviceLifecycle, pruneDeviceLinks } from "./auth/device-links.js";
 import { pruneChallenges } from "./auth/device-proof.js";
 import { authRoutes } from "./auth/routes.js";
+import { Communities } from "./communities/communities.js";
+import { communityRoutes } from "./communities/routes.js";
 import { type AppContext, closeContext } from "./context.js";
 import { VeilError } from "./errors.js";
 import { Gateway } from "./gateway/gateway.js";
@@ -19,13 +21,14 @@ import type { App } from "./http/route-kit.js";
 import { pruneLimits } from "./limits/fixed-window.js";
 import { Attachments } from "./media/attachments.js";
 import { mediaRoutes } from "./media/routes.js";
-import { Delivery } from "./messaging/delivery.js";
+import { Delivery, type GroupHooks } from "./messaging/delivery.js";
+import { GroupAdmin } from "./messaging/group-admin.js";
+import { GroupMembership } from "./messaging/group-membership.js";
 import { KeyPackages } from "./messaging/key-packages.js";
 import { Mailbox } from "./messaging/mailbox.js";
 import { messagingRoutes } from "./messaging/routes.js";
 import { opsRoutes } from "./ops/routes.js";
 import { ProfileReader } from "./privacy/profiles.js";
-import type { Tx } from "./store/database.js";
 
 export interface VeilServer {
   app: App;
@@ -61,9 +64,36 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   const profiles = new ProfileReader(database.db, now);
   const mailbox = new Mailbox(database, bus, now);
   const keyPackages = new KeyPackages(database, profiles, mailbox, now);
-  const delivery = new Delivery(database, bus, profiles, mailbox, now);
-  // When a device leaves an account, its groups follow (same transaction).
-  const lifecycle = { removed: (tx: Tx, deviceId: string) => delivery.deviceRemoved(tx, deviceId) };
+  const groupMembership = new GroupMembership(mailbox);
+  // Groups come before communities; communities hook into group commits (set below).
+  const hooks: GroupHooks = {
+    joinedCommunityGroup: (tx, communityId, userIds) =>
+      communities.joinedCommunityGroup(tx, communityId, userIds),
+  };
+  const delivery = new Delivery(
+    database,
+    bus,
+    profiles,
+    mailbox,
+    groupMembership,
+    config.limits,
+    hooks,
+    now,
+  );
+  const groupAdmin = new GroupAdmin(database, delivery, groupMembership, mailbox, profiles, now);
+  const communities = new Communities(
+    database,
+    delivery,
+    groupMembership,
+    profiles,
+    config.limits,
+    now,
+  );
+  // When a device joins or leaves an account, its groups follow (same transaction).
+  const lifecycle: DeviceLifecycle = {
+    added: (tx, userId) => groupMembership.deviceAdded(tx, userId),
+    removed: (tx, deviceId) => groupMembership.deviceRemoved(tx, deviceId),
+  };
   const accounts = new Accounts(database, bus, context.verifier, profiles, config, lifecycle, now);
   const attachments = new Attachments(database, context.blobs, delivery, now);
   const gateway = new Gateway(
@@ -145,7 +175,13 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     photoLimitBytes: config.photoLimitBytes,
     now,
   });
-  messagingRoutes(app, { delivery, keyPackages, mailbox, db: database.db, now });
+  messagingRoutes(app, { delivery, groupAdmin, keyPackages, mailbox, db: database.db, now });
+  communityRoutes(app, {
+    communities,
+    db: database.db,
+    photoLimitBytes: config.photoLimitBytes,
+    now,
+  });
   mediaRoutes(app, { attachments, db: database.db, now, blobLimitBytes: config.blobLimitBytes });
   opsRoutes(app, { database, bus, metrics, draining: () => draining });
 

@@ -16,6 +16,7 @@ import {
 import { caller, requireAuth } from "../auth/require-auth.js";
 import { VeilError } from "../errors.js";
 import { type App, clientAddress, errorResponses } from "../http/route-kit.js";
+import { imageTypes } from "../media/image-type.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Db } from "../store/database.js";
 import type { Accounts } from "./accounts.js";
@@ -27,8 +28,6 @@ export interface AccountRouteDeps {
   photoLimitBytes: number;
   now: () => number;
 }
-
-const imageTypes = ["image/png", "image/jpeg", "image/webp"];
 
 /** Registration, the own profile and settings, other users, contacts and blocks. */
 export function accountRoutes(app: App, deps: AccountRouteDeps): void {

@@ -8,8 +8,9 @@ import { type AuthContext, insertDevice } from "./sessions.js";
 
 const linkTtlMs = 10 * 60_000;
 
-/** What other domains do when a device leaves an account (in the same transaction). */
+/** What other domains do when a device joins or leaves an account (in the same transaction). */
 export interface DeviceLifecycle {
+  added(tx: Tx, userId: string, deviceId: string): Promise<void>;
   removed(tx: Tx, deviceId: string): Promise<void>;
 }
 
@@ -58,6 +59,7 @@ export async function approveDeviceLink(
   auth: AuthContext,
   request: ApproveDeviceLinkRequest,
   now: number,
+  lifecycle: DeviceLifecycle,
 ) {
   const code = request.code.replace(/-/g, "");
   const formatted = code.length === 8 ? `${code.slice(0, 4)}-${code.slice(4)}` : request.code;
@@ -91,6 +93,7 @@ export async function approveDeviceLink(
       { publicKey: link.public_key, name: link.name },
       now,
     );
+    await lifecycle.added(tx, auth.userId, deviceId);
     const claimed = await tx.db
       .updateTable("device_links")
       .set({ device_id: deviceId, user_id: auth.userId })

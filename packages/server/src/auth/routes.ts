@@ -161,7 +161,9 @@ export function authRoutes(app: App, { database, bus, lifecycle, now }: AuthRout
           .where("public_key", "=", request.body.publicKey)
           .executeTakeFirst();
         if (taken) throw new VeilError("device_key_taken");
-        return insertDevice(tx.db, userId, request.body, now());
+        const id = await insertDevice(tx.db, userId, request.body, now());
+        await lifecycle.added(tx, userId, id);
+        return id;
       });
       return reply.status(201).send({ deviceId });
     },
@@ -225,7 +227,7 @@ export function authRoutes(app: App, { database, bus, lifecycle, now }: AuthRout
     async (request, reply) =>
       reply
         .status(201)
-        .send(await approveDeviceLink(database, caller(request), request.body, now())),
+        .send(await approveDeviceLink(database, caller(request), request.body, now(), lifecycle)),
   );
 
   app.get(

@@ -1,28 +1,42 @@
-import type {
-  Appended,
-  CommitRequest,
-  CreateGroupRequest,
-  GroupSettingsRequest,
-  GroupSummary,
-  LogPage,
-  SendMessageRequest,
+import {
+  type Appended,
+  type CommitRequest,
+  type CreateGroupRequest,
+  type GroupSummary,
+  type LogPage,
+  parseSenderKeyMessage,
+  type SendMessageRequest,
 } from "@veil/protocol";
 import type { AuthContext } from "../auth/sessions.js";
 import type { Bus } from "../bus/bus.js";
+import type { CommunityLimits } from "../config.js";
 import { VeilError } from "../errors.js";
 import { newId } from "../ids.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Database, Db, Tx } from "../store/database.js";
 import type { GroupLogTable } from "../store/schema/group-log.js";
 import { maxPage, toLogEntry } from "./entries.js";
+import type { GroupMembership } from "./group-membership.js";
 import type { Mailbox } from "./mailbox.js";
 import { inspectMls, mlsBytes } from "./mls-wire.js";
 
 /** A device's standing in a group, as the hot paths need it. */
 export type Membership = Pick<
   GroupSummary,
-  "id" | "kind" | "epoch" | "lastSeq" | "joinedSeq" | "peerUserId" | "sendPolicy"
-> & { isAdmin: boolean };
+  "id" | "kind" | "epoch" | "lastSeq" | "joinedSeq" | "peerUserId" | "sendPolicy" | "communityId"
+> & {
+  /** A group admin; in an announcement group, a community admin. */
+  isAdmin: boolean;
+};
+
+/** What the groups need from communities, which build on them (set in the composition root). */
+export interface GroupHooks {
+  /**
+   * Users a commit brought into a community's group become members of the
+   * community (and of its announcement group), in the commit's transaction.
+   */
+  joinedCommunityGroup(tx: Tx, communityId: string, userIds: string[]): Promise<void>;
+}
 
 /** Log entries up to this size (base64url characters) travel inside the bus event. */
 const inlineEntryLimit = 64 * 1024;
@@ -41,6 +55,9 @@ export class Delivery {
     private readonly bus: Bus,
     private readonly profiles: ProfileReader,
     private readonly mailbox: Mailbox,
+    private readonly members: GroupMembership,
+    private readonly limits: Pick<CommunityLimits, "groupMembers">,
+    private readonly hooks: GroupHooks,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -65,16 +82,21 @@ export class Delivery {
       .leftJoin("group_admins as a", (join) =>
         join.onRef("a.group_id", "=", "g.id").on("a.user_id", "=", auth.userId),
       )
+      .leftJoin("community_members as c", (join) =>
+        join.onRef("c.community_id", "=", "g.community_id").on("c.user_id", "=", auth.userId),
+      )
       .select([
         "g.id",
         "g.kind",
         "g.epoch",
         "g.last_seq",
         "g.send_policy",
+        "g.community_id",
         "m.joined_seq",
         "d.user_low",
         "d.user_high",
         "a.user_id as admin",
+        "c.role as community_role",
       ])
       .where("g.id", "=", groupId)
       .executeTakeFirst();
@@ -87,60 +109,113 @@ export class Delivery {
       lastSeq: row.last_seq,
       joinedSeq: row.joined_seq,
       sendPolicy: row.send_policy,
-      isAdmin: row.admin !== null,
+      communityId: row.community_id,
+      isAdmin:
+        row.kind === "announcement"
+          ? row.community_role === "owner" || row.community_role === "admin"
+          : row.admin !== null,
       ...(peer ? { peerUserId: peer } : {}),
     };
   }
 
-  /** The caller's device's view of a group it belongs to; `group_not_found` otherwise. */
+  /**
+   * The caller's device's view of a group it belongs to; `group_not_found`
+   * otherwise. An announcement group shows its members only to the
+   * community's admins (R6); others see the count (R4).
+   */
   async group(auth: AuthContext, groupId: string, db: Db = this.db): Promise<GroupSummary> {
     const group = await db
       .selectFrom("groups")
       .selectAll()
       .where("id", "=", groupId)
       .executeTakeFirst();
-    const members = group
+    const me = group
       ? await db
           .selectFrom("group_members")
-          .select(["device_id", "user_id", "joined_seq"])
+          .select("joined_seq")
+          .where("group_id", "=", groupId)
+          .where("device_id", "=", auth.deviceId)
+          .executeTakeFirst()
+      : undefined;
+    if (!group || !me) throw new VeilError("group_not_found");
+    const admins =
+      group.kind === "announcement"
+        ? await db
+            .selectFrom("community_members")
+            .select("user_id")
+            .where("community_id", "=", group.community_id ?? "")
+            .where("role", "in", ["owner", "admin"])
+            .orderBy("joined_at")
+            .execute()
+        : await db
+            .selectFrom("group_admins")
+            .select("user_id")
+            .where("group_id", "=", groupId)
+            .execute();
+    const adminIds = admins.map((a) => a.user_id);
+    const listed = group.kind !== "announcement" || adminIds.includes(auth.userId);
+    const members = listed
+      ? await db
+          .selectFrom("group_members")
+          .select(["device_id", "user_id"])
           .where("group_id", "=", groupId)
           .execute()
       : [];
-    const me = members.find((m) => m.device_id === auth.deviceId);
-    if (!group || !me) throw new VeilError("group_not_found");
-    const admins = await db
-      .selectFrom("group_admins")
-      .select("user_id")
-      .where("group_id", "=", groupId)
-      .execute();
+    const memberCount = listed
+      ? new Set(members.map((m) => m.user_id)).size
+      : await this.userCount(db, groupId);
     const cursor = await db
       .selectFrom("device_cursors")
       .select("seq")
       .where("device_id", "=", auth.deviceId)
       .where("group_id", "=", groupId)
       .executeTakeFirst();
-    const pair =
-      group.kind === "direct"
-        ? await db
-            .selectFrom("direct_chats")
-            .selectAll()
-            .where("group_id", "=", groupId)
-            .executeTakeFirst()
-        : undefined;
+    const peer = await this.peerOf(db, group.kind, groupId, auth.userId);
     return {
       id: group.id,
       kind: group.kind,
-      ...(pair
-        ? { peerUserId: pair.user_low === auth.userId ? pair.user_high : pair.user_low }
-        : {}),
+      name: group.name,
+      description: group.description,
+      communityId: group.community_id,
+      memberCount,
+      ...(peer ? { peerUserId: peer } : {}),
       epoch: group.epoch,
       lastSeq: group.last_seq,
       cursor: cursor?.seq ?? me.joined_seq,
       joinedSeq: me.joined_seq,
       members: members.map((m) => ({ userId: m.user_id, deviceId: m.device_id })),
-      admins: admins.map((a) => a.user_id),
+      admins: adminIds,
       sendPolicy: group.send_policy,
+      infoPolicy: group.info_policy,
+      approveMembers: group.approve_members === 1,
     };
+  }
+
+  /** The other user of a direct chat or key channel. */
+  private async peerOf(
+    db: Db,
+    kind: GroupSummary["kind"],
+    groupId: string,
+    userId: string,
+  ): Promise<string | undefined> {
+    if (kind !== "direct" && kind !== "keys") return undefined;
+    const pair = await db
+      .selectFrom(kind === "direct" ? "direct_chats" : "key_channels")
+      .select(["user_low", "user_high"])
+      .where("group_id", "=", groupId)
+      .executeTakeFirst();
+    if (!pair) return undefined;
+    return pair.user_low === userId ? pair.user_high : pair.user_low;
+  }
+
+  /** How many users (not devices) are in a group. */
+  async userCount(db: Db, groupId: string): Promise<number> {
+    const row = await db
+      .selectFrom("group_members")
+      .select((eb) => eb.fn.count<string>("user_id").distinct().as("n"))
+      .where("group_id", "=", groupId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   async groups(auth: AuthContext): Promise<GroupSummary[]> {
@@ -155,22 +230,34 @@ export class Delivery {
   /**
    * Creates a group with the caller's device as its only member (epoch 0):
    * the client then creates the MLS group under this id and commits adds.
-   * A direct chat with the same peer is created once; asking again returns it.
+   * A direct chat (or key channel) with the same peer is created once;
+   * asking again returns it, even before this device is in it.
    */
-  async createGroup(auth: AuthContext, request: CreateGroupRequest): Promise<GroupSummary> {
+  async createGroup(
+    auth: AuthContext,
+    request: CreateGroupRequest,
+    link?: (tx: Tx, groupId: string) => Promise<void>,
+  ): Promise<GroupSummary> {
     const now = this.now();
-    if (request.kind === "direct") {
+    const pairTable =
+      request.kind === "direct" ? "direct_chats" : request.kind === "keys" ? "key_channels" : null;
+    if (request.kind === "direct" || request.kind === "keys") {
       if (request.peerUserId === auth.userId) throw new VeilError("direct_chat_self");
       await this.profiles.one(auth.userId, request.peerUserId);
+      if (
+        request.kind === "keys" &&
+        !(await this.mayOpenKeyChannel(auth.userId, request.peerUserId))
+      )
+        throw new VeilError("user_not_found");
     }
     const pair =
-      request.kind === "direct"
-        ? ([auth.userId, request.peerUserId].sort() as [string, string])
-        : null;
-    const groupId = await this.database.transaction(async (tx) => {
-      if (pair) {
+      request.kind === "group"
+        ? null
+        : ([auth.userId, request.peerUserId].sort() as [string, string]);
+    const created = await this.database.transaction(async (tx) => {
+      if (pair && pairTable) {
         const existing = await tx.db
-          .selectFrom("direct_chats")
+          .selectFrom(pairTable)
           .select("group_id")
           .where("user_low", "=", pair[0])
           .where("user_high", "=", pair[1])
@@ -187,6 +274,10 @@ export class Delivery {
           last_seq: 0,
           created_by: auth.userId,
           created_at: now,
+          community_id: null,
+          ...(request.kind === "group"
+            ? { name: request.name ?? "", description: request.description ?? "" }
+            : {}),
         })
         .execute();
       await tx.db
@@ -198,45 +289,71 @@ export class Delivery {
           .insertInto("group_admins")
           .values({ group_id: id, user_id: auth.userId })
           .execute();
+        await link?.(tx, id);
       }
-      if (pair) {
+      if (pair && pairTable) {
         await tx.db
-          .insertInto("direct_chats")
+          .insertInto(pairTable)
           .values({ user_low: pair[0], user_high: pair[1], group_id: id })
           .execute();
       }
       return { id, existing: false };
     });
-    if (groupId.existing) {
-      // The peer's chat exists: this device may not be in it yet (the peer adds it).
-      const members = await this.db
+    if (!created.existing) return this.group(auth, created.id);
+    const mine = await this.db
+      .selectFrom("group_members")
+      .select("device_id")
+      .where("group_id", "=", created.id)
+      .where("device_id", "=", auth.deviceId)
+      .executeTakeFirst();
+    if (mine) return { ...(await this.group(auth, created.id)), existing: true };
+    // The peer's chat exists and this device is not in it yet (the peer adds it).
+    const [group, members] = await Promise.all([
+      this.db
+        .selectFrom("groups")
+        .selectAll()
+        .where("id", "=", created.id)
+        .executeTakeFirstOrThrow(),
+      this.db
         .selectFrom("group_members")
         .select(["user_id", "device_id"])
-        .where("group_id", "=", groupId.id)
-        .execute();
-      if (!members.some((m) => m.device_id === auth.deviceId)) {
-        const group = await this.db
-          .selectFrom("groups")
-          .selectAll()
-          .where("id", "=", groupId.id)
-          .executeTakeFirstOrThrow();
-        return {
-          id: group.id,
-          kind: group.kind,
-          ...(request.kind === "direct" ? { peerUserId: request.peerUserId } : {}),
-          epoch: group.epoch,
-          lastSeq: group.last_seq,
-          cursor: 0,
-          joinedSeq: 0,
-          members: members.map((m) => ({ userId: m.user_id, deviceId: m.device_id })),
-          admins: [],
-          sendPolicy: group.send_policy,
-          existing: true,
-        };
-      }
-      return { ...(await this.group(auth, groupId.id)), existing: true };
-    }
-    return this.group(auth, groupId.id);
+        .where("group_id", "=", created.id)
+        .execute(),
+    ]);
+    return {
+      id: group.id,
+      kind: group.kind,
+      name: group.name,
+      description: group.description,
+      communityId: null,
+      memberCount: new Set(members.map((m) => m.user_id)).size,
+      ...("peerUserId" in request ? { peerUserId: request.peerUserId } : {}),
+      epoch: group.epoch,
+      lastSeq: group.last_seq,
+      cursor: 0,
+      joinedSeq: 0,
+      members: members.map((m) => ({ userId: m.user_id, deviceId: m.device_id })),
+      admins: [],
+      sendPolicy: group.send_policy,
+      infoPolicy: group.info_policy,
+      approveMembers: false,
+      existing: true,
+    };
+  }
+
+  /** A key channel joins a community admin and a member of that community. */
+  private async mayOpenKeyChannel(a: string, b: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom("community_members as x")
+      .innerJoin("community_members as y", "x.community_id", "y.community_id")
+      .select("x.community_id")
+      .where("x.user_id", "=", a)
+      .where("y.user_id", "=", b)
+      .where((eb) =>
+        eb.or([eb("x.role", "in", ["owner", "admin"]), eb("y.role", "in", ["owner", "admin"])]),
+      )
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /**
@@ -246,6 +363,7 @@ export class Delivery {
    */
   async commit(auth: AuthContext, groupId: string, request: CommitRequest): Promise<Appended> {
     const summary = await this.group(auth, groupId);
+    if (summary.kind === "announcement") throw new VeilError("wrong_group_kind");
     const data = mlsBytes(request.commit);
     const framing = inspectMls(data);
     if (
@@ -296,15 +414,28 @@ export class Delivery {
             .where("id", "in", adds)
             .execute();
     if (addedDevices.length !== adds.length) throw new VeilError("device_not_member");
-    if (summary.kind === "direct") {
-      const pair = new Set(summary.members.map((m) => m.userId));
-      const peer = await this.db
-        .selectFrom("direct_chats")
-        .selectAll()
-        .where("group_id", "=", groupId)
-        .executeTakeFirstOrThrow();
-      pair.add(peer.user_low).add(peer.user_high);
+    const memberUsers = new Set(summary.members.map((m) => m.userId));
+    if (summary.kind !== "group") {
+      // A direct chat or key channel holds the devices of its two users only.
+      const pair = new Set([auth.userId, summary.peerUserId]);
       if (addedDevices.some((d) => !pair.has(d.user_id))) throw new VeilError("device_not_member");
+    }
+    const newUsers = [...new Set(addedDevices.map((d) => d.user_id))].filter(
+      (u) => !memberUsers.has(u),
+    );
+    if (summary.kind === "group") {
+      const isAdmin = summary.admins.includes(auth.userId);
+      // Members remove only their own devices (and leaves already gone); admins remove anyone.
+      const devicesOf = new Map(summary.members.map((m) => [m.deviceId, m.userId]));
+      const removesOthers = removes.some((d) => {
+        const owner = devicesOf.get(d);
+        return owner !== undefined && owner !== auth.userId;
+      });
+      if (removesOthers && !isAdmin) throw new VeilError("not_group_admin");
+      if (newUsers.some((u) => u !== auth.userId) && summary.approveMembers && !isAdmin)
+        throw new VeilError("not_group_admin");
+      if (memberUsers.size + newUsers.length > this.limits.groupMembers)
+        throw new VeilError("group_member_limit");
     }
 
     return this.database.transaction(async (tx) => {
@@ -314,7 +445,7 @@ export class Delivery {
         .values(this.logRow(auth, groupId, seq, "commit", request.epoch, null, data, null))
         .execute();
       if (removes.length > 0) {
-        await this.dropMembers(tx, groupId, removes);
+        await this.members.dropDevices(tx, groupId, removes);
         await tx.db
           .deleteFrom("pending_removals")
           .where("group_id", "=", groupId)
@@ -349,13 +480,31 @@ export class Delivery {
           joined_seq: seq,
         });
       }
+      if (newUsers.length > 0) {
+        await tx.db
+          .deleteFrom("join_requests")
+          .where("target_id", "=", groupId)
+          .where("user_id", "in", newUsers)
+          .execute();
+        if (summary.communityId)
+          await this.hooks.joinedCommunityGroup(tx, summary.communityId, newUsers);
+      }
       tx.onCommit(() => this.bus.publish({ type: "group.appended", groupId, seq }));
       return { seq, epoch: request.epoch + 1, duplicate: false };
     });
   }
 
-  /** Checks an application message for this group and its current epoch. */
-  private applicationFraming(summary: Membership, data: Buffer) {
+  /**
+   * Checks the public framing of a message for this group: MLS application
+   * messages, or in an announcement group sender-key messages (no epochs).
+   */
+  private applicationFraming(summary: Membership, data: Buffer): { epoch: number } {
+    if (summary.kind === "announcement") {
+      const message = parseSenderKeyMessage(data);
+      if (!message) throw new VeilError("sender_key_malformed");
+      if (message.groupId !== summary.id) throw new VeilError("mls_wrong_group");
+      return { epoch: summary.epoch };
+    }
     const framing = inspectMls(data);
     if (framing.wireformat !== "mls_private_message" || framing.contentType !== "application") {
       throw new VeilError("mls_malformed");
@@ -364,9 +513,14 @@ export class Delivery {
     return framing;
   }
 
-  /** In a group set to "admins only", members read but do not post. */
+  /**
+   * Only a community's admins post in its announcement group; in a group set
+   * to "admins only", members read but do not post.
+   */
   private checkMaySend(summary: Membership): void {
-    if (summary.sendPolicy === "admins" && !summary.isAdmin) throw new VeilError("not_group_admin");
+    if (summary.isAdmin) return;
+    if (summary.kind === "announcement") throw new VeilError("not_community_admin");
+    if (summary.sendPolicy === "admins") throw new VeilError("not_group_admin");
   }
 
   private checkEpoch(summary: Membership, epoch: number): void {
@@ -390,9 +544,9 @@ export class Delivery {
   /** Appends an application message (ciphertext) for the current epoch. */
   async send(auth: AuthContext, groupId: string, request: SendMessageRequest): Promise<Appended> {
     const summary = await this.membership(auth, groupId);
+    this.checkMaySend(summary);
     const data = mlsBytes(request.message);
     const framing = this.applicationFraming(summary, data);
-    this.checkMaySend(summary);
     const duplicate = await this.db
       .selectFrom("group_log")
       .select(["seq", "epoch"])
@@ -443,9 +597,9 @@ export class Delivery {
   /** Pushes an ephemeral message (a typing indicator) to connected members; nothing is stored. */
   async signal(auth: AuthContext, groupId: string, message: string): Promise<void> {
     const summary = await this.membership(auth, groupId);
+    this.checkMaySend(summary);
     const data = mlsBytes(message);
     const framing = this.applicationFraming(summary, data);
-    this.checkMaySend(summary);
     this.checkEpoch(summary, framing.epoch);
     await this.bus.publish({
       type: "group.signal",
@@ -531,113 +685,5 @@ export class Delivery {
       .values({ device_id: auth.deviceId, group_id: groupId, seq: value })
       .onConflict((oc) => oc.columns(["device_id", "group_id"]).doUpdateSet({ seq: value }))
       .execute();
-  }
-
-  // --- admins and settings ------------------------------------------------------
-
-  private async asAdmin(auth: AuthContext, groupId: string): Promise<Membership> {
-    const summary = await this.membership(auth, groupId);
-    if (summary.kind !== "group" || !summary.isAdmin) throw new VeilError("not_group_admin");
-    return summary;
-  }
-
-  /** Makes a member user an admin, or takes it back (never the last admin). */
-  async setAdmin(
-    auth: AuthContext,
-    groupId: string,
-    userId: string,
-    admin: boolean,
-  ): Promise<GroupSummary> {
-    await this.asAdmin(auth, groupId);
-    await this.database.transaction(async (tx) => {
-      const member = await tx.db
-        .selectFrom("group_members")
-        .select("user_id")
-        .where("group_id", "=", groupId)
-        .where("user_id", "=", userId)
-        .executeTakeFirst();
-      if (!member) throw new VeilError("user_not_found");
-      if (admin) {
-        await tx.db
-          .insertInto("group_admins")
-          .values({ group_id: groupId, user_id: userId })
-          .onConflict((oc) => oc.doNothing())
-          .execute();
-        return;
-      }
-      const admins = await tx.db
-        .selectFrom("group_admins")
-        .select("user_id")
-        .where("group_id", "=", groupId)
-        .execute();
-      if (admins.length === 1 && admins[0]?.user_id === userId) throw new VeilError("last_admin");
-      await tx.db
-        .deleteFrom("group_admins")
-        .where("group_id", "=", groupId)
-        .where("user_id", "=", userId)
-        .execute();
-    });
-    return this.group(auth, groupId);
-  }
-
-  async updateSettings(
-    auth: AuthContext,
-    groupId: string,
-    settings: GroupSettingsRequest,
-  ): Promise<GroupSummary> {
-    await this.asAdmin(auth, groupId);
-    await this.db
-      .updateTable("groups")
-      .set({ send_policy: settings.sendPolicy })
-      .where("id", "=", groupId)
-      .execute();
-    return this.group(auth, groupId);
-  }
-
-  /** Takes devices off a group's member list, with their read positions. */
-  private async dropMembers(tx: Tx, groupId: string, deviceIds: string[]): Promise<void> {
-    for (const table of ["group_members", "device_cursors"] as const) {
-      await tx.db
-        .deleteFrom(table)
-        .where("group_id", "=", groupId)
-        .where("device_id", "in", deviceIds)
-        .execute();
-    }
-  }
-
-  // --- device lifecycle -------------------------------------------------------
-
-  /**
-   * A device left the account: it stops reading and posting at once, and the
-   * remaining member devices of each of its groups are asked to commit its
-   * removal, which rotates the group's keys.
-   */
-  async deviceRemoved(tx: Tx, deviceId: string): Promise<void> {
-    const memberships = await tx.db
-      .selectFrom("group_members")
-      .select("group_id")
-      .where("device_id", "=", deviceId)
-      .execute();
-    for (const { group_id } of memberships) {
-      await this.dropMembers(tx, group_id, [deviceId]);
-      await tx.db
-        .insertInto("pending_removals")
-        .values({ group_id, device_id: deviceId })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-      const remaining = await tx.db
-        .selectFrom("group_members")
-        .select("device_id")
-        .where("group_id", "=", group_id)
-        .execute();
-      for (const member of remaining) {
-        await this.mailbox.notify(tx, member.device_id, {
-          kind: "remove_device",
-          group_id,
-          device_ref: deviceId,
-        });
-      }
-    }
-    await tx.db.deleteFrom("key_packages").where("device_id", "=", deviceId).execute();
   }
 }

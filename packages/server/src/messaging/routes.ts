@@ -7,9 +7,11 @@ import {
   CreateGroupRequest,
   CursorRequest,
   GroupIdParams,
+  GroupInfoRequest,
   GroupSettingsRequest,
   GroupSummary,
   GroupUserParams,
+  JoinRequestList,
   KeyPackageStock,
   LogPage,
   LogQuery,
@@ -23,11 +25,13 @@ import { caller, requireAuth } from "../auth/require-auth.js";
 import { type App, errorResponses } from "../http/route-kit.js";
 import type { Db } from "../store/database.js";
 import type { Delivery } from "./delivery.js";
+import type { GroupAdmin } from "./group-admin.js";
 import type { KeyPackages } from "./key-packages.js";
 import type { Mailbox } from "./mailbox.js";
 
 export interface MessagingRouteDeps {
   delivery: Delivery;
+  groupAdmin: GroupAdmin;
   keyPackages: KeyPackages;
   mailbox: Mailbox;
   db: Db;
@@ -37,7 +41,7 @@ export interface MessagingRouteDeps {
 /** The MLS delivery service over HTTP: key packages, groups, logs, mailboxes. */
 export function messagingRoutes(
   app: App,
-  { delivery, keyPackages, mailbox, db, now }: MessagingRouteDeps,
+  { delivery, groupAdmin, keyPackages, mailbox, db, now }: MessagingRouteDeps,
 ): void {
   const auth = requireAuth(db, now);
   const keys = ["key packages"];
@@ -143,7 +147,7 @@ export function messagingRoutes(
       },
     },
     (request) =>
-      delivery.setAdmin(caller(request), request.params.groupId, request.params.userId, true),
+      groupAdmin.setAdmin(caller(request), request.params.groupId, request.params.userId, true),
   );
 
   app.delete(
@@ -158,7 +162,7 @@ export function messagingRoutes(
       },
     },
     (request) =>
-      delivery.setAdmin(caller(request), request.params.groupId, request.params.userId, false),
+      groupAdmin.setAdmin(caller(request), request.params.groupId, request.params.userId, false),
   );
 
   app.patch(
@@ -167,13 +171,101 @@ export function messagingRoutes(
       preValidation: auth,
       schema: {
         tags: groups,
-        summary: "Change who may send: everyone or admins only (admins only)",
+        summary:
+          "Change who may send, who may edit the name and description, and whether joining needs approval (admins only)",
         params: GroupIdParams,
         body: GroupSettingsRequest,
         response: ok(GroupSummary),
       },
     },
-    (request) => delivery.updateSettings(caller(request), request.params.groupId, request.body),
+    (request) => groupAdmin.updateSettings(caller(request), request.params.groupId, request.body),
+  );
+
+  app.patch(
+    "/v1/groups/:groupId/info",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Change the name or description (members, or admins when the group is set so)",
+        params: GroupIdParams,
+        body: GroupInfoRequest,
+        response: ok(GroupSummary),
+      },
+    },
+    (request) => groupAdmin.updateInfo(caller(request), request.params.groupId, request.body),
+  );
+
+  app.delete(
+    "/v1/groups/:groupId/members/me",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Leave a group: your devices go at once; the others commit the removal",
+        params: GroupIdParams,
+        response: none,
+      },
+    },
+    async (request, reply) => {
+      await groupAdmin.leave(caller(request), request.params.groupId);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    "/v1/groups/:groupId/requests",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Ask to join a group of your community (from its directory)",
+        params: GroupIdParams,
+        response: { 202: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await groupAdmin.requestToJoin(caller(request), request.params.groupId);
+      return reply.status(202).send(null);
+    },
+  );
+
+  app.get(
+    "/v1/groups/:groupId/requests",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary:
+          "Requests to join (admins; every member when the group does not require approval); add a requester by a commit",
+        params: GroupIdParams,
+        response: ok(JoinRequestList),
+      },
+    },
+    async (request) => ({
+      requests: await groupAdmin.requests(caller(request), request.params.groupId),
+    }),
+  );
+
+  app.delete(
+    "/v1/groups/:groupId/requests/:userId",
+    {
+      preValidation: auth,
+      schema: {
+        tags: groups,
+        summary: "Turn a request down, or withdraw your own",
+        params: GroupUserParams,
+        response: none,
+      },
+    },
+    async (request, reply) => {
+      await groupAdmin.dismissRequest(
+        caller(request),
+        request.params.groupId,
+        request.params.userId,
+      );
+      return reply.status(204).send(null);
+    },
   );
 
   app.post(

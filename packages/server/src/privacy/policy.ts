@@ -39,6 +39,11 @@ export interface Relations {
   subjectAdminsViewersCommunity: boolean;
   /** V is an admin of a community S belongs to (R6). */
   viewerAdminsSubjectsCommunity: boolean;
+  /**
+   * S asked to join a group V is in, or a community V administers: V, who
+   * decides, sees what R5 shows (id, name, photo if allowed). S chose to ask.
+   */
+  askedToJoinViewersSpace: boolean;
   /** V and S are both admins of one channel (R10). */
   coChannelAdmins: boolean;
   /** V is a business (or its agent) and S wrote to it (R11). */
@@ -57,6 +62,7 @@ export const noRelations: Relations = {
   sharedGroup: false,
   subjectAdminsViewersCommunity: false,
   viewerAdminsSubjectsCommunity: false,
+  askedToJoinViewersSpace: false,
   coChannelAdmins: false,
   customerOfViewerBusiness: false,
   blockedBySubject: false,
@@ -102,8 +108,8 @@ function grants(subject: Subject, r: Relations): Grant {
     grant("id", "name", "phone", "username");
     for (const f of ["photo", "about", "presence"] as const) ifAllowed(f);
   }
-  // R5
-  if (r.subjectAdminsViewersCommunity) {
+  // R5, and a request to join shown to those who decide on it.
+  if (r.subjectAdminsViewersCommunity || r.askedToJoinViewersSpace) {
     grant("id", "name");
     ifAllowed("photo");
   }

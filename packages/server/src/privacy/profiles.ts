@@ -75,7 +75,7 @@ export class ProfileReader {
     const subjectIds = subjects.map((s) => s.id);
     const pair = (viewer: string, subject: string) => `${viewer} ${subject}`;
     if (viewers.length === 0 || subjectIds.length === 0) return () => noRelations;
-    const [viewerHas, hasViewer, blockedBy, found, shared] = await Promise.all([
+    const [viewerHas, hasViewer, blockedBy, found, shared, community, asked] = await Promise.all([
       this.db
         .selectFrom("contacts")
         .select(["owner_id as viewer", "contact_id as subject"])
@@ -110,6 +110,33 @@ export class ProfileReader {
         .where("a.user_id", "in", viewers)
         .where("b.user_id", "in", subjectIds)
         .execute(),
+      // Community roles (R5, R6); R4 grants nothing, so plain co-membership is not read.
+      this.db
+        .selectFrom("community_members as a")
+        .innerJoin("community_members as b", "a.community_id", "b.community_id")
+        .select([
+          "a.user_id as viewer",
+          "b.user_id as subject",
+          "a.role as mine",
+          "b.role as theirs",
+        ])
+        .where("a.user_id", "in", viewers)
+        .where("b.user_id", "in", subjectIds)
+        .where((eb) =>
+          eb.or([eb("a.role", "in", ["owner", "admin"]), eb("b.role", "in", ["owner", "admin"])]),
+        )
+        .execute(),
+      // Requests to join a group the viewer is in, or a community the viewer administers.
+      this.db
+        .selectFrom("join_requests as r")
+        .leftJoin("group_members as g", "g.group_id", "r.target_id")
+        .leftJoin("community_members as c", (join) =>
+          join.onRef("c.community_id", "=", "r.target_id").on("c.role", "in", ["owner", "admin"]),
+        )
+        .select(["r.user_id as subject", "g.user_id as member", "c.user_id as admin"])
+        .where("r.user_id", "in", subjectIds)
+        .where((eb) => eb.or([eb("g.user_id", "in", viewers), eb("c.user_id", "in", viewers)]))
+        .execute(),
     ]);
     const pairs = (rows: Array<{ viewer: string; subject: string }>) =>
       new Set(rows.map((r) => pair(r.viewer, r.subject)));
@@ -117,6 +144,16 @@ export class ProfileReader {
     const discovered = new Map(found.map((f) => [pair(f.viewer, f.subject), f.phone]));
     const direct = pairs(shared.filter((r) => r.kind === "direct"));
     const group = pairs(shared.filter((r) => r.kind === "group"));
+    const isAdmin = (role: string) => role === "owner" || role === "admin";
+    const adminsViewers = pairs(community.filter((r) => isAdmin(r.theirs)));
+    const viewerAdmins = pairs(community.filter((r) => isAdmin(r.mine)));
+    const requested = new Set(
+      asked.flatMap((r) =>
+        [r.member, r.admin]
+          .filter((v): v is string => v !== null && viewers.includes(v))
+          .map((v) => pair(v, r.subject)),
+      ),
+    );
     return (viewerId, subject) => {
       const key = pair(viewerId, subject.id);
       return {
@@ -127,6 +164,9 @@ export class ProfileReader {
         blockedBySubject: blocked.has(key),
         directChat: direct.has(key),
         sharedGroup: group.has(key),
+        subjectAdminsViewersCommunity: adminsViewers.has(key),
+        viewerAdminsSubjectsCommunity: viewerAdmins.has(key),
+        askedToJoinViewersSpace: requested.has(key),
         // Finding S by a number counts only while S still has that number.
         foundByPhone: subject.phone !== null && discovered.get(key) === subject.phone,
       };
@@ -181,7 +221,7 @@ export class ProfileReader {
    * through the policy before anything is sent.
    */
   async watchers(subjectId: string): Promise<string[]> {
-    const [contacts, reverse, discoveries, coMembers] = await Promise.all([
+    const [contacts, reverse, discoveries, coMembers, community] = await Promise.all([
       this.db
         .selectFrom("contacts")
         .select("owner_id as id")
@@ -200,22 +240,33 @@ export class ProfileReader {
       this.db
         .selectFrom("group_members as a")
         .innerJoin("group_members as b", "a.group_id", "b.group_id")
+        .innerJoin("groups as g", "g.id", "a.group_id")
         .select("b.user_id as id")
         .distinct()
         .where("a.user_id", "=", subjectId)
+        .where("g.kind", "in", ["direct", "group"])
+        .execute(),
+      // R5 and R6: a community's admins see its members, and its members its admins.
+      this.db
+        .selectFrom("community_members as a")
+        .innerJoin("community_members as b", "a.community_id", "b.community_id")
+        .select("b.user_id as id")
+        .distinct()
+        .where("a.user_id", "=", subjectId)
+        .where((eb) =>
+          eb.or([eb("a.role", "in", ["owner", "admin"]), eb("b.role", "in", ["owner", "admin"])]),
+        )
         .execute(),
     ]);
-    return [...new Set([...contacts, ...reverse, ...discoveries, ...coMembers].map((r) => r.id))];
+    return [
+      ...new Set(
+        [...contacts, ...reverse, ...discoveries, ...coMembers, ...community].map((r) => r.id),
+      ),
+    ];
   }
 
   /** The watchers who see something of `subjectId` right now, through the policy. */
   async viewersOf(subjectId: string): Promise<string[]> {
-    const candidates = await this.watchers(subjectId);
-    const seen = await Promise.all(
-      candidates.map(async (viewer) =>
-        (await this.visible(viewer, [subjectId])).has(subjectId) ? viewer : null,
-      ),
-    );
-    return seen.filter((v): v is string => v !== null);
+    return [...(await this.viewsOf(subjectId, await this.watchers(subjectId))).keys()];
   }
 }

@@ -1,9 +1,13 @@
 import type { Generated } from "kysely";
 
-/** An MLS group: a 1:1 chat ("direct") or a group chat. The server holds only ciphertext. */
+/**
+ * A group: an MLS 1:1 chat ("direct"), group chat ("group") or key channel
+ * ("keys"), or a community's announcement group (sender keys, no MLS tree).
+ * The server holds only ciphertext.
+ */
 export interface GroupsTable {
   id: string;
-  kind: "group" | "direct";
+  kind: "group" | "direct" | "announcement" | "keys";
   /** The current MLS epoch: a commit is accepted only for it. */
   epoch: number;
   /** The last log sequence number used. */
@@ -12,4 +16,11 @@ export interface GroupsTable {
   /** Who may send: every member, or the admins only. */
   send_policy: Generated<"all" | "admins">;
   created_at: number;
+  name: Generated<string>;
+  description: Generated<string>;
+  community_id: string | null;
+  /** Who may change the name and description. */
+  info_policy: Generated<"all" | "admins">;
+  /** 1: new members need an admin's approval (requests wait in a queue). */
+  approve_members: Generated<number>;
 }

@@ -2,6 +2,14 @@ import type { AuthChallengesTable } from "./auth-challenges.js";
 import type { BlobGrantsTable } from "./blob-grants.js";
 import type { BlobsTable } from "./blobs.js";
 import type { BlocksTable } from "./blocks.js";
+import type {
+  CommunitiesTable,
+  CommunityInvitesTable,
+  CommunityMembersTable,
+  GroupSuggestionsTable,
+  JoinRequestsTable,
+  KeyChannelsTable,
+} from "./communities.js";
 import type { ContactsTable } from "./contacts.js";
 import type { DeviceCursorsTable } from "./device-cursors.js";
 import type { DeviceLinksTable } from "./device-links.js";
@@ -46,4 +54,10 @@ export interface Schema {
   pending_removals: PendingRemovalsTable;
   welcomes: WelcomesTable;
   group_admins: GroupAdminsTable;
+  communities: CommunitiesTable;
+  community_members: CommunityMembersTable;
+  community_invites: CommunityInvitesTable;
+  join_requests: JoinRequestsTable;
+  group_suggestions: GroupSuggestionsTable;
+  key_channels: KeyChannelsTable;
 }

@@ -2,7 +2,14 @@
 export interface MailboxTable {
   device_id: string;
   seq: number;
-  kind: "welcome" | "key_packages_low" | "device_linked" | "remove_device" | "removed_from_group";
+  kind:
+    | "welcome"
+    | "key_packages_low"
+    | "device_linked"
+    | "remove_device"
+    | "removed_from_group"
+    | "join_request"
+    | "announcement_joined";
   group_id: string | null;
   data: Buffer | null;
   joined_seq: number | null;
