@@ -375,7 +375,6 @@ export class Delivery {
     }
     if (framing.groupId !== groupId || framing.epoch !== request.epoch)
       throw new VeilError("mls_wrong_group");
-    if (request.epoch !== summary.epoch) throw new VeilError("stale_epoch");
     const welcome = request.welcome === undefined ? null : mlsBytes(request.welcome);
     if (welcome && inspectMls(welcome).wireformat !== "mls_welcome")
       throw new VeilError("mls_malformed");
@@ -437,6 +436,8 @@ export class Delivery {
       if (memberUsers.size + newUsers.length > this.limits.groupMembers)
         throw new VeilError("group_member_limit");
     }
+    // Permission before freshness: catching up would not make the change allowed.
+    if (request.epoch !== summary.epoch) throw new VeilError("stale_epoch");
 
     return this.database.transaction(async (tx) => {
       const seq = await this.advance(tx, groupId, request.epoch, true);

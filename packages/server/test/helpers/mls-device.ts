@@ -95,18 +95,23 @@ export class MlsDevice {
   ): Promise<string> {
     const r = await this.request("POST", "/v1/groups", body);
     if (r.status !== 201) throw new Error(`create failed: ${JSON.stringify(r.body)}`);
+    return this.adopt(r.body.id);
+  }
+
+  /** Creates the MLS group for a group the server created with this device in it (epoch 0). */
+  async adopt(groupId: string): Promise<string> {
     const kp = await this.newKeyPackage();
     this.groups.set(
-      r.body.id,
+      groupId,
       await createGroup(
-        enc.encode(r.body.id),
+        enc.encode(groupId),
         kp.publicPackage,
         kp.privatePackage,
         [],
         await this.impl(),
       ),
     );
-    return r.body.id;
+    return groupId;
   }
 
   /** Claims key packages of `userIds` and commits adding all their devices. */
