@@ -28,6 +28,7 @@ import { aboutFor } from "./lib/payload.js";
 import { summariseProfile } from "./lib/profile.js";
 import { updateDocs } from "./lib/report.js";
 import { cpuMicros } from "./lib/stats.js";
+import { announcementFanout } from "./scenarios/announcement-fanout.js";
 import { groupFanout } from "./scenarios/group-fanout.js";
 import { relay1to1 } from "./scenarios/relay-1to1.js";
 
@@ -78,6 +79,20 @@ const numericFlags = {
     "member devices of the group, all connected (group-fanout)",
   ],
   "group-events": ["BENCH_GROUP_EVENTS", 50, 1, 10_000, "messages posted to the group per server"],
+  "announcement-members": [
+    "BENCH_ANNOUNCEMENT_MEMBERS",
+    5000,
+    2,
+    9000,
+    "community members, all connected (announcement-fanout)",
+  ],
+  "announcement-events": [
+    "BENCH_ANNOUNCEMENT_EVENTS",
+    30,
+    1,
+    10_000,
+    "announcements posted per server (announcement-fanout)",
+  ],
   "message-bytes": [
     "BENCH_MESSAGE_BYTES",
     100,
@@ -105,7 +120,13 @@ const numericFlags = {
   "max-minutes": ["BENCH_MAX_MINUTES", 15, 1, 120, "kill everything and fail after this"],
 };
 
-const scenarios = ["gateway-fanout", "idle-memory", "relay-1to1", "group-fanout"];
+const scenarios = [
+  "gateway-fanout",
+  "idle-memory",
+  "relay-1to1",
+  "group-fanout",
+  "announcement-fanout",
+];
 const defaultDatabaseUrl = "postgres://postgres@127.0.0.1:5432/test";
 
 function usage() {
@@ -571,6 +592,8 @@ async function main() {
     if (fanout || idle) await gatewayScenarios(run, options, stamp, fanout, idle);
     if (options.scenarios.has("relay-1to1")) run.relay = await relay1to1(context);
     if (options.scenarios.has("group-fanout")) run.group = await groupFanout(context);
+    if (options.scenarios.has("announcement-fanout"))
+      run.announcement = await announcementFanout(context);
   } finally {
     await cleanUpAll();
   }
@@ -629,7 +652,7 @@ async function gatewayScenarios(run, options, stamp, fanout, idle) {
 }
 
 function printSummary(run) {
-  const { fanout, idle, relay, group } = run;
+  const { fanout, idle, relay, group, announcement } = run;
   const table = {};
   if (fanout) {
     table["last delivery, median (ms)"] = [fanout.veil.lastMedianMs, fanout.bare.lastMedianMs];
@@ -662,6 +685,12 @@ function printSummary(run) {
       group.veil.cpuPerFrameUs,
       group.bare.cpuPerFrameUs,
     ];
+  }
+  if (announcement) {
+    const { veil, bare } = announcement;
+    table["announcement: last delivery p50 (ms)"] = [veil.lastMedianMs, bare.lastMedianMs];
+    table["announcement: last delivery p99 (ms)"] = [veil.lastP99Ms, bare.lastP99Ms];
+    table["announcement: CPU per delivery (µs)"] = [veil.cpuPerFrameUs, bare.cpuPerFrameUs];
   }
   console.table(
     Object.fromEntries(

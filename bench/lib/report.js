@@ -4,6 +4,8 @@ const start = "<!-- bench:gateway:start -->";
 const end = "<!-- bench:gateway:end -->";
 const messagingStart = "<!-- bench:messaging:start -->";
 const messagingEnd = "<!-- bench:messaging:end -->";
+const communitiesStart = "<!-- bench:communities:start -->";
+const communitiesEnd = "<!-- bench:communities:end -->";
 
 /** The hand-written part of docs/benchmarks.md, used when the file does not exist yet. */
 const skeleton = `# Benchmarks
@@ -169,6 +171,9 @@ ${end}
 
 ${messagingStart}
 ${messagingEnd}
+
+${communitiesStart}
+${communitiesEnd}
 `;
 
 const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a");
@@ -520,6 +525,59 @@ export function messagingMarkdown(run) {
   return lines.join("\n");
 }
 
+/** The announcement group's section, from a run's results. */
+export function communitiesMarkdown(run) {
+  const { announcement: a, group } = run;
+  const v = a.veil;
+  const b = a.bare;
+  const lines = [
+    `Same run as above (\`${run.command}\`).`,
+    "",
+    `### announcement-fanout: ${int(a.members)} members, all connected, ` +
+      `${int(v.events.length)} announcements per server, ${int(a.frameBytes)}-byte frames`,
+    "",
+    row(["measure", "Veil", "bare ws", "Veil / bare"]),
+    row(["---", "---:", "---:", "---:"]),
+  ];
+  const measures = [
+    ["server CPU per delivery (µs)", "cpuPerFrameUs", dec],
+    ["server CPU per announcement (ms)", "cpuPerEventMs", dec],
+    ["admin's post to last delivery, p50 (ms)", "lastMedianMs", dec],
+    ["admin's post to last delivery, p99 (ms)", "lastP99Ms", dec],
+    ["admin's post to first delivery, p50 (ms)", "firstMedianMs", dec],
+    ["deliveries per second (one announcement at a time)", "framesPerSecond", int],
+  ];
+  for (const [name, key, format] of measures) {
+    lines.push(row([name, format(v[key]), format(b[key]), ratio(v[key], b[key])]));
+  }
+  const j = a.joins;
+  lines.push(
+    "",
+    `Veil ran ${dec(v.statementsPerEvent, 1)} SQL statements per announcement.`,
+    "",
+    "Membership changes. Joining (by invite link) costs the server " +
+      `${dec(j.sequential.cpuMsEach)} ms of CPU and ${dec(j.sequential.statementsEach, 0)} SQL statements ` +
+      `(${dec(j.sequential.msEach)} ms each, ${int(j.sequential.count)} one after another); ` +
+      `${int(j.parallel.count)} more joined ${int(j.parallel.perSecond)} per second, ` +
+      `${dec(j.parallel.cpuMsEach)} ms of CPU each. Adding 1000 members therefore costs the ` +
+      `server about ${dec((j.sequential.cpuMsEach * 1000) / 1000, 1)} s of CPU in all, and ` +
+      "**each existing member's device nothing**: there is no commit to process. " +
+      "A member who leaves costs each remaining device one small decryption when an admin next " +
+      "posts (a new sender key over its key channel; see docs/crypto.md for the measured costs).",
+  );
+  if (group?.setup?.commit) {
+    const c = group.setup.commit;
+    lines.push(
+      "",
+      `For comparison, an ordinary MLS group (group-fanout above): one commit adding ` +
+        `${int(group.members - 1)} devices took the server ${dec(c.ms / 1000, 2)} s ` +
+        `(${dec(c.cpuMs / 1000, 2)} s of CPU), and every existing member device must process it.`,
+    );
+  }
+  lines.push("", `Raw results: \`${run.resultsFile}\`.`);
+  return lines.join("\n");
+}
+
 /** Replaces what lies between the markers `from` and `to` in `text`. */
 function replaceBetween(text, from, to, content, file) {
   const at = text.indexOf(from);
@@ -539,5 +597,8 @@ export async function updateDocs(file, run) {
   }
   text = replaceBetween(text, start, end, resultsMarkdown(run), file);
   text = replaceBetween(text, messagingStart, messagingEnd, messagingMarkdown(run), file);
+  if (!text.includes(communitiesStart))
+    text = `${text.trimEnd()}\n\n${communitiesStart}\n${communitiesEnd}\n`;
+  text = replaceBetween(text, communitiesStart, communitiesEnd, communitiesMarkdown(run), file);
   await writeFile(file, text);
 }
