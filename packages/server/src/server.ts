@@ -93,6 +93,10 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   const lifecycle: DeviceLifecycle = {
     added: (tx, userId) => groupMembership.deviceAdded(tx, userId),
     removed: (tx, deviceId) => groupMembership.deviceRemoved(tx, deviceId),
+    accountDeleted: async (tx, userId) => {
+      await communities.accountDeleted(tx, userId);
+      await groupMembership.accountDeleted(tx, userId);
+    },
   };
   const accounts = new Accounts(database, bus, context.verifier, profiles, config, lifecycle, now);
   const attachments = new Attachments(database, context.blobs, delivery, now);

@@ -583,6 +583,105 @@ for (const { backend, available } of backends) {
       );
     });
 
+    it("hands an owner's communities on when the account is deleted, and keeps groups with an admin", async () => {
+      const olga = await person("Olga");
+      const una = await person("Una");
+      const vic = await person("Vic");
+      const c = await community(olga);
+      await invite(olga, c.id, una, vic);
+      await olga.user.request("PUT", `/v1/communities/${c.id}/admins/${vic.user.id}`);
+      const g = await group(olga, c.id, "Choir", [una]);
+      const alone = await community(olga, "Just me");
+      expect((await olga.user.request("DELETE", "/v1/me")).status).toBe(204);
+      // The admin inherits, even though Una joined first.
+      const view = await vic.user.request("GET", `/v1/communities/${c.id}`);
+      expect(view.body).toMatchObject({ role: "owner", memberCount: 2 });
+      // The group keeps an admin: its remaining member.
+      expect((await una.user.request("GET", `/v1/groups/${g}`)).body.admins).toEqual([una.user.id]);
+      // A community with nobody left is gone.
+      const db = t.server.context.database.db;
+      const row = await db
+        .selectFrom("communities")
+        .select("deactivated_at")
+        .where("id", "=", alone.id)
+        .executeTakeFirstOrThrow();
+      expect(row.deactivated_at).not.toBeNull();
+    });
+
+    it("sets and serves the community photo to members only", async () => {
+      const olga = await person("Olga");
+      const wes = await person("Wes");
+      const xia = await person("Xia");
+      const c = await community(olga);
+      await invite(olga, c.id, wes);
+      const png = Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        randomBytes(32),
+      ]);
+      const put = await http(t.url, "PUT", `/v1/communities/${c.id}/photo`, {
+        token: olga.user.token,
+        raw: png,
+        contentType: "image/png",
+      });
+      expect(put.status).toBe(200);
+      expect(put.body.photo).toBe(`/v1/communities/${c.id}/photo`);
+      const got = await http(t.url, "GET", `/v1/communities/${c.id}/photo`, {
+        token: wes.user.token,
+      });
+      expect(got.status).toBe(200);
+      expect(got.headers.get("content-type")).toBe("image/png");
+      expect((await xia.user.request("GET", `/v1/communities/${c.id}/photo`)).body.error.code).toBe(
+        "community_not_found",
+      );
+      const notImage = await http(t.url, "PUT", `/v1/communities/${c.id}/photo`, {
+        token: olga.user.token,
+        raw: Buffer.from("GIF89a not a png"),
+        contentType: "image/png",
+      });
+      expect(notImage.body.error.code).toBe("photo_invalid");
+      const byMember = await http(t.url, "PUT", `/v1/communities/${c.id}/photo`, {
+        token: wes.user.token,
+        raw: png,
+        contentType: "image/png",
+      });
+      expect(byMember.body.error.code).toBe("not_community_admin");
+      expect((await olga.user.request("DELETE", `/v1/communities/${c.id}/photo`)).body.photo).toBe(
+        null,
+      );
+    });
+
+    it("opens key channels only between a community admin and a member, and never as a relation", async () => {
+      const olga = await person("Olga");
+      const yan = await person("Yan");
+      const zoe = await person("Zoe");
+      const c = await community(olga);
+      await invite(olga, c.id, yan, zoe);
+      const channel = await olga.user.request("POST", "/v1/groups", {
+        kind: "keys",
+        peerUserId: yan.user.id,
+      });
+      expect(channel.status).toBe(201);
+      expect(channel.body).toMatchObject({ kind: "keys", peerUserId: yan.user.id });
+      // Asking again returns the same channel, from either side.
+      const again = await yan.user.request("POST", "/v1/groups", {
+        kind: "keys",
+        peerUserId: olga.user.id,
+      });
+      expect(again.body).toMatchObject({ id: channel.body.id, existing: true });
+      // Two plain members cannot open one (they cannot see each other at all).
+      const members = await yan.user.request("POST", "/v1/groups", {
+        kind: "keys",
+        peerUserId: zoe.user.id,
+      });
+      expect(members.body.error.code).toBe("user_not_found");
+      // With Yan's device in the channel, Olga still sees him as R6 (no R2 fields), Yan her as R5.
+      await olga.device.adopt(channel.body.id);
+      expect((await olga.device.add(channel.body.id, [yan.user.id])).status).toBe(201);
+      await yan.user.request("PATCH", "/v1/me", { about: "private" });
+      expect(await profile(olga, yan)).toEqual({ id: yan.user.id, name: "Yan", phone: yan.phone });
+      expect(await profile(yan, olga)).toEqual({ id: olga.user.id, name: "Olga" });
+    });
+
     it("enforces the limits with clear errors and no change", async () => {
       const small = await startTestServer({
         backend,

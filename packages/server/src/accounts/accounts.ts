@@ -438,6 +438,7 @@ export class Accounts {
         .select("id")
         .where("user_id", "=", userId)
         .execute();
+      await this.lifecycle.accountDeleted(tx, userId);
       for (const device of devices) await this.lifecycle.removed(tx, device.id);
       await tx.db.deleteFrom("devices").where("user_id", "=", userId).execute();
       await tx.db.deleteFrom("users").where("id", "=", userId).execute();

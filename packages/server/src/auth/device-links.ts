@@ -8,10 +8,14 @@ import { type AuthContext, insertDevice } from "./sessions.js";
 
 const linkTtlMs = 10 * 60_000;
 
-/** What other domains do when a device joins or leaves an account (in the same transaction). */
+/**
+ * What other domains do when a device joins or leaves an account, and when
+ * an account is deleted (before its devices go), in the same transaction.
+ */
 export interface DeviceLifecycle {
   added(tx: Tx, userId: string, deviceId: string): Promise<void>;
   removed(tx: Tx, deviceId: string): Promise<void>;
+  accountDeleted(tx: Tx, userId: string): Promise<void>;
 }
 
 /**

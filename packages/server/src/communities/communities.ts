@@ -263,30 +263,80 @@ export class Communities {
   async deactivate(auth: AuthContext, communityId: string): Promise<void> {
     await this.database.transaction(async (tx) => {
       const { community } = await this.asOwner(auth, communityId, tx.db);
-      const everyone = await tx.db
-        .selectFrom("community_members")
-        .select("user_id")
-        .where("community_id", "=", communityId)
-        .execute();
-      for (const { user_id } of everyone) {
-        await this.members.userLeft(tx, community.announcement_group_id, user_id);
-      }
-      await tx.db
-        .updateTable("groups")
-        .set({ community_id: null })
-        .where("community_id", "=", communityId)
-        .where("kind", "=", "group")
-        .execute();
-      await tx.db.deleteFrom("community_members").where("community_id", "=", communityId).execute();
-      await tx.db.deleteFrom("community_invites").where("community_id", "=", communityId).execute();
-      await tx.db.deleteFrom("group_suggestions").where("community_id", "=", communityId).execute();
-      await tx.db.deleteFrom("join_requests").where("target_id", "=", communityId).execute();
-      await tx.db
-        .updateTable("communities")
-        .set({ deactivated_at: this.now() })
-        .where("id", "=", communityId)
-        .execute();
+      await this.close(tx, community);
     });
+  }
+
+  private async close(tx: Tx, community: Community): Promise<void> {
+    const communityId = community.id;
+    const everyone = await tx.db
+      .selectFrom("community_members")
+      .select("user_id")
+      .where("community_id", "=", communityId)
+      .execute();
+    for (const { user_id } of everyone) {
+      await this.members.userLeft(tx, community.announcement_group_id, user_id);
+    }
+    await tx.db
+      .updateTable("groups")
+      .set({ community_id: null })
+      .where("community_id", "=", communityId)
+      .where("kind", "=", "group")
+      .execute();
+    await tx.db.deleteFrom("community_members").where("community_id", "=", communityId).execute();
+    await tx.db.deleteFrom("community_invites").where("community_id", "=", communityId).execute();
+    await tx.db.deleteFrom("group_suggestions").where("community_id", "=", communityId).execute();
+    await tx.db.deleteFrom("join_requests").where("target_id", "=", communityId).execute();
+    await tx.db
+      .updateTable("communities")
+      .set({ deactivated_at: this.now() })
+      .where("id", "=", communityId)
+      .execute();
+  }
+
+  /**
+   * An account is being deleted: it leaves each of its communities. A
+   * community it owned passes to its longest-standing admin, or else member;
+   * one left with nobody is deactivated.
+   */
+  async accountDeleted(tx: Tx, userId: string): Promise<void> {
+    const memberships = await tx.db
+      .selectFrom("community_members as m")
+      .innerJoin("communities as c", "c.id", "m.community_id")
+      .selectAll("c")
+      .select("m.role")
+      .where("m.user_id", "=", userId)
+      .where("c.deactivated_at", "is", null)
+      .execute();
+    for (const { role, ...community } of memberships) {
+      if (role === "owner") {
+        const heir = await tx.db
+          .selectFrom("community_members")
+          .select("user_id")
+          .where("community_id", "=", community.id)
+          .where("user_id", "!=", userId)
+          .orderBy((eb) => eb.case().when("role", "=", "admin").then(0).else(1).end())
+          .orderBy("joined_at")
+          .orderBy("user_id")
+          .executeTakeFirst();
+        if (!heir) {
+          await this.close(tx, community);
+          continue;
+        }
+        await tx.db
+          .updateTable("community_members")
+          .set({ role: "owner" })
+          .where("community_id", "=", community.id)
+          .where("user_id", "=", heir.user_id)
+          .execute();
+        await tx.db
+          .updateTable("communities")
+          .set({ owner_id: heir.user_id })
+          .where("id", "=", community.id)
+          .execute();
+      }
+      await this.letGo(tx, community, userId);
+    }
   }
 
   // --- roles ------------------------------------------------------------------

@@ -108,6 +108,19 @@ export class GroupMembership {
     }
   }
 
+  /** An account is being deleted: it leaves its group chats (each keeps an admin). */
+  async accountDeleted(tx: Tx, userId: string): Promise<void> {
+    const groups = await tx.db
+      .selectFrom("group_members as m")
+      .innerJoin("groups as g", "g.id", "m.group_id")
+      .select("g.id")
+      .distinct()
+      .where("m.user_id", "=", userId)
+      .where("g.kind", "=", "group")
+      .execute();
+    for (const group of groups) await this.userLeft(tx, group.id, userId);
+  }
+
   /** Puts every device of these users in an announcement group, reading from now on. */
   async joinAnnouncement(tx: Tx, groupId: string, userIds: string[]): Promise<void> {
     if (userIds.length === 0) return;
