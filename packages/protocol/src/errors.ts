@@ -66,7 +66,8 @@ export const errorRegistry = {
   last_admin: { status: 409, message: "A group needs at least one admin; promote another first." },
   wrong_group_kind: {
     status: 400,
-    message: "This does not apply to this kind of group (a 1:1 chat, key channel or announcement group).",
+    message:
+      "This does not apply to this kind of group (a 1:1 chat, key channel or announcement group).",
   },
   sender_key_malformed: {
     status: 400,

@@ -64,7 +64,10 @@ export const CreateGroupRequest = Type.Union([
    * A pairwise MLS group that carries announcement keys between a community
    * admin and a member (never a chat: it creates no relation between them).
    */
-  Type.Object({ kind: Type.Literal("keys"), peerUserId: EntityId }, { additionalProperties: false }),
+  Type.Object(
+    { kind: Type.Literal("keys"), peerUserId: EntityId },
+    { additionalProperties: false },
+  ),
 ]);
 export type CreateGroupRequest = Static<typeof CreateGroupRequest>;
 
