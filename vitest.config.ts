@@ -4,6 +4,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: {
     alias: {
+      "@veil/protocol/sender-key-wire": fileURLToPath(
+        new URL("./packages/protocol/src/sender-key-wire.ts", import.meta.url),
+      ),
       "@veil/protocol": fileURLToPath(new URL("./packages/protocol/src/index.ts", import.meta.url)),
       "@veil/crypto/wire": fileURLToPath(new URL("./packages/crypto/src/wire.ts", import.meta.url)),
       "@veil/crypto": fileURLToPath(new URL("./packages/crypto/src/index.ts", import.meta.url)),

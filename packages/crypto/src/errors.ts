@@ -1,6 +1,7 @@
 /**
- * Why an MLS operation refused its input. Callers switch on `code`, never on the message.
- * A throwing operation leaves every Group untouched: keep using the one you had.
+ * Why an MLS or sender-key operation refused its input. Callers switch on `code`, never on the
+ * message. A throwing operation leaves every Group and sender-key state untouched: keep using
+ * the one you had.
  */
 export const mlsErrorCodes = {
   /** The bytes are not the MLS structure expected here, or it breaks an MLS rule. */
@@ -25,6 +26,10 @@ export const mlsErrorCodes = {
   unknown_member: "No member has that credential id.",
   /** The caller passed something the interface does not accept. */
   invalid_argument: "The argument is not accepted.",
+  /** A sender-key message under a key id this state is not: wait for its distribution. */
+  sender_key_unknown: "No sender key held here matches the message.",
+  /** A sender-key message more iterations ahead of the chain than a receiver derives. */
+  too_far_ahead: "The message is too far ahead of the sender key's chain.",
 } as const;
 
 export type MlsErrorCode = keyof typeof mlsErrorCodes;

@@ -7,7 +7,7 @@ type NodeCryptoModule = typeof import("node:crypto");
 let nodeCrypto: Promise<NodeCryptoModule | undefined> | undefined;
 
 /** node:crypto when running on Node, undefined elsewhere (a browser, a worker without it). */
-function loadNodeCrypto(): Promise<NodeCryptoModule | undefined> {
+export function loadNodeCrypto(): Promise<NodeCryptoModule | undefined> {
   nodeCrypto ??= (async () => {
     const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
     if (!isNode) return undefined;

@@ -25,6 +25,22 @@ export {
   safetyNumberQr,
 } from "./safety-number.js";
 export {
+  createSenderKey,
+  decryptWithSenderKey,
+  distributionOf,
+  encryptWithSenderKey,
+  maxSenderKeyJump,
+  maxSkippedSenderKeys,
+  type OwnSenderKey,
+  type ReceivedSenderKey,
+  readDistribution,
+  restoreSenderKey,
+  type SenderKeyState,
+  senderKeyRotation,
+  serializeSenderKey,
+  shouldRotateSenderKey,
+} from "./sender-keys.js";
+export {
   defaultSuiteName,
   loadSuite,
   type MlsSuite,
