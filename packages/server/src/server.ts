@@ -12,6 +12,8 @@ import { type DeviceLifecycle, pruneDeviceLinks } from "./auth/device-links.js";
 import { pruneChallenges } from "./auth/device-proof.js";
 import { authRoutes } from "./auth/routes.js";
 import { Communities } from "./communities/communities.js";
+import { CommunityGroups } from "./communities/community-groups.js";
+import { CommunityInvites } from "./communities/invites.js";
 import { communityRoutes } from "./communities/routes.js";
 import { type AppContext, closeContext } from "./context.js";
 import { VeilError } from "./errors.js";
@@ -81,10 +83,12 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     now,
   );
   const groupAdmin = new GroupAdmin(database, delivery, groupMembership, mailbox, profiles, now);
-  const communities = new Communities(
+  const communities = new Communities(database, groupMembership, profiles, config.limits, now);
+  const communityInvites = new CommunityInvites(database, communities, profiles, now);
+  const communityGroups = new CommunityGroups(
     database,
+    communities,
     delivery,
-    groupMembership,
     profiles,
     config.limits,
     now,
@@ -182,6 +186,8 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   messagingRoutes(app, { delivery, groupAdmin, keyPackages, mailbox, db: database.db, now });
   communityRoutes(app, {
     communities,
+    invites: communityInvites,
+    groups: communityGroups,
     db: database.db,
     photoLimitBytes: config.photoLimitBytes,
     now,

@@ -1,14 +1,7 @@
-import { randomBytes } from "node:crypto";
 import type {
   CommunityRole,
   CommunityView,
   CreateCommunityRequest,
-  DirectoryEntry,
-  GroupSummary,
-  Invite,
-  InvitePreview,
-  JoinRequest,
-  JoinResult,
   UpdateCommunityRequest,
   VisibleProfile,
 } from "@veil/protocol";
@@ -18,19 +11,18 @@ import type { CommunityLimits } from "../config.js";
 import { VeilError } from "../errors.js";
 import { newId } from "../ids.js";
 import { imageType } from "../media/image-type.js";
-import type { Delivery } from "../messaging/delivery.js";
 import type { GroupMembership } from "../messaging/group-membership.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Database, Db, Tx } from "../store/database.js";
 import type { CommunitiesTable } from "../store/schema/communities.js";
 
-type Community = Selectable<CommunitiesTable>;
+export type Community = Selectable<CommunitiesTable>;
 
-const defaultInviteSeconds = 7 * 24 * 3600;
-const isAdminRole = (role: CommunityRole | undefined) => role === "owner" || role === "admin";
+export const isAdminRole = (role: CommunityRole | undefined) =>
+  role === "owner" || role === "admin";
 
 /** A community and the caller's role in it. */
-interface Standing {
+export interface Standing {
   community: Community;
   role: CommunityRole;
 }
@@ -44,7 +36,6 @@ interface Standing {
 export class Communities {
   constructor(
     private readonly database: Database,
-    private readonly delivery: Delivery,
     private readonly members: GroupMembership,
     private readonly profiles: ProfileReader,
     private readonly limits: CommunityLimits,
@@ -101,7 +92,7 @@ export class Communities {
   }
 
   /** The caller's standing, or `community_not_found` for a non-member (as if it did not exist). */
-  private async standing(auth: AuthContext, communityId: string, db: Db = this.db) {
+  async standing(auth: AuthContext, communityId: string, db: Db = this.db) {
     const row = await db
       .selectFrom("communities as c")
       .innerJoin("community_members as m", "m.community_id", "c.id")
@@ -116,13 +107,13 @@ export class Communities {
     return { community, role } satisfies Standing;
   }
 
-  private async asAdmin(auth: AuthContext, communityId: string, db: Db = this.db) {
+  async asAdmin(auth: AuthContext, communityId: string, db: Db = this.db) {
     const standing = await this.standing(auth, communityId, db);
     if (!isAdminRole(standing.role)) throw new VeilError("not_community_admin");
     return standing;
   }
 
-  private async asOwner(auth: AuthContext, communityId: string, db: Db = this.db) {
+  async asOwner(auth: AuthContext, communityId: string, db: Db = this.db) {
     const standing = await this.standing(auth, communityId, db);
     if (standing.role !== "owner") throw new VeilError("not_community_owner");
     return standing;
@@ -186,7 +177,7 @@ export class Communities {
     return Promise.all(rows.map((r) => this.view(auth, r.id)));
   }
 
-  private async memberCount(db: Db, communityId: string): Promise<number> {
+  async memberCount(db: Db, communityId: string): Promise<number> {
     const row = await db
       .selectFrom("community_members")
       .select((eb) => eb.fn.countAll<string>().as("n"))
@@ -429,7 +420,7 @@ export class Communities {
    * Makes users members (and puts their devices in the announcement group),
    * within the community's member limit. Already-members are left as they are.
    */
-  private async admit(tx: Tx, community: Community, userIds: string[]): Promise<void> {
+  async admit(tx: Tx, community: Community, userIds: string[]): Promise<void> {
     if (userIds.length === 0) return;
     const existing = await tx.db
       .selectFrom("community_members")
@@ -520,389 +511,5 @@ export class Communities {
       .where("id", "=", communityId)
       .executeTakeFirstOrThrow();
     await this.admit(tx, community, userIds);
-  }
-
-  // --- invite links and requests to join ------------------------------------------
-
-  async createInvite(
-    auth: AuthContext,
-    communityId: string,
-    expiresInSeconds = defaultInviteSeconds,
-  ): Promise<Invite> {
-    await this.asAdmin(auth, communityId);
-    const now = this.now();
-    const code = randomBytes(18).toString("base64url");
-    const expiresAt = now + expiresInSeconds * 1000;
-    await this.db
-      .insertInto("community_invites")
-      .values({
-        code,
-        community_id: communityId,
-        created_by: auth.userId,
-        expires_at: expiresAt,
-        created_at: now,
-      })
-      .execute();
-    return {
-      code,
-      expiresAt: new Date(expiresAt).toISOString(),
-      createdAt: new Date(now).toISOString(),
-    };
-  }
-
-  async invites(auth: AuthContext, communityId: string): Promise<Invite[]> {
-    await this.asAdmin(auth, communityId);
-    const rows = await this.db
-      .selectFrom("community_invites")
-      .selectAll()
-      .where("community_id", "=", communityId)
-      .where("expires_at", ">", this.now())
-      .orderBy("created_at")
-      .execute();
-    return rows.map((r) => ({
-      code: r.code,
-      expiresAt: new Date(r.expires_at).toISOString(),
-      createdAt: new Date(r.created_at).toISOString(),
-    }));
-  }
-
-  async revokeInvite(auth: AuthContext, communityId: string, code: string): Promise<void> {
-    await this.asAdmin(auth, communityId);
-    const deleted = await this.db
-      .deleteFrom("community_invites")
-      .where("community_id", "=", communityId)
-      .where("code", "=", code)
-      .executeTakeFirst();
-    if (Number(deleted.numDeletedRows) === 0) throw new VeilError("invite_invalid");
-  }
-
-  private async inviteTarget(db: Db, code: string): Promise<Community> {
-    const row = await db
-      .selectFrom("community_invites as i")
-      .innerJoin("communities as c", "c.id", "i.community_id")
-      .selectAll("c")
-      .where("i.code", "=", code)
-      .where("i.expires_at", ">", this.now())
-      .where("c.deactivated_at", "is", null)
-      .executeTakeFirst();
-    if (!row) throw new VeilError("invite_invalid");
-    return row;
-  }
-
-  /** What a link shows before joining: the community, never its members. */
-  async preview(code: string): Promise<InvitePreview> {
-    const community = await this.inviteTarget(this.db, code);
-    return {
-      communityId: community.id,
-      name: community.name,
-      description: community.description,
-      memberCount: await this.memberCount(this.db, community.id),
-      approveMembers: community.approve_members === 1,
-    };
-  }
-
-  /** Joins by link, or asks to when the community approves new members. */
-  async join(auth: AuthContext, code: string): Promise<JoinResult> {
-    return this.database.transaction(async (tx) => {
-      const community = await this.inviteTarget(tx.db, code);
-      const member = await tx.db
-        .selectFrom("community_members")
-        .select("role")
-        .where("community_id", "=", community.id)
-        .where("user_id", "=", auth.userId)
-        .executeTakeFirst();
-      if (member) return { status: "joined" as const, communityId: community.id };
-      if (community.approve_members === 1) {
-        await tx.db
-          .insertInto("join_requests")
-          .values({ target_id: community.id, user_id: auth.userId, created_at: this.now() })
-          .onConflict((oc) => oc.doNothing())
-          .execute();
-        return { status: "pending" as const, communityId: community.id };
-      }
-      await this.admit(tx, community, [auth.userId]);
-      return { status: "joined" as const, communityId: community.id };
-    });
-  }
-
-  async requests(auth: AuthContext, communityId: string): Promise<JoinRequest[]> {
-    await this.asAdmin(auth, communityId);
-    const rows = await this.db
-      .selectFrom("join_requests")
-      .select(["user_id", "created_at"])
-      .where("target_id", "=", communityId)
-      .orderBy("created_at")
-      .execute();
-    const seen = await this.profiles.visible(
-      auth.userId,
-      rows.map((r) => r.user_id),
-    );
-    return rows.flatMap((r) => {
-      const profile = seen.get(r.user_id);
-      if (!profile) return [];
-      return [
-        {
-          userId: r.user_id,
-          ...(profile.name === undefined ? {} : { name: profile.name }),
-          ...(profile.photo === undefined ? {} : { photo: profile.photo }),
-          createdAt: new Date(r.created_at).toISOString(),
-        },
-      ];
-    });
-  }
-
-  async answerRequest(
-    auth: AuthContext,
-    communityId: string,
-    userId: string,
-    approve: boolean,
-  ): Promise<void> {
-    await this.database.transaction(async (tx) => {
-      const { community } = await this.asAdmin(auth, communityId, tx.db);
-      const request = await tx.db
-        .selectFrom("join_requests")
-        .select("user_id")
-        .where("target_id", "=", communityId)
-        .where("user_id", "=", userId)
-        .executeTakeFirst();
-      if (!request) throw new VeilError("request_not_found");
-      if (approve) await this.admit(tx, community, [userId]);
-      else {
-        await tx.db
-          .deleteFrom("join_requests")
-          .where("target_id", "=", communityId)
-          .where("user_id", "=", userId)
-          .execute();
-      }
-    });
-  }
-
-  // --- groups -------------------------------------------------------------------
-
-  /** The directory: each group's name, description and size; never who is in it. */
-  async directory(auth: AuthContext, communityId: string): Promise<DirectoryEntry[]> {
-    await this.standing(auth, communityId);
-    const groups = await this.db
-      .selectFrom("groups")
-      .select(["id", "name", "description"])
-      .where("community_id", "=", communityId)
-      .where("kind", "=", "group")
-      .orderBy("created_at")
-      .execute();
-    if (groups.length === 0) return [];
-    const ids = groups.map((g) => g.id);
-    const [sizes, mine, asked] = await Promise.all([
-      this.groupSizes(ids),
-      this.db
-        .selectFrom("group_members")
-        .select("group_id")
-        .distinct()
-        .where("group_id", "in", ids)
-        .where("user_id", "=", auth.userId)
-        .execute(),
-      this.db
-        .selectFrom("join_requests")
-        .select("target_id")
-        .where("target_id", "in", ids)
-        .where("user_id", "=", auth.userId)
-        .execute(),
-    ]);
-    const joined = new Set(mine.map((m) => m.group_id));
-    const requested = new Set(asked.map((a) => a.target_id));
-    return groups.map((g) => ({
-      groupId: g.id,
-      name: g.name,
-      description: g.description,
-      size: sizes.get(g.id) ?? 0,
-      joined: joined.has(g.id),
-      requested: requested.has(g.id),
-    }));
-  }
-
-  private async groupSizes(groupIds: string[]): Promise<Map<string, number>> {
-    if (groupIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom("group_members")
-      .select(["group_id", (eb) => eb.fn.count<string>("user_id").distinct().as("n")])
-      .where("group_id", "in", groupIds)
-      .groupBy("group_id")
-      .execute();
-    return new Map(rows.map((r) => [r.group_id, Number(r.n)]));
-  }
-
-  /** May the caller add groups directly (otherwise it suggests them)? */
-  private mayAddGroups(standing: Standing): boolean {
-    return isAdminRole(standing.role) || standing.community.group_add_policy === "members";
-  }
-
-  private async checkGroupLimit(db: Db, communityId: string): Promise<void> {
-    const row = await db
-      .selectFrom("groups")
-      .select((eb) => eb.fn.countAll<string>().as("n"))
-      .where("community_id", "=", communityId)
-      .where("kind", "=", "group")
-      .executeTakeFirstOrThrow();
-    if (Number(row.n) >= this.limits.groups) throw new VeilError("community_group_limit");
-  }
-
-  /** Puts a group in the community; its members join the community. */
-  private async attach(tx: Tx, community: Community, groupId: string): Promise<void> {
-    await this.checkGroupLimit(tx.db, community.id);
-    await tx.db
-      .updateTable("groups")
-      .set({ community_id: community.id })
-      .where("id", "=", groupId)
-      .execute();
-    await tx.db.deleteFrom("group_suggestions").where("group_id", "=", groupId).execute();
-    const users = await tx.db
-      .selectFrom("group_members")
-      .select("user_id")
-      .distinct()
-      .where("group_id", "=", groupId)
-      .execute();
-    await this.admit(
-      tx,
-      community,
-      users.map((u) => u.user_id),
-    );
-  }
-
-  /** A new group inside the community, with the caller as its admin and only member. */
-  async createGroup(
-    auth: AuthContext,
-    communityId: string,
-    request: { name: string; description?: string | undefined },
-  ): Promise<GroupSummary> {
-    const standing = await this.standing(auth, communityId);
-    if (!this.mayAddGroups(standing)) throw new VeilError("not_community_admin");
-    return this.delivery.createGroup(
-      auth,
-      { kind: "group", name: request.name.trim(), description: request.description ?? "" },
-      (tx, groupId) => this.attach(tx, standing.community, groupId),
-    );
-  }
-
-  /**
-   * Links a group the caller administers into the community, or, when only
-   * admins add groups and the caller is not one, suggests it to them.
-   */
-  async linkGroup(
-    auth: AuthContext,
-    communityId: string,
-    groupId: string,
-  ): Promise<"linked" | "suggested"> {
-    return this.database.transaction(async (tx) => {
-      const standing = await this.standing(auth, communityId, tx.db);
-      const group = await tx.db
-        .selectFrom("groups as g")
-        .innerJoin("group_admins as a", (join) =>
-          join.onRef("a.group_id", "=", "g.id").on("a.user_id", "=", auth.userId),
-        )
-        .select(["g.id", "g.kind", "g.community_id"])
-        .where("g.id", "=", groupId)
-        .executeTakeFirst();
-      if (group?.kind !== "group") throw new VeilError("group_not_found");
-      if (group.community_id !== null) throw new VeilError("group_in_community");
-      if (this.mayAddGroups(standing)) {
-        await this.attach(tx, standing.community, groupId);
-        return "linked";
-      }
-      await this.checkGroupLimit(tx.db, communityId);
-      await tx.db
-        .insertInto("group_suggestions")
-        .values({
-          community_id: communityId,
-          group_id: groupId,
-          suggested_by: auth.userId,
-          created_at: this.now(),
-        })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-      return "suggested";
-    });
-  }
-
-  /** Takes a group out (a community admin, or an admin of the group); it carries on alone. */
-  async unlinkGroup(auth: AuthContext, communityId: string, groupId: string): Promise<void> {
-    const standing = await this.standing(auth, communityId);
-    const group = await this.db
-      .selectFrom("groups as g")
-      .leftJoin("group_admins as a", (join) =>
-        join.onRef("a.group_id", "=", "g.id").on("a.user_id", "=", auth.userId),
-      )
-      .select(["g.id", "a.user_id as admin"])
-      .where("g.id", "=", groupId)
-      .where("g.community_id", "=", communityId)
-      .where("g.kind", "=", "group")
-      .executeTakeFirst();
-    if (!group) throw new VeilError("group_not_found");
-    if (!isAdminRole(standing.role) && group.admin === null)
-      throw new VeilError("not_community_admin");
-    await this.db
-      .updateTable("groups")
-      .set({ community_id: null })
-      .where("id", "=", groupId)
-      .execute();
-  }
-
-  async suggestions(auth: AuthContext, communityId: string) {
-    await this.asAdmin(auth, communityId);
-    const rows = await this.db
-      .selectFrom("group_suggestions as s")
-      .innerJoin("groups as g", "g.id", "s.group_id")
-      .select(["g.id", "g.name", "g.description", "s.suggested_by", "s.created_at"])
-      .where("s.community_id", "=", communityId)
-      .orderBy("s.created_at")
-      .execute();
-    const [sizes, seen] = await Promise.all([
-      this.groupSizes(rows.map((r) => r.id)),
-      this.profiles.visible(
-        auth.userId,
-        rows.map((r) => r.suggested_by),
-      ),
-    ]);
-    return rows.flatMap((r) => {
-      const by = seen.get(r.suggested_by);
-      if (!by) return [];
-      return [
-        {
-          groupId: r.id,
-          name: r.name,
-          description: r.description,
-          size: sizes.get(r.id) ?? 0,
-          suggestedBy: by,
-          createdAt: new Date(r.created_at).toISOString(),
-        },
-      ];
-    });
-  }
-
-  async answerSuggestion(
-    auth: AuthContext,
-    communityId: string,
-    groupId: string,
-    approve: boolean,
-  ): Promise<void> {
-    await this.database.transaction(async (tx) => {
-      const { community } = await this.asAdmin(auth, communityId, tx.db);
-      const suggestion = await tx.db
-        .selectFrom("group_suggestions as s")
-        .innerJoin("groups as g", "g.id", "s.group_id")
-        .select("g.community_id")
-        .where("s.community_id", "=", communityId)
-        .where("s.group_id", "=", groupId)
-        .executeTakeFirst();
-      if (!suggestion) throw new VeilError("request_not_found");
-      if (approve) {
-        if (suggestion.community_id !== null) throw new VeilError("group_in_community");
-        await this.attach(tx, community, groupId);
-      } else {
-        await tx.db
-          .deleteFrom("group_suggestions")
-          .where("community_id", "=", communityId)
-          .where("group_id", "=", groupId)
-          .execute();
-      }
-    });
   }
 }

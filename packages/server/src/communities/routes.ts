@@ -31,9 +31,13 @@ import { type App, errorResponses } from "../http/route-kit.js";
 import { imageTypes } from "../media/image-type.js";
 import type { Db } from "../store/database.js";
 import type { Communities } from "./communities.js";
+import type { CommunityGroups } from "./community-groups.js";
+import type { CommunityInvites } from "./invites.js";
 
 export interface CommunityRouteDeps {
   communities: Communities;
+  invites: CommunityInvites;
+  groups: CommunityGroups;
   db: Db;
   photoLimitBytes: number;
   now: () => number;
@@ -42,7 +46,7 @@ export interface CommunityRouteDeps {
 /** Communities over HTTP: the community, roles, members, invite links, requests, groups. */
 export function communityRoutes(
   app: App,
-  { communities, db, photoLimitBytes, now }: CommunityRouteDeps,
+  { communities, invites, groups, db, photoLimitBytes, now }: CommunityRouteDeps,
 ): void {
   const auth = requireAuth(db, now);
   const tags = ["communities"];
@@ -259,7 +263,7 @@ export function communityRoutes(
       reply
         .status(201)
         .send(
-          await communities.createInvite(
+          await invites.createInvite(
             caller(request),
             request.params.communityId,
             request.body.expiresInSeconds,
@@ -279,7 +283,7 @@ export function communityRoutes(
       },
     },
     async (request) => ({
-      invites: await communities.invites(caller(request), request.params.communityId),
+      invites: await invites.invites(caller(request), request.params.communityId),
     }),
   );
 
@@ -295,11 +299,7 @@ export function communityRoutes(
       },
     },
     async (request, reply) => {
-      await communities.revokeInvite(
-        caller(request),
-        request.params.communityId,
-        request.params.code,
-      );
+      await invites.revokeInvite(caller(request), request.params.communityId, request.params.code);
       return reply.status(204).send(null);
     },
   );
@@ -315,7 +315,7 @@ export function communityRoutes(
         response: ok(InvitePreview),
       },
     },
-    (request) => communities.preview(request.params.code),
+    (request) => invites.preview(request.params.code),
   );
 
   app.post(
@@ -329,7 +329,7 @@ export function communityRoutes(
         response: ok(JoinResult),
       },
     },
-    (request) => communities.join(caller(request), request.params.code),
+    (request) => invites.join(caller(request), request.params.code),
   );
 
   // --- requests to join ---
@@ -346,7 +346,7 @@ export function communityRoutes(
       },
     },
     async (request) => ({
-      requests: await communities.requests(caller(request), request.params.communityId),
+      requests: await invites.requests(caller(request), request.params.communityId),
     }),
   );
 
@@ -359,7 +359,7 @@ export function communityRoutes(
     answerRoute("Let someone in (admins)"),
     async (request, reply) => {
       const { communityId, userId } = request.params;
-      await communities.answerRequest(caller(request), communityId, userId, true);
+      await invites.answerRequest(caller(request), communityId, userId, true);
       return reply.status(204).send(null);
     },
   );
@@ -368,7 +368,7 @@ export function communityRoutes(
     answerRoute("Turn a request down (admins)"),
     async (request, reply) => {
       const { communityId, userId } = request.params;
-      await communities.answerRequest(caller(request), communityId, userId, false);
+      await invites.answerRequest(caller(request), communityId, userId, false);
       return reply.status(204).send(null);
     },
   );
@@ -387,7 +387,7 @@ export function communityRoutes(
       },
     },
     async (request) => ({
-      groups: await communities.directory(caller(request), request.params.communityId),
+      groups: await groups.directory(caller(request), request.params.communityId),
     }),
   );
 
@@ -409,9 +409,7 @@ export function communityRoutes(
     async (request, reply) =>
       reply
         .status(201)
-        .send(
-          await communities.createGroup(caller(request), request.params.communityId, request.body),
-        ),
+        .send(await groups.createGroup(caller(request), request.params.communityId, request.body)),
   );
 
   app.post(
@@ -427,7 +425,7 @@ export function communityRoutes(
       },
     },
     async (request) => ({
-      status: await communities.linkGroup(
+      status: await groups.linkGroup(
         caller(request),
         request.params.communityId,
         request.body.groupId,
@@ -447,11 +445,7 @@ export function communityRoutes(
       },
     },
     async (request, reply) => {
-      await communities.unlinkGroup(
-        caller(request),
-        request.params.communityId,
-        request.params.groupId,
-      );
+      await groups.unlinkGroup(caller(request), request.params.communityId, request.params.groupId);
       return reply.status(204).send(null);
     },
   );
@@ -468,7 +462,7 @@ export function communityRoutes(
       },
     },
     async (request) => ({
-      suggestions: await communities.suggestions(caller(request), request.params.communityId),
+      suggestions: await groups.suggestions(caller(request), request.params.communityId),
     }),
   );
 
@@ -481,7 +475,7 @@ export function communityRoutes(
     suggestionRoute("Link a suggested group (admins)"),
     async (request, reply) => {
       const { communityId, groupId } = request.params;
-      await communities.answerSuggestion(caller(request), communityId, groupId, true);
+      await groups.answerSuggestion(caller(request), communityId, groupId, true);
       return reply.status(204).send(null);
     },
   );
@@ -490,7 +484,7 @@ export function communityRoutes(
     suggestionRoute("Turn a suggestion down (admins)"),
     async (request, reply) => {
       const { communityId, groupId } = request.params;
-      await communities.answerSuggestion(caller(request), communityId, groupId, false);
+      await groups.answerSuggestion(caller(request), communityId, groupId, false);
       return reply.status(204).send(null);
     },
   );

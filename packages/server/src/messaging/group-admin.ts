@@ -13,6 +13,33 @@ import type { GroupMembership } from "./group-membership.js";
 import type { Mailbox } from "./mailbox.js";
 
 /**
+ * Requests to join, as the one who decides sees them: the asker's id, name
+ * and photo if allowed (the privacy module grants them), oldest first.
+ */
+export async function toJoinRequests(
+  profiles: ProfileReader,
+  viewerId: string,
+  rows: Array<{ user_id: string; created_at: number }>,
+): Promise<JoinRequest[]> {
+  const seen = await profiles.visible(
+    viewerId,
+    rows.map((r) => r.user_id),
+  );
+  return rows.flatMap((r) => {
+    const profile = seen.get(r.user_id);
+    if (!profile) return [];
+    return [
+      {
+        userId: r.user_id,
+        ...(profile.name === undefined ? {} : { name: profile.name }),
+        ...(profile.photo === undefined ? {} : { photo: profile.photo }),
+        createdAt: new Date(r.created_at).toISOString(),
+      },
+    ];
+  });
+}
+
+/**
  * Running a group: admins, settings, name and description, requests to
  * join, and leaving. Adding and removing members are MLS commits (see
  * `Delivery.commit`); this is everything around them.
@@ -187,22 +214,7 @@ export class GroupAdmin {
       .where("target_id", "=", summary.id)
       .orderBy("created_at")
       .execute();
-    const seen = await this.profiles.visible(
-      auth.userId,
-      rows.map((r) => r.user_id),
-    );
-    return rows.flatMap((r) => {
-      const profile = seen.get(r.user_id);
-      if (!profile) return [];
-      return [
-        {
-          userId: r.user_id,
-          ...(profile.name === undefined ? {} : { name: profile.name }),
-          ...(profile.photo === undefined ? {} : { photo: profile.photo }),
-          createdAt: new Date(r.created_at).toISOString(),
-        },
-      ];
-    });
+    return toJoinRequests(this.profiles, auth.userId, rows);
   }
 
   /** Declines a request (a decider), or withdraws one's own. */
