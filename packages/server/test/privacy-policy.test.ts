@@ -1,5 +1,3 @@
-import { isDeepStrictEqual } from "node:util";
-import { FormatRegistry } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import {
   type ErrorCode,
@@ -20,97 +18,68 @@ import {
 } from "../src/privacy/policy.js";
 import { backends } from "./helpers/backends.js";
 import { http, type LiveSocket, phoneProof, type Reply, TestUser } from "./helpers/client.js";
+import {
+  Auditor,
+  addressBookRoute,
+  auditReads,
+  Collector,
+  comparable,
+  describeViolations,
+  freshMissingIds,
+  grantedFields,
+  lookupGrants,
+  noFacts,
+  type PairFacts,
+  type ProfileField,
+  pairKey,
+  photoRoute,
+  profileFields,
+  profileOf,
+  profileRoute,
+  tinyPng,
+  World,
+  type WorldUser,
+} from "./helpers/privacy-audit.js";
 import { noRateLimits, startTestServer, type TestServer } from "./helpers/test-server.js";
 
-// Value.Check needs the formats the schemas use.
-if (!FormatRegistry.Has("date-time")) {
-  FormatRegistry.Set(
-    "date-time",
-    (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(v) && !Number.isNaN(Date.parse(v)),
-  );
-}
+// (The harness registers the formats Value.Check needs.)
 
 /*
- * The reference below is written from the rule table of PRIVACY-MODEL.md,
- * field by field, without looking at how policy.ts groups its rules. The
- * policy must agree with it on every subject and every combination of facts.
+ * The reference is the privacy audit harness's oracle (helpers/privacy-audit.ts),
+ * written from the rule table of PRIVACY-MODEL.md, field by field, without
+ * looking at how policy.ts groups its rules. The policy must agree with it on
+ * every subject and every combination of facts.
  */
 
-type Field = keyof VisibleProfile;
-const allFields: readonly Field[] = [
-  "id",
-  "name",
-  "phone",
-  "username",
-  "photo",
-  "about",
-  "presence",
-];
-type Guarded = "phone" | "photo" | "about" | "presence";
+type Field = ProfileField;
+const allFields = profileFields;
 
-/** allowed(setting): `contacts` tests whether S has V in S's address book. */
-function admits(audience: PrivacyAudience, subjectHasViewerAsContact: boolean): boolean {
-  if (audience === "everyone") return true;
-  if (audience === "contacts") return subjectHasViewerAsContact;
-  return false;
-}
-
-/** The fields the rules grant V of S (before dropping fields S has no value for). */
-function referenceGrants(privacy: PrivacySettings, r: Relations): Set<Field> {
-  // R1: V is S.
-  if (r.self) return new Set(allFields);
-  const ok = (field: Guarded) => admits(privacy[field], r.subjectHasViewerAsContact);
-  // R2 (1:1 chat, S in V's contacts, V found S by phone) and R11 (as R2).
-  const r2 =
-    r.directChat || r.viewerHasSubjectAsContact || r.foundByPhone || r.customerOfViewerBusiness;
-  const r3 = r.sharedGroup;
-  const r5 = r.subjectAdminsViewersCommunity;
-  const r6 = r.viewerAdminsSubjectsCommunity;
-  const r10 = r.coChannelAdmins;
-  // R4, R7, R8, R9, R12 and R13 grant nothing through visibleProfile.
-  const any = r2 || r3 || r5 || r6 || r10;
-  const granted: Record<Field, boolean> = {
-    id: any,
-    name: any,
-    username: r2 || r3,
-    phone: (r2 && (ok("phone") || r.foundByPhone)) || r3 || r6 || r10,
-    photo: any && ok("photo"),
-    about: (r2 || r3) && ok("about"),
-    presence: (r2 || r3) && ok("presence"),
+/** The policy's relations as the facts the oracle reads (named after the rule table). */
+function factsOf(r: Relations): PairFacts {
+  return {
+    ...noFacts,
+    self: r.self,
+    subjectHasViewerAsContact: r.subjectHasViewerAsContact,
+    viewerHasSubjectAsContact: r.viewerHasSubjectAsContact,
+    directChat: r.directChat,
+    foundByPhone: r.foundByPhone,
+    sharedGroup: r.sharedGroup,
+    subjectAdminsViewersCommunity: r.subjectAdminsViewersCommunity,
+    viewerAdminsSubjectsCommunity: r.viewerAdminsSubjectsCommunity,
+    askedToJoinViewersSpace: r.askedToJoinViewersSpace,
+    coChannelAdmins: r.coChannelAdmins,
+    customerOfViewerBusiness: r.customerOfViewerBusiness,
+    blockedBySubject: r.blockedBySubject,
   };
-  // B: S blocked V: at most id and name.
-  if (r.blockedBySubject) {
-    for (const f of allFields) if (f !== "id" && f !== "name") granted[f] = false;
-  }
-  return new Set(allFields.filter((f) => granted[f]));
-}
-
-/** The profile built from granted fields; a field S has no value for is absent. */
-function profileOf(subject: Subject, granted: ReadonlySet<Field>): VisibleProfile | null {
-  if (!granted.has("id")) return null;
-  const p: VisibleProfile = { id: subject.id };
-  if (granted.has("name")) p.name = subject.name;
-  if (granted.has("phone") && subject.phone !== null) p.phone = subject.phone;
-  if (granted.has("username") && subject.username !== null) p.username = subject.username;
-  if (granted.has("photo") && subject.photo !== null) p.photo = subject.photo;
-  if (granted.has("about")) p.about = subject.about;
-  if (granted.has("presence")) p.presence = subject.presence;
-  return p;
 }
 
 function referenceProfile(subject: Subject, r: Relations): VisibleProfile | null {
-  return profileOf(subject, referenceGrants(subject.privacy, r));
+  return profileOf(subject, grantedFields(subject.privacy, factsOf(r)), subject.presence);
 }
 
 /** R13: a lookup by S's exact number, when S is discoverable, adds id, name and photo-if-allowed. */
 function referenceLookup(subject: Subject, r: Relations): VisibleProfile | null {
-  const rules = referenceGrants(subject.privacy, r);
-  if (!subject.privacy.discoverableByPhone) return profileOf(subject, rules);
-  const lookup = new Set<Field>(["id", "name"]);
-  if (!r.blockedBySubject && admits(subject.privacy.photo, r.subjectHasViewerAsContact)) {
-    lookup.add("photo");
-  }
-  return profileOf(subject, new Set([...rules, ...lookup]));
+  return profileOf(subject, lookupGrants(subject.privacy, factsOf(r)), subject.presence);
 }
 
 // ---------------------------------------------------------------------------
@@ -155,6 +124,7 @@ const relationsWith = (self: fc.Arbitrary<boolean>): fc.Arbitrary<Relations> =>
     sharedGroup: flag(20),
     subjectAdminsViewersCommunity: flag(20),
     viewerAdminsSubjectsCommunity: flag(20),
+    askedToJoinViewersSpace: flag(15),
     coChannelAdmins: flag(20),
     customerOfViewerBusiness: flag(15),
     blockedBySubject: flag(30),
@@ -170,6 +140,7 @@ const granting = [
   "sharedGroup",
   "subjectAdminsViewersCommunity",
   "viewerAdminsSubjectsCommunity",
+  "askedToJoinViewersSpace",
   "coChannelAdmins",
   "customerOfViewerBusiness",
 ] as const satisfies ReadonlyArray<keyof Relations>;
@@ -216,6 +187,7 @@ describe("privacy policy (pure): visibleProfile and phoneLookupProfile against P
       sharedGroup: ["about", "id", "name", "phone", "photo", "presence", "username"],
       subjectAdminsViewersCommunity: ["id", "name", "photo"],
       viewerAdminsSubjectsCommunity: ["id", "name", "phone", "photo"],
+      askedToJoinViewersSpace: ["id", "name", "photo"],
       coChannelAdmins: ["id", "name", "phone", "photo"],
     };
     const nobody: Subject = {
@@ -237,6 +209,7 @@ describe("privacy policy (pure): visibleProfile and phoneLookupProfile against P
       sharedGroup: ["id", "name", "phone", "username"],
       subjectAdminsViewersCommunity: ["id", "name"],
       viewerAdminsSubjectsCommunity: ["id", "name", "phone"],
+      askedToJoinViewersSpace: ["id", "name"],
       coChannelAdmins: ["id", "name", "phone"],
     };
     for (const rule of granting) {
@@ -262,7 +235,7 @@ describe("privacy policy (pure): visibleProfile and phoneLookupProfile against P
   it("R1: the subject sees everything of itself, whatever else holds", () => {
     fc.assert(
       fc.property(subject, relations, (s, r) => {
-        const all = profileOf(s, new Set(allFields));
+        const all = profileOf(s, new Set(allFields), s.presence);
         expect(visibleProfile(s, { ...r, self: true })).toEqual(all);
       }),
       runs,
@@ -403,12 +376,6 @@ describe("privacy policy (pure): visibleProfile and phoneLookupProfile against P
 
 const userCount = 6;
 const withPhoneAtStart = 4;
-const png = Buffer.from(
-  "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5a1b5d80000000049454e44ae426082",
-  "hex",
-);
-const missingId = "u_ZZZZZZZZZZZZZZZZZZZZZZ";
-const noPresence = { online: false, lastSeenAt: null };
 
 /**
  * Whom an action is about: any user, or (more often) one the viewer is
@@ -552,78 +519,16 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   },
 );
 
-interface ModelUser {
-  client: TestUser;
-  socket: LiveSocket;
-  name: string;
-  username: string | null;
-  phone: string | null;
-  photo: string | null;
-  about: string;
-  privacy: PrivacySettings;
-}
-
-const pair = (a: number, b: number) => `${a}>${b}`;
-
-/** What the server should hold: accounts, address books, blocks and phone discoveries. */
-class Model {
-  readonly contacts = new Set<string>();
-  readonly blocks = new Set<string>();
-  /** viewer>subject → the number the viewer last found the subject by. */
-  readonly discoveries = new Map<string, string>();
+/**
+ * One run: the harness's world (accounts, address books, blocks, phone
+ * discoveries, every state it went through) and what each user received.
+ */
+interface Run {
+  world: World;
+  collector: Collector;
+  sockets: LiveSocket[];
   /** Every number that appeared in the run, in order. */
-  readonly numbers: string[] = [];
-  /** Per viewer and subject, every profile the rules granted at some point of the run. */
-  readonly history = new Map<string, Array<VisibleProfile | null>>();
-
-  constructor(readonly users: ModelUser[]) {}
-
-  subject(s: number): Subject {
-    const u = this.users[s] as ModelUser;
-    return {
-      id: u.client.id,
-      name: u.name,
-      phone: u.phone,
-      username: u.username,
-      photo: u.photo,
-      about: u.about,
-      presence: noPresence,
-      privacy: u.privacy,
-    };
-  }
-
-  relations(v: number, s: number): Relations {
-    const phone = (this.users[s] as ModelUser).phone;
-    return {
-      ...noRelations,
-      self: v === s,
-      subjectHasViewerAsContact: this.contacts.has(pair(s, v)),
-      viewerHasSubjectAsContact: this.contacts.has(pair(v, s)),
-      foundByPhone: phone !== null && this.discoveries.get(pair(v, s)) === phone,
-      blockedBySubject: this.blocks.has(pair(s, v)),
-    };
-  }
-
-  expected(v: number, s: number): VisibleProfile | null {
-    return referenceProfile(this.subject(s), this.relations(v, s));
-  }
-
-  owner(phone: string): number | null {
-    const i = this.users.findIndex((u) => u.phone === phone);
-    return i < 0 ? null : i;
-  }
-
-  /** Records what every viewer may see now, for checking frames that arrive later. */
-  snapshot(): void {
-    for (let v = 0; v < userCount; v++) {
-      for (let s = 0; s < userCount; s++) {
-        const key = pair(v, s);
-        const list = this.history.get(key) ?? [];
-        list.push(this.expected(v, s));
-        this.history.set(key, list);
-      }
-    }
-  }
+  numbers: string[];
 }
 
 function formatted(phone: string, f: Format): string {
@@ -632,19 +537,6 @@ function formatted(phone: string, f: Format): string {
   if (f === "spaced") return `+1 ${local.slice(0, 3)} ${local.slice(3, 6)} ${local.slice(6)}`;
   if (f === "dashed") return `+1 (${local.slice(0, 3)}) ${local.slice(3, 6)}-${local.slice(6)}`;
   return phone;
-}
-
-/** A profile with presence reduced to "present": its value is the server's, not the model's. */
-function comparable(p: unknown): unknown {
-  if (p === null || typeof p !== "object") return p;
-  const { presence, ...rest } = p as VisibleProfile;
-  return presence === undefined ? rest : { ...rest, presence: "present" };
-}
-
-async function rawGet(base: string, token: string, path: string) {
-  const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  const bytes = Buffer.from(await response.arrayBuffer());
-  return { status: response.status, type: response.headers.get("content-type"), bytes };
 }
 
 for (const { backend, available } of backends) {
@@ -672,8 +564,12 @@ for (const { backend, available } of backends) {
         return phoneProof(t.url, t.verifier, phone);
       };
 
-      async function setUp(): Promise<Model> {
-        const users: ModelUser[] = [];
+      async function setUp(): Promise<Run> {
+        const world = new World();
+        const collector = new Collector(world, t.url);
+        // Reads happen between actions, with nothing in flight: each against the state it follows.
+        collector.quiet = true;
+        const sockets: LiveSocket[] = [];
         for (let i = 0; i < userCount; i++) {
           const phone = i < withPhoneAtStart ? freshNumber() : null;
           const name = `U${i}`;
@@ -683,13 +579,15 @@ for (const { backend, available } of backends) {
             phone ? { name, phone, verifier: t.verifier } : { name },
           );
           const socket = await client.connect(t.wsUrl);
-          users.push({
+          world.addUser({
+            id: client.id,
             client,
-            socket,
+            deviceIds: [client.deviceId],
             name,
             username: null,
             phone,
             photo: null,
+            photoBytes: null,
             about: "",
             privacy: {
               phone: "everyone",
@@ -699,23 +597,24 @@ for (const { backend, available } of backends) {
               discoverableByPhone: true,
             },
           });
+          collector.listen(i, socket);
+          sockets.push(socket);
         }
-        const model = new Model(users);
-        for (const u of users) if (u.phone) model.numbers.push(u.phone);
-        model.snapshot();
-        return model;
+        const numbers = world.users.flatMap((u) => (u.phone ? [u.phone] : []));
+        world.commit();
+        return { world, collector, sockets, numbers };
       }
 
-      function resolveNumber(model: Model, choice: NumberChoice): string {
+      function resolveNumber(run: Run, choice: NumberChoice): string {
         if (choice.kind === "current") {
-          const phone = (model.users[choice.user] as ModelUser).phone;
+          const phone = (run.world.users[choice.user] as WorldUser).phone;
           if (phone) return phone;
         }
-        if (choice.kind === "seen" && model.numbers.length > 0) {
-          return model.numbers[choice.pick % model.numbers.length] as string;
+        if (choice.kind === "seen" && run.numbers.length > 0) {
+          return run.numbers[choice.pick % run.numbers.length] as string;
         }
         const phone = freshNumber();
-        model.numbers.push(phone);
+        run.numbers.push(phone);
         return phone;
       }
 
@@ -728,34 +627,34 @@ for (const { backend, available } of backends) {
 
       /** A lookup (alone or inside add-by-phone): the model's answer, and its side effect. */
       function lookupOutcome(
-        model: Model,
+        run: Run,
         viewer: number,
         phone: string,
       ): { found: number | null; self: boolean } {
-        const owner = model.owner(phone);
+        const owner = run.world.ownerOf(phone);
         if (owner === null) return { found: null, self: false };
         if (owner === viewer) return { found: owner, self: true };
-        if (!(model.users[owner] as ModelUser).privacy.discoverableByPhone)
+        if (!(run.world.users[owner] as WorldUser).privacy.discoverableByPhone)
           return { found: null, self: false };
-        model.discoveries.set(pair(viewer, owner), phone);
+        run.world.discoveries.set(pairKey(viewer, owner), phone);
         return { found: owner, self: false };
       }
 
       /** The user a Target names, given what the model holds now. */
-      function resolveTarget(model: Model, a: Extract<Action, { subject: Target }>): number {
+      function resolveTarget(run: Run, a: Extract<Action, { subject: Target }>): number {
         if (a.subject.kind === "any") return a.subject.user;
         const v = a.viewer;
-        const others = model.users.map((_, s) => s).filter((s) => s !== v);
+        const others = run.world.users.map((_, s) => s).filter((s) => s !== v);
         const pool = others.filter((s) => {
           switch (a.kind) {
             case "addById":
-              return model.expected(v, s) !== null && !model.contacts.has(pair(v, s));
+              return run.world.expected(v, s) !== null && !run.world.contacts.has(pairKey(v, s));
             case "block":
-              return model.expected(v, s) !== null && !model.blocks.has(pair(v, s));
+              return run.world.expected(v, s) !== null && !run.world.blocks.has(pairKey(v, s));
             case "removeContact":
-              return model.contacts.has(pair(v, s));
+              return run.world.contacts.has(pairKey(v, s));
             case "unblock":
-              return model.blocks.has(pair(v, s));
+              return run.world.blocks.has(pairKey(v, s));
           }
           return false;
         });
@@ -763,10 +662,10 @@ for (const { backend, available } of backends) {
         return from[a.subject.pick % from.length] as number;
       }
 
-      async function apply(model: Model, a: Action, runTag: string): Promise<void> {
-        const subject = "subject" in a ? resolveTarget(model, a) : -1;
+      async function apply(run: Run, a: Action, runTag: string): Promise<void> {
+        const subject = "subject" in a ? resolveTarget(run, a) : -1;
         const ctx = subject < 0 ? JSON.stringify(a) : `${JSON.stringify(a)} → U${subject}`;
-        const u = (i: number) => model.users[i] as ModelUser;
+        const u = (i: number) => run.world.user(i);
         switch (a.kind) {
           case "privacy": {
             const r = await u(a.user).client.request("PATCH", "/v1/me/privacy", a.patch);
@@ -788,7 +687,7 @@ for (const { backend, available } of backends) {
             }
             const r = await u(a.user).client.request("PATCH", "/v1/me", body);
             if (body.username === "x") return expectError(r, "username_invalid", ctx);
-            const holder = model.users.findIndex((x) => username && x.username === username);
+            const holder = run.world.users.findIndex((x) => username && x.username === username);
             if (holder >= 0 && holder !== a.user) return expectError(r, "username_taken", ctx);
             expect(r.status, ctx).toBe(200);
             if (a.name !== undefined) u(a.user).name = (names[a.name] as string).trim();
@@ -805,50 +704,56 @@ for (const { backend, available } of backends) {
             return;
           }
           case "addById": {
-            const visible = model.expected(a.viewer, subject);
+            const visible = run.world.expected(a.viewer, subject);
             const r = await u(a.viewer).client.request("POST", "/v1/contacts", {
               userId: u(subject).client.id,
             });
             if (visible === null) return expectError(r, "user_not_found", ctx);
             if (a.viewer === subject) return expectError(r, "contact_self", ctx);
             expect(r.status, ctx).toBe(201);
-            model.contacts.add(pair(a.viewer, subject));
-            expect(comparable(r.body), ctx).toEqual(comparable(model.expected(a.viewer, subject)));
+            run.world.contacts.add(pairKey(a.viewer, subject));
+            expect(comparable(r.body), ctx).toEqual(
+              comparable(run.world.expected(a.viewer, subject)),
+            );
             return;
           }
           case "addByPhone":
           case "lookup": {
-            const phone = resolveNumber(model, a.number);
+            const phone = resolveNumber(run, a.number);
             const path = a.kind === "lookup" ? "/v1/lookup/phone" : "/v1/contacts";
             const r = await u(a.viewer).client.request("POST", path, {
               phone: formatted(phone, a.format),
             });
-            const outcome = lookupOutcome(model, a.viewer, phone);
+            const outcome = lookupOutcome(run, a.viewer, phone);
             if (outcome.found === null) return expectError(r, "user_not_found", ctx);
             const s = outcome.found;
             if (a.kind === "addByPhone") {
               if (outcome.self) return expectError(r, "contact_self", ctx);
               // Between the lookup and the insert, the server held this state: frames may show it.
-              model.snapshot();
+              run.world.commit();
               expect(r.status, ctx).toBe(201);
-              model.contacts.add(pair(a.viewer, s));
-              expect(comparable(r.body), ctx).toEqual(comparable(model.expected(a.viewer, s)));
+              run.world.contacts.add(pairKey(a.viewer, s));
+              expect(comparable(r.body), ctx).toEqual(comparable(run.world.expected(a.viewer, s)));
               return;
             }
             expect(r.status, ctx).toBe(200);
             if (outcome.self) {
-              expect(comparable(r.body), ctx).toEqual(comparable(model.expected(a.viewer, s)));
+              expect(comparable(r.body), ctx).toEqual(comparable(run.world.expected(a.viewer, s)));
               return;
             }
             // R13 at least (id, name, photo if allowed); at most what the rules grant now plus R13.
-            const lookup = referenceLookup(
-              model.subject(s),
-              model.relations(a.viewer, s),
-            ) as VisibleProfile;
-            const r13 = referenceLookup(model.subject(s), {
-              ...noRelations,
-              ...pickContext(model.relations(a.viewer, s)),
-            });
+            const facts = run.world.facts(a.viewer, s);
+            const values = run.world.values(s);
+            const lookup = profileOf(values, lookupGrants(values.privacy, facts)) as VisibleProfile;
+            // The facts that condition allowed() and blocking, without any granting rule.
+            const r13 = profileOf(
+              values,
+              lookupGrants(values.privacy, {
+                ...noFacts,
+                subjectHasViewerAsContact: facts.subjectHasViewerAsContact,
+                blockedBySubject: facts.blockedBySubject,
+              }),
+            );
             expect(r.body, ctx).toMatchObject(comparable(r13) as object);
             for (const [key, value] of Object.entries(r.body as object)) {
               expect(key in lookup, `${ctx}: ${key} not granted`).toBe(true);
@@ -861,7 +766,7 @@ for (const { backend, available } of backends) {
               "DELETE",
               `/v1/contacts/${u(subject).client.id}`,
             );
-            if (!model.contacts.delete(pair(a.viewer, subject)))
+            if (!run.world.contacts.delete(pairKey(a.viewer, subject)))
               return expectError(r, "user_not_found", ctx);
             expect(r.status, ctx).toBe(204);
             return;
@@ -869,10 +774,10 @@ for (const { backend, available } of backends) {
           case "block": {
             const r = await u(a.viewer).client.request("PUT", `/v1/blocks/${u(subject).client.id}`);
             if (a.viewer === subject) return expectError(r, "block_self", ctx);
-            if (model.expected(a.viewer, subject) === null)
+            if (run.world.expected(a.viewer, subject) === null)
               return expectError(r, "user_not_found", ctx);
             expect(r.status, ctx).toBe(204);
-            model.blocks.add(pair(a.viewer, subject));
+            run.world.blocks.add(pairKey(a.viewer, subject));
             return;
           }
           case "unblock": {
@@ -880,23 +785,23 @@ for (const { backend, available } of backends) {
               "DELETE",
               `/v1/blocks/${u(subject).client.id}`,
             );
-            if (!model.blocks.delete(pair(a.viewer, subject)))
+            if (!run.world.blocks.delete(pairKey(a.viewer, subject)))
               return expectError(r, "user_not_found", ctx);
             expect(r.status, ctx).toBe(204);
             return;
           }
           case "setPhone": {
             let phone =
-              a.fresh || model.numbers.length === 0
+              a.fresh || run.numbers.length === 0
                 ? null
-                : (model.numbers[a.pick % model.numbers.length] as string);
+                : (run.numbers[a.pick % run.numbers.length] as string);
             if (phone === null || (verifications.get(phone) ?? 0) >= 5) {
               phone = freshNumber();
-              model.numbers.push(phone);
+              run.numbers.push(phone);
             }
             const proof = await verify(phone);
             const r = await u(a.user).client.request("PUT", "/v1/me/phone", proof);
-            const owner = model.owner(phone);
+            const owner = run.world.ownerOf(phone);
             if (owner !== null && owner !== a.user) return expectError(r, "phone_taken", ctx);
             expect(r.status, ctx).toBe(200);
             u(a.user).phone = phone;
@@ -913,145 +818,58 @@ for (const { backend, available } of backends) {
             const r = a.set
               ? await http(t.url, "PUT", "/v1/me/photo", {
                   token: u(a.user).client.token,
-                  raw: png,
+                  raw: tinyPng,
                   contentType: "image/png",
                 })
               : await u(a.user).client.request("DELETE", "/v1/me/photo");
             expect(r.status, ctx).toBe(200);
             u(a.user).photo = r.body.photo;
+            u(a.user).photoBytes = a.set ? tinyPng : null;
             expect(r.body.photo === null, ctx).toBe(!a.set);
             return;
           }
         }
       }
 
-      /** What each viewer gets for an id nobody has: invisible users must answer the same bytes. */
-      async function missingAnswers(model: Model) {
-        return Promise.all(
-          model.users.map(async (u) => ({
-            profile: await rawGet(t.url, u.client.token, `/v1/users/${missingId}`),
-            photo: await rawGet(t.url, u.client.token, `/v1/users/${missingId}/photo`),
-          })),
-        );
-      }
-      type Missing = Awaited<ReturnType<typeof missingAnswers>>;
+      const missing = freshMissingIds();
 
-      /** Invariant 1, for every ordered pair, through every read path. */
-      async function checkAll(model: Model, missing: Missing, after: string): Promise<void> {
-        const checks: Array<Promise<void>> = [];
-        for (let v = 0; v < userCount; v++) {
-          const viewer = model.users[v] as ModelUser;
-          const none = missing[v] as (typeof missing)[number];
-          for (let s = 0; s < userCount; s++) {
-            const subjectId = (model.users[s] as ModelUser).client.id;
-            const expected = model.expected(v, s);
-            const ctx = `after ${after}: U${v} viewing U${s}`;
-            checks.push(
-              (async () => {
-                const got = await rawGet(t.url, viewer.client.token, `/v1/users/${subjectId}`);
-                if (expected === null) {
-                  // Indistinguishable from an id nobody has.
-                  expect(
-                    { status: got.status, type: got.type, body: got.bytes.toString() },
-                    ctx,
-                  ).toEqual({
-                    status: none.profile.status,
-                    type: none.profile.type,
-                    body: none.profile.bytes.toString(),
-                  });
-                  return;
-                }
-                expect(got.status, ctx).toBe(200);
-                const body = JSON.parse(got.bytes.toString()) as VisibleProfile;
-                expect(comparable(body), ctx).toEqual(comparable(expected));
-                expect(Value.Check(VisibleProfile, body), ctx).toBe(true);
-              })(),
-            );
-            // A subject without a photo has no photo row to leak; checked when there is one.
-            if (model.users[s]?.photo === null) continue;
-            checks.push(
-              (async () => {
-                const got = await rawGet(
-                  t.url,
-                  viewer.client.token,
-                  `/v1/users/${subjectId}/photo`,
-                );
-                if (expected?.photo === undefined) {
-                  expect(
-                    { status: got.status, body: got.bytes.toString() },
-                    `${ctx} (photo)`,
-                  ).toEqual({
-                    status: none.photo.status,
-                    body: none.photo.bytes.toString(),
-                  });
-                  return;
-                }
-                expect(got.status, `${ctx} (photo)`).toBe(200);
-                expect(got.bytes.equals(png), `${ctx} (photo bytes)`).toBe(true);
-              })(),
-            );
-          }
-          checks.push(
-            (async () => {
-              const contacts = await viewer.client.request<VisibleProfile[]>("GET", "/v1/contacts");
-              const blocks = await viewer.client.request<VisibleProfile[]>("GET", "/v1/blocks");
-              expect(contacts.status).toBe(200);
-              expect(blocks.status).toBe(200);
-              const byId = (list: Array<VisibleProfile | null>) =>
-                list
-                  .filter((p): p is VisibleProfile => p !== null)
-                  .map(comparable)
-                  .sort((x, y) => ((x as VisibleProfile).id < (y as VisibleProfile).id ? -1 : 1));
-              const mine = (set: Set<string>) =>
-                model.users.flatMap((_, s) => (set.has(pair(v, s)) ? [model.expected(v, s)] : []));
-              // Every listed user, every field: exactly what the rules grant (nothing of invisible users).
-              expect(byId(contacts.body), `after ${after}: U${v}'s contacts`).toEqual(
-                byId(mine(model.contacts)),
-              );
-              expect(byId(blocks.body), `after ${after}: U${v}'s blocks`).toEqual(
-                byId(mine(model.blocks)),
-              );
-            })(),
-          );
-        }
-        await Promise.all(checks);
+      /** Invariant 1, for every ordered pair, through every read path (hidden users answer like missing ones). */
+      async function checkAll(run: Run, after: string): Promise<void> {
+        const { world, collector } = run;
+        const violations = await Promise.all(
+          world.users.map((u) =>
+            auditReads(world, collector, u.index, missing, [
+              profileRoute,
+              photoRoute,
+              addressBookRoute,
+            ]),
+          ),
+        );
+        const all = violations.flat();
+        expect(all, `after ${after}: ${describeViolations(world, all)}`).toEqual([]);
       }
 
       /**
        * Every profile.updated frame a viewer got is what the rules granted that
-       * viewer at some point of the run: no field ever leaked, and the whole
-       * profile equals one state the server went through. Returns how many it checked.
+       * viewer around its arrival: no field ever leaked, and the whole profile
+       * equals one state the server went through (the auditor walks the reads
+       * too). Returns how many frames about others it checked.
        */
-      function checkFrames(model: Model): number {
-        const ids = model.users.map((u) => u.client.id);
+      function checkFrames(run: Run): number {
+        const { world, collector } = run;
         let checked = 0;
-        for (let v = 0; v < userCount; v++) {
-          for (const frame of (model.users[v] as ModelUser).socket.frames as ServerFrame[]) {
-            expect(frame.type, `U${v} got ${JSON.stringify(frame)}`).toBe("profile.updated");
-            if (frame.type !== "profile.updated") continue;
-            const s = ids.indexOf(frame.profile.id);
-            const ctx = `U${v} got ${JSON.stringify(frame.profile)} about U${s}`;
-            expect(s, ctx).toBeGreaterThanOrEqual(0);
-            expect(Value.Check(VisibleProfile, frame.profile), ctx).toBe(true);
-            const seen = (model.history.get(pair(v, s)) ?? []).filter(
-              (p): p is VisibleProfile => p !== null,
-            );
-            expect(seen.length, `${ctx}: never visible`).toBeGreaterThan(0);
-            for (const [key, value] of Object.entries(frame.profile)) {
-              const granted = seen.some(
-                (p) => key in p && (key === "presence" || p[key as Field] === value),
-              );
-              expect(granted, `${ctx}: ${key}=${JSON.stringify(value)} was never granted`).toBe(
-                true,
-              );
-            }
-            const state = seen.some((p) =>
-              isDeepStrictEqual(comparable(p), comparable(frame.profile)),
-            );
-            expect(state, `${ctx}: matches no state of the run`).toBe(true);
-            checked++;
-          }
+        for (const d of collector.delivered) {
+          if (!d.where.startsWith("frame")) continue;
+          const frame = d.body as ServerFrame;
+          const ctx = `U${d.viewer} got ${JSON.stringify(frame)}`;
+          expect(frame.type, ctx).toBe("profile.updated");
+          if (frame.type !== "profile.updated") continue;
+          expect(Value.Check(VisibleProfile, frame.profile), ctx).toBe(true);
+          expect(world.indexOf(frame.profile.id), ctx).toBeDefined();
+          if (frame.profile.id !== world.user(d.viewer).id) checked++;
         }
+        const violations = new Auditor(world).inspectAll(collector);
+        expect(violations, describeViolations(world, violations)).toEqual([]);
         return checked;
       }
 
@@ -1078,24 +896,23 @@ for (const { backend, available } of backends) {
       });
 
       it("every read and every pushed profile obeys the rules after every action (invariant 1)", async () => {
-        let run = 0;
+        let runs = 0;
         let frames = 0;
         await fc.assert(
           fc.asyncProperty(fc.array(action, { minLength: 30, maxLength: 40 }), async (actions) => {
-            const runTag = `r${(run++).toString(36)}`;
-            const model = await setUp();
-            const missing = await missingAnswers(model);
+            const runTag = `r${(runs++).toString(36)}`;
+            const run = await setUp();
             try {
-              await checkAll(model, missing, "set-up");
+              await checkAll(run, "set-up");
               for (const [i, a] of actions.entries()) {
-                await apply(model, a, runTag);
-                model.snapshot();
-                await checkAll(model, missing, `#${i} ${JSON.stringify(a)}`);
+                await apply(run, a, runTag);
+                run.world.commit();
+                await checkAll(run, `#${i} ${JSON.stringify(a)}`);
               }
               await new Promise((resolve) => setTimeout(resolve, 100));
-              frames += checkFrames(model);
+              frames += checkFrames(run);
             } finally {
-              for (const u of model.users) u.socket.close();
+              for (const socket of run.sockets) socket.close();
             }
           }),
           // The time limit only bounds shrinking after a failure; a pass runs all 6.
@@ -1106,14 +923,4 @@ for (const { backend, available } of backends) {
       }, 150_000);
     },
   );
-}
-
-/** The facts that condition allowed() and blocking, without any granting rule. */
-function pickContext(
-  r: Relations,
-): Pick<Relations, "subjectHasViewerAsContact" | "blockedBySubject"> {
-  return {
-    subjectHasViewerAsContact: r.subjectHasViewerAsContact,
-    blockedBySubject: r.blockedBySubject,
-  };
 }

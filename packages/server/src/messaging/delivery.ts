@@ -124,6 +124,36 @@ export class Delivery {
    * community's admins (R6); others see the count (R4).
    */
   async group(auth: AuthContext, groupId: string, db: Db = this.db): Promise<GroupSummary> {
+    return this.visibleTo(auth, await this.summary(auth, groupId, db));
+  }
+
+  /**
+   * Every other user a summary names goes through the privacy module: one the
+   * caller may no longer see is left out (a key channel's peer once their
+   * community is gone, a 1:1 peer who never joined and is no longer a contact).
+   */
+  private async visibleTo(auth: AuthContext, summary: GroupSummary): Promise<GroupSummary> {
+    const others = new Set([
+      ...summary.members.map((m) => m.userId),
+      ...summary.admins,
+      ...(summary.peerUserId ? [summary.peerUserId] : []),
+    ]);
+    others.delete(auth.userId);
+    if (others.size === 0) return summary;
+    const seen = await this.profiles.visible(auth.userId, [...others]);
+    if (seen.size === others.size) return summary;
+    const shown = (userId: string) => userId === auth.userId || seen.has(userId);
+    const { peerUserId, ...rest } = summary;
+    return {
+      ...rest,
+      ...(peerUserId && shown(peerUserId) ? { peerUserId } : {}),
+      members: summary.members.filter((m) => shown(m.userId)),
+      admins: summary.admins.filter(shown),
+    };
+  }
+
+  /** The whole summary, for the delivery service's own checks: never sent as is. */
+  private async summary(auth: AuthContext, groupId: string, db: Db): Promise<GroupSummary> {
     const group = await db
       .selectFrom("groups")
       .selectAll()
@@ -362,7 +392,7 @@ export class Delivery {
    * puts the welcome in each added device's mailbox.
    */
   async commit(auth: AuthContext, groupId: string, request: CommitRequest): Promise<Appended> {
-    const summary = await this.group(auth, groupId);
+    const summary = await this.summary(auth, groupId, this.db);
     if (summary.kind === "announcement") throw new VeilError("wrong_group_kind");
     const data = mlsBytes(request.commit);
     const framing = inspectMls(data);
@@ -447,6 +477,8 @@ export class Delivery {
         .execute();
       if (removes.length > 0) {
         await this.members.dropDevices(tx, groupId, removes);
+        // A user whose last device went is no longer an admin; the group keeps one.
+        if (summary.kind === "group") await this.members.settleAdmins(tx, groupId);
         await tx.db
           .deleteFrom("pending_removals")
           .where("group_id", "=", groupId)

@@ -81,12 +81,24 @@ export class GroupMembership {
       await this.mailbox.notify(tx, deviceId, { kind: "removed_from_group", group_id: groupId });
     }
     await this.devicesLeft(tx, groupId, group.kind, deviceIds);
+    if (group.kind === "group") await this.settleAdmins(tx, groupId);
+  }
+
+  /**
+   * Admin rights belong to users with a device in the group: those without
+   * one lose them, and a group left with members but no admin gets its
+   * longest-standing member as admin.
+   */
+  async settleAdmins(tx: Tx, groupId: string): Promise<void> {
+    const present = tx.db
+      .selectFrom("group_members")
+      .select("user_id")
+      .where("group_id", "=", groupId);
     await tx.db
       .deleteFrom("group_admins")
       .where("group_id", "=", groupId)
-      .where("user_id", "=", userId)
+      .where("user_id", "not in", present)
       .execute();
-    if (group.kind !== "group") return;
     const admin = await tx.db
       .selectFrom("group_admins")
       .select("user_id")
