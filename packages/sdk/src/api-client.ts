@@ -6,14 +6,27 @@ import {
   ChallengeResponse,
   ClaimKeyPackagesResponse,
   type CommitRequest,
+  CommunityList,
+  CommunityMemberList,
+  CommunityView,
+  type CreateCommunityRequest,
   type CreateGroupRequest,
   Device,
   DeviceLinkResponse,
   DeviceLinkStatus,
   type DeviceProof,
+  Directory,
+  type GroupInfoRequest,
+  type GroupSettingsRequest,
   GroupSummary,
+  Invite,
+  InviteList,
+  InvitePreview,
   isErrorCode,
+  JoinRequestList,
+  JoinResult,
   KeyPackageStock,
+  LinkResult,
   LogPage,
   MailboxPage,
   OwnProfile,
@@ -21,6 +34,8 @@ import {
   type PhoneProof,
   type SendMessageRequest,
   SessionGrant,
+  SuggestionList,
+  type UpdateCommunityRequest,
   type UploadKeyPackagesRequest,
   VisibleProfile,
 } from "@veil/protocol";
@@ -32,6 +47,8 @@ if (!FormatRegistry.Has("date-time")) {
 }
 
 const Empty = Type.Unknown();
+/** A 204 (or 202): nothing to read. */
+const NoContent = Type.Void();
 const RegisterResponse = Type.Object({
   user: OwnProfile,
   deviceId: Type.String(),
@@ -63,6 +80,8 @@ export interface ApiClientOptions {
 interface RequestOptions<T extends TSchema> {
   body?: unknown;
   bytes?: Uint8Array;
+  /** The content type of `bytes` (default application/octet-stream). */
+  contentType?: string;
   auth?: boolean;
   schema: T;
 }
@@ -115,7 +134,7 @@ export class ApiClient {
     if (token) headers.authorization = `Bearer ${token}`;
     let body: BodyInit | undefined;
     if (options.bytes) {
-      headers["content-type"] = "application/octet-stream";
+      headers["content-type"] = options.contentType ?? "application/octet-stream";
       body = exactBuffer(options.bytes);
     } else if (options.body !== undefined) {
       headers["content-type"] = "application/json";
@@ -234,9 +253,10 @@ export class ApiClient {
     return this.request("GET", "/v1/key-packages", { schema: KeyPackageStock });
   }
 
-  claimKeyPackages(userIds: string[]) {
+  /** One key package per device of each user (at most 50 users), or of these devices only. */
+  claimKeyPackages(userIds: string[], deviceIds?: string[]) {
     return this.request("POST", "/v1/key-packages/claim", {
-      body: { userIds },
+      body: { userIds, ...(deviceIds ? { deviceIds } : {}) },
       schema: ClaimKeyPackagesResponse,
     });
   }
@@ -307,8 +327,190 @@ export class ApiClient {
   }
 
   /** The raw bytes of a blob. */
-  async downloadBlob(blobId: string): Promise<Uint8Array> {
-    const path = `/v1/blobs/${encodeURIComponent(blobId)}`;
+  downloadBlob(blobId: string): Promise<Uint8Array> {
+    return this.download(`/v1/blobs/${encodeURIComponent(blobId)}`);
+  }
+
+  // --- group administration ------------------------------------------------------
+
+  setGroupAdmin(groupId: string, userId: string, admin: boolean) {
+    return this.request(admin ? "PUT" : "DELETE", `${groupPath(groupId)}/admins/${enc(userId)}`, {
+      schema: GroupSummary,
+    });
+  }
+
+  updateGroupSettings(groupId: string, body: GroupSettingsRequest) {
+    return this.request("PATCH", `${groupPath(groupId)}/settings`, { body, schema: GroupSummary });
+  }
+
+  updateGroupInfo(groupId: string, body: GroupInfoRequest) {
+    return this.request("PATCH", `${groupPath(groupId)}/info`, { body, schema: GroupSummary });
+  }
+
+  /** Leaves a group: this user's devices go at once; the others commit the removal. */
+  leaveGroup(groupId: string) {
+    return this.request("DELETE", `${groupPath(groupId)}/members/me`, { schema: NoContent });
+  }
+
+  requestToJoinGroup(groupId: string) {
+    return this.request("POST", `${groupPath(groupId)}/requests`, { schema: NoContent });
+  }
+
+  groupRequests(groupId: string) {
+    return this.request("GET", `${groupPath(groupId)}/requests`, { schema: JoinRequestList });
+  }
+
+  /** Turns a request down (a decider), or withdraws one's own (one's own user id). */
+  dismissGroupRequest(groupId: string, userId: string) {
+    return this.request("DELETE", `${groupPath(groupId)}/requests/${enc(userId)}`, {
+      schema: NoContent,
+    });
+  }
+
+  // --- communities -------------------------------------------------------------
+
+  createCommunity(body: CreateCommunityRequest) {
+    return this.request("POST", "/v1/communities", { body, schema: CommunityView });
+  }
+
+  communities() {
+    return this.request("GET", "/v1/communities", { schema: CommunityList });
+  }
+
+  community(communityId: string) {
+    return this.request("GET", communityPath(communityId), { schema: CommunityView });
+  }
+
+  updateCommunity(communityId: string, body: UpdateCommunityRequest) {
+    return this.request("PATCH", communityPath(communityId), { body, schema: CommunityView });
+  }
+
+  deactivateCommunity(communityId: string) {
+    return this.request("DELETE", communityPath(communityId), { schema: NoContent });
+  }
+
+  /** PNG, JPEG or WebP bytes; `contentType` names which (the server checks the bytes). */
+  setCommunityPhoto(communityId: string, bytes: Uint8Array, contentType: string) {
+    return this.request("PUT", `${communityPath(communityId)}/photo`, {
+      bytes,
+      contentType,
+      schema: CommunityView,
+    });
+  }
+
+  communityPhoto(communityId: string): Promise<Uint8Array> {
+    return this.download(`${communityPath(communityId)}/photo`);
+  }
+
+  removeCommunityPhoto(communityId: string) {
+    return this.request("DELETE", `${communityPath(communityId)}/photo`, {
+      schema: CommunityView,
+    });
+  }
+
+  transferCommunityOwnership(communityId: string, userId: string) {
+    return this.request("POST", `${communityPath(communityId)}/owner`, {
+      body: { userId },
+      schema: CommunityView,
+    });
+  }
+
+  setCommunityAdmin(communityId: string, userId: string, admin: boolean) {
+    return this.request(
+      admin ? "PUT" : "DELETE",
+      `${communityPath(communityId)}/admins/${enc(userId)}`,
+      { schema: CommunityView },
+    );
+  }
+
+  communityMembers(communityId: string) {
+    return this.request("GET", `${communityPath(communityId)}/members`, {
+      schema: CommunityMemberList,
+    });
+  }
+
+  /** Removes a member (admins), or leaves when `userId` is the caller's own. */
+  removeCommunityMember(communityId: string, userId: string) {
+    return this.request("DELETE", `${communityPath(communityId)}/members/${enc(userId)}`, {
+      schema: NoContent,
+    });
+  }
+
+  createInvite(communityId: string, body: { expiresInSeconds?: number } = {}) {
+    return this.request("POST", `${communityPath(communityId)}/invites`, { body, schema: Invite });
+  }
+
+  invites(communityId: string) {
+    return this.request("GET", `${communityPath(communityId)}/invites`, { schema: InviteList });
+  }
+
+  revokeInvite(communityId: string, code: string) {
+    return this.request("DELETE", `${communityPath(communityId)}/invites/${enc(code)}`, {
+      schema: NoContent,
+    });
+  }
+
+  previewInvite(code: string) {
+    return this.request("GET", `/v1/invites/${enc(code)}`, { schema: InvitePreview });
+  }
+
+  joinByInvite(code: string) {
+    return this.request("POST", `/v1/invites/${enc(code)}/join`, { schema: JoinResult });
+  }
+
+  communityRequests(communityId: string) {
+    return this.request("GET", `${communityPath(communityId)}/requests`, {
+      schema: JoinRequestList,
+    });
+  }
+
+  answerCommunityRequest(communityId: string, userId: string, approve: boolean) {
+    const path = `${communityPath(communityId)}/requests/${enc(userId)}`;
+    return approve
+      ? this.request("POST", `${path}/approve`, { schema: NoContent })
+      : this.request("DELETE", path, { schema: NoContent });
+  }
+
+  groupDirectory(communityId: string) {
+    return this.request("GET", `${communityPath(communityId)}/groups`, { schema: Directory });
+  }
+
+  /** A new group in the community, with this device alone in it at epoch 0. */
+  createCommunityGroup(communityId: string, body: { name: string; description?: string }) {
+    return this.request("POST", `${communityPath(communityId)}/groups`, {
+      body,
+      schema: GroupSummary,
+    });
+  }
+
+  linkGroup(communityId: string, groupId: string) {
+    return this.request("POST", `${communityPath(communityId)}/links`, {
+      body: { groupId },
+      schema: LinkResult,
+    });
+  }
+
+  unlinkGroup(communityId: string, groupId: string) {
+    return this.request("DELETE", `${communityPath(communityId)}/groups/${enc(groupId)}`, {
+      schema: NoContent,
+    });
+  }
+
+  groupSuggestions(communityId: string) {
+    return this.request("GET", `${communityPath(communityId)}/suggestions`, {
+      schema: SuggestionList,
+    });
+  }
+
+  answerGroupSuggestion(communityId: string, groupId: string, approve: boolean) {
+    const path = `${communityPath(communityId)}/suggestions/${enc(groupId)}`;
+    return approve
+      ? this.request("POST", `${path}/approve`, { schema: NoContent })
+      : this.request("DELETE", path, { schema: NoContent });
+  }
+
+  /** GETs raw bytes (a blob, a photo), signing in again once if the session expired. */
+  private async download(path: string): Promise<Uint8Array> {
     let response = await this.send("GET", path, { schema: Empty }, true);
     if (response.status === 401 && this.options.reauthenticate) {
       await response.arrayBuffer().catch(() => undefined);
@@ -323,6 +525,10 @@ export class ApiClient {
     }
   }
 }
+
+const enc = encodeURIComponent;
+const groupPath = (groupId: string) => `/v1/groups/${enc(groupId)}`;
+const communityPath = (communityId: string) => `/v1/communities/${enc(communityId)}`;
 
 async function readError(response: Response): Promise<VeilError> {
   let code: string | undefined;

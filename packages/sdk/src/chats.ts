@@ -80,13 +80,14 @@ export class Chats {
     });
   }
 
+  /** The chats, without key channels (they carry announcement keys, and are never shown). */
   async list(): Promise<ChatInfo[]> {
-    return (await this.groups.list()).map(info);
+    return (await this.groups.list()).filter((m) => m.kind !== "keys").map(info);
   }
 
   async get(groupId: string): Promise<ChatInfo | undefined> {
     const loaded = await this.groups.load(groupId);
-    return loaded ? info(loaded.meta) : undefined;
+    return loaded && loaded.meta.kind !== "keys" ? info(loaded.meta) : undefined;
   }
 
   /**
@@ -126,7 +127,7 @@ export class Chats {
   }
 
   /** Takes a group the server answered with: creates its MLS group or waits to join it. */
-  private async adopt(summary: GroupSummary, users: string[]): Promise<ChatInfo> {
+  async adopt(summary: GroupSummary, users: string[]): Promise<ChatInfo> {
     const groupId = summary.id;
     const member = summary.members.some((m) => m.deviceId === this.context.deviceId);
     let loaded = await this.groups.load(groupId);

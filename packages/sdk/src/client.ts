@@ -1,5 +1,14 @@
 import { loadSuite, type SuiteName } from "@veil/crypto";
-import type { OwnProfile } from "@veil/protocol";
+import type {
+  CommunityView,
+  CreateCommunityRequest,
+  GroupInfoRequest,
+  GroupSettingsRequest,
+  GroupSummary,
+  JoinResult,
+  OwnProfile,
+  UpdateCommunityRequest,
+} from "@veil/protocol";
 import {
   type Account,
   completeLink,
@@ -13,8 +22,11 @@ import {
   signIn,
   startLink,
 } from "./account.js";
+import type { AnnouncementReaction } from "./announcement-reactions.js";
+import { type AnnouncementContent, Announcements } from "./announcements.js";
 import { ApiClient } from "./api-client.js";
 import { type ChatInfo, Chats } from "./chats.js";
+import { Communities } from "./communities.js";
 import {
   browserWebSocket,
   Connection,
@@ -27,12 +39,14 @@ import type { AttachmentRef } from "./envelope.js";
 import { isVeilError, VeilError } from "./errors.js";
 import { type ChatMessage, Emitter, type VeilEvents } from "./events.js";
 import { Groups } from "./groups.js";
+import { KeyChannels } from "./key-channels.js";
 import { KeyPackages } from "./key-packages.js";
 import { LocalState, ns, SessionRecord } from "./local-state.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { Mailbox } from "./mailbox.js";
 import { Messaging, type SendResult } from "./messaging.js";
 import { OwnDevices } from "./own-devices.js";
+import { SenderKeyStore } from "./sender-key-store.js";
 import type { VeilStore } from "./store/store.js";
 
 export interface VeilClientOptions {
@@ -52,6 +66,10 @@ export interface VeilClientOptions {
   /** How often a new device asks whether its link was approved (default 1000 ms). */
   linkPollMs?: number;
   suite?: SuiteName;
+  /** Requests at once while handing an announcement key to many members (default 8). */
+  distributionConcurrency?: number;
+  /** How long an admin device lets reactions to its announcement settle before publishing counts (default 1000 ms). */
+  reactionCountsDelayMs?: number;
 }
 
 /** The parts of a signed-in client. */
@@ -63,6 +81,8 @@ interface Session {
   chats: Chats;
   ownDevices: OwnDevices;
   keyPackages: KeyPackages;
+  announcements: Announcements;
+  communities: Communities;
 }
 
 /**
@@ -249,6 +269,7 @@ export class VeilClient extends Emitter<VeilEvents> {
     if (!session) return;
     session.ownDevices.stop();
     session.groups.stopTimers();
+    session.announcements.stop();
     const deadline = Date.now() + (options.timeoutMs ?? 5000);
     while (this.tasks.size > 0 && Date.now() < deadline) {
       await Promise.race([
@@ -294,17 +315,27 @@ export class VeilClient extends Emitter<VeilEvents> {
     return this.need().chats.updateKeys(groupId);
   }
 
-  chats(): Promise<ChatInfo[]> {
-    return this.need().chats.list();
+  /**
+   * This device's chats, and the announcement groups of its communities
+   * (kind `announcement`). Key channels, which carry announcement keys, are never listed.
+   */
+  async chats(): Promise<ChatInfo[]> {
+    const session = this.need();
+    const announcements = session.announcements.list().map(announcementInfo);
+    return [...(await session.chats.list()), ...announcements];
   }
 
-  chat(groupId: string): Promise<ChatInfo | undefined> {
-    return this.need().chats.get(groupId);
+  async chat(groupId: string): Promise<ChatInfo | undefined> {
+    const session = this.need();
+    const announcement = session.announcements.get(groupId);
+    return announcement ? announcementInfo(announcement) : session.chats.get(groupId);
   }
 
   /** Resolves once this device is a member of the group (a welcome may still be on its way). */
   async waitForChat(groupId: string, timeoutMs = 30_000): Promise<ChatInfo> {
     const session = this.need();
+    const announcement = session.announcements.get(groupId);
+    if (announcement?.active) return announcementInfo(announcement);
     let off = () => {};
     let timer: ReturnType<typeof setTimeout> | undefined;
     const joined = new Promise<void>((resolve, reject) => {
@@ -336,13 +367,26 @@ export class VeilClient extends Emitter<VeilEvents> {
 
   // --- messages ----------------------------------------------------------------
 
+  /** Sends a text; in an announcement group it is an announcement (see `announce`). */
   sendText(groupId: string, text: string, options: { replyTo?: string } = {}): Promise<SendResult> {
-    return this.need().messaging.text(groupId, text, options.replyTo);
+    const session = this.need();
+    if (session.announcements.has(groupId)) {
+      return session.announcements.announce(groupId, { text, ...options });
+    }
+    return session.messaging.text(groupId, text, options.replyTo);
   }
 
-  /** Reacts to a message; an empty emoji takes the reaction back. */
+  /**
+   * Reacts to a message; an empty emoji takes the reaction back. On an
+   * announcement the reaction goes to the community's admins only, and
+   * members see counts (`reactionCounts`), never who.
+   */
   react(groupId: string, messageId: string, emoji: string): Promise<SendResult> {
-    return this.need().messaging.react(groupId, messageId, emoji);
+    const session = this.need();
+    if (session.announcements.has(groupId)) {
+      return session.announcements.react(groupId, messageId, emoji);
+    }
+    return session.messaging.react(groupId, messageId, emoji);
   }
 
   /** Encrypts the file with a fresh key, uploads the ciphertext, sends key and hash over MLS. */
@@ -350,8 +394,12 @@ export class VeilClient extends Emitter<VeilEvents> {
     groupId: string,
     bytes: Uint8Array,
     options: { name?: string; mime?: string; caption?: string; replyTo?: string } = {},
-  ) {
-    return this.need().messaging.attachment(groupId, bytes, options);
+  ): Promise<SendResult & { attachment: AttachmentRef }> {
+    const session = this.need();
+    if (session.announcements.has(groupId)) {
+      return session.announcements.attachment(groupId, bytes, options);
+    }
+    return session.messaging.attachment(groupId, bytes, options);
   }
 
   /** Downloads an attachment, checks its hash and size, and decrypts it. */
@@ -359,17 +407,266 @@ export class VeilClient extends Emitter<VeilEvents> {
     return this.need().messaging.download(ref);
   }
 
-  markRead(groupId: string, messageIds: string[]): Promise<SendResult[]> {
-    return this.need().messaging.markRead(groupId, messageIds);
+  /** A read receipt. Never in an announcement group: it would name the reader to everyone. */
+  async markRead(groupId: string, messageIds: string[]): Promise<SendResult[]> {
+    const session = this.need();
+    if (session.announcements.has(groupId)) return [];
+    return session.messaging.markRead(groupId, messageIds);
   }
 
-  setTyping(groupId: string, typing: boolean): Promise<void> {
-    return this.need().messaging.typing(groupId, typing);
+  /** A typing indicator (ephemeral). Never in an announcement group. */
+  async setTyping(groupId: string, typing: boolean): Promise<void> {
+    const session = this.need();
+    if (session.announcements.has(groupId)) return;
+    await session.messaging.typing(groupId, typing);
   }
 
   /** The messages this device has shown in a chat (and its own sent ones), in log order. */
   messages(groupId: string): Promise<ChatMessage[]> {
     return this.need().messaging.history(groupId);
+  }
+
+  // --- communities -------------------------------------------------------------
+  //
+  // A community groups related groups under an owner and admins, with one
+  // announcement group that every member reads and only admins post in. The
+  // privacy model holds throughout: members are never listed to members (R4),
+  // members see the admins (R5), admins see the members (R6).
+
+  /**
+   * Creates a community (you are its owner) with its announcement group.
+   * @example const c = await client.createCommunity({ name: "Riverside", description: "Our street" });
+   */
+  createCommunity(request: CreateCommunityRequest): Promise<CommunityView> {
+    return this.need().communities.create(request);
+  }
+
+  /** The communities you belong to. */
+  async communities(): Promise<CommunityView[]> {
+    return (await this.api.communities()).communities;
+  }
+
+  /** One community: name, description, photo, your role, counts, admins (as R5 shows them), settings, limits. */
+  community(communityId: string): Promise<CommunityView> {
+    return this.api.community(communityId);
+  }
+
+  /** Changes the name, description, `approveMembers` or `groupAddPolicy` (admins). */
+  updateCommunity(communityId: string, changes: UpdateCommunityRequest): Promise<CommunityView> {
+    return this.api.updateCommunity(communityId, changes);
+  }
+
+  /**
+   * Sets the community photo (admins): PNG, JPEG or WebP bytes. Null removes it.
+   * @example await client.setCommunityPhoto(c.id, pngBytes);
+   */
+  setCommunityPhoto(communityId: string, image: Uint8Array | null): Promise<CommunityView> {
+    if (image === null) return this.api.removeCommunityPhoto(communityId);
+    return this.api.setCommunityPhoto(communityId, image, imageType(image));
+  }
+
+  /** The community photo's bytes (`photo_not_found` when there is none). */
+  communityPhoto(communityId: string): Promise<Uint8Array> {
+    return this.api.communityPhoto(communityId);
+  }
+
+  /** Deactivates the community (owner): its groups carry on alone; the announcement group ends. */
+  deactivateCommunity(communityId: string): Promise<void> {
+    return this.need().communities.deactivate(communityId);
+  }
+
+  /** Hands the community to another member (owner); you stay an admin. */
+  transferOwnership(communityId: string, userId: string): Promise<CommunityView> {
+    return this.api.transferCommunityOwnership(communityId, userId);
+  }
+
+  /** Makes a member an admin, or dismisses one (owner). */
+  setCommunityAdmin(communityId: string, userId: string, admin: boolean): Promise<CommunityView> {
+    return this.api.setCommunityAdmin(communityId, userId, admin);
+  }
+
+  /** Every member with role and join date, as R6 shows them: id, name, number, photo if allowed (admins). */
+  async communityMembers(communityId: string) {
+    return (await this.api.communityMembers(communityId)).members;
+  }
+
+  /** Leaves the community, its announcement group and every group of it (not the owner). */
+  async leaveCommunity(communityId: string): Promise<void> {
+    const session = this.need();
+    await session.communities.leave(communityId);
+    this.track(this.catchUp().catch((err: unknown) => this.background(session, err)));
+  }
+
+  /** Removes a member from the community and all its groups (admins; only the owner removes admins). */
+  removeCommunityMember(communityId: string, userId: string): Promise<void> {
+    return this.api.removeCommunityMember(communityId, userId);
+  }
+
+  /**
+   * An invite link's code (admins); it expires (7 days by default).
+   * @example const { code } = await client.createInvite(c.id); // share it; others call joinByInvite(code)
+   */
+  createInvite(communityId: string, options: { expiresInSeconds?: number } = {}) {
+    return this.api.createInvite(communityId, options);
+  }
+
+  /** The live invite links (admins). */
+  async invites(communityId: string) {
+    return (await this.api.invites(communityId)).invites;
+  }
+
+  revokeInvite(communityId: string, code: string): Promise<void> {
+    return this.api.revokeInvite(communityId, code);
+  }
+
+  /** What an invite leads to: name, description, member count; never a member. */
+  previewInvite(code: string) {
+    return this.api.previewInvite(code);
+  }
+
+  /**
+   * Joins by invite link, or asks to (`pending`) when the community approves new members.
+   * Once in, this device reads the announcement group (a `community` event says so).
+   */
+  joinByInvite(code: string): Promise<JoinResult> {
+    return this.need().communities.join(code);
+  }
+
+  /** People waiting to join the community (admins): id, name, photo if allowed. */
+  async communityRequests(communityId: string) {
+    return (await this.api.communityRequests(communityId)).requests;
+  }
+
+  approveCommunityRequest(communityId: string, userId: string): Promise<void> {
+    return this.api.answerCommunityRequest(communityId, userId, true);
+  }
+
+  declineCommunityRequest(communityId: string, userId: string): Promise<void> {
+    return this.api.answerCommunityRequest(communityId, userId, false);
+  }
+
+  // --- groups in communities ---------------------------------------------------
+
+  /** The community's groups: name, description, size, whether you are in or asked. Never who is in. */
+  async groupDirectory(communityId: string) {
+    return (await this.api.groupDirectory(communityId)).groups;
+  }
+
+  /**
+   * A new group in the community (whoever may add groups), with these users in it.
+   * @example const g = await client.createCommunityGroup(c.id, { name: "Gardening" }, [annId]);
+   */
+  createCommunityGroup(
+    communityId: string,
+    info: { name: string; description?: string },
+    userIds: string[] = [],
+  ): Promise<ChatInfo> {
+    return this.need().communities.createGroup(communityId, info, userIds);
+  }
+
+  /** Links a group you administer: `linked`, or `suggested` to the admins when only they add groups. */
+  async linkGroup(communityId: string, groupId: string): Promise<"linked" | "suggested"> {
+    return (await this.api.linkGroup(communityId, groupId)).status;
+  }
+
+  /** Takes a group out of the community (a community admin or a group admin); it carries on alone. */
+  unlinkGroup(communityId: string, groupId: string): Promise<void> {
+    return this.api.unlinkGroup(communityId, groupId);
+  }
+
+  /** Groups members suggested (admins). */
+  async groupSuggestions(communityId: string) {
+    return (await this.api.groupSuggestions(communityId)).suggestions;
+  }
+
+  approveGroupSuggestion(communityId: string, groupId: string): Promise<void> {
+    return this.api.answerGroupSuggestion(communityId, groupId, true);
+  }
+
+  declineGroupSuggestion(communityId: string, groupId: string): Promise<void> {
+    return this.api.answerGroupSuggestion(communityId, groupId, false);
+  }
+
+  /** Asks to join a group of the directory; its admins get a `join-request` event. */
+  requestToJoinGroup(groupId: string): Promise<void> {
+    return this.api.requestToJoinGroup(groupId);
+  }
+
+  /** Requests to join a group (its admins; every member when it does not require approval). */
+  async groupRequests(groupId: string) {
+    return (await this.api.groupRequests(groupId)).requests;
+  }
+
+  /** Lets someone in: adds every device of theirs (an MLS commit), which answers the request. */
+  approveGroupRequest(groupId: string, userId: string): Promise<void> {
+    return this.need().chats.addMembers(groupId, [userId]);
+  }
+
+  /** Turns a request down, or withdraws your own (your user id). */
+  declineGroupRequest(groupId: string, userId: string): Promise<void> {
+    return this.api.dismissGroupRequest(groupId, userId);
+  }
+
+  // --- group administration ----------------------------------------------------
+
+  /** The server's view of a group: kind, name, description, community, members as you may see them, admins, settings. */
+  groupInfo(groupId: string): Promise<GroupSummary> {
+    return this.api.group(groupId);
+  }
+
+  /** Changes the name or description (members, or admins when `infoPolicy` is `admins`). */
+  updateGroupInfo(groupId: string, info: GroupInfoRequest): Promise<GroupSummary> {
+    return this.api.updateGroupInfo(groupId, info);
+  }
+
+  /** Who may send, who may edit the info, whether joining needs approval (admins). */
+  updateGroupSettings(groupId: string, settings: GroupSettingsRequest): Promise<GroupSummary> {
+    return this.api.updateGroupSettings(groupId, settings);
+  }
+
+  /** Makes a member an admin of the group, or takes it back (admins). */
+  setGroupAdmin(groupId: string, userId: string, admin: boolean): Promise<GroupSummary> {
+    return this.api.setGroupAdmin(groupId, userId, admin);
+  }
+
+  /** Leaves a group: your devices are out at once, and the others commit the removal. */
+  leaveGroup(groupId: string): Promise<void> {
+    return this.need().communities.leaveGroup(groupId);
+  }
+
+  // --- announcements -----------------------------------------------------------
+
+  /**
+   * Posts in a community's announcement group (community admins; others get
+   * `not_community_admin`). Takes the community id or the announcement group
+   * id. Before posting, this device hands its sender key to every member
+   * device that lacks it (a new key after anyone left). Needs the server: an
+   * announcement is not queued offline.
+   * @example await client.announce(c.id, "The street party is on Saturday");
+   * @example await client.announce(c.id, { attachment: bytes, name: "map.png", mime: "image/png" });
+   */
+  async announce(communityOrGroupId: string, content: AnnouncementContent): Promise<SendResult> {
+    const session = this.need();
+    const groupId = await session.announcements.resolve(communityOrGroupId);
+    return session.announcements.announce(groupId, content);
+  }
+
+  /** The announcement group of a community, read by this device from now on. */
+  announcementGroup(communityId: string): Promise<string> {
+    return this.need().announcements.resolve(communityId);
+  }
+
+  /** Reaction counts on a message of an announcement group: what every member sees. */
+  reactionCounts(groupId: string, messageId: string): Promise<Record<string, number>> {
+    return this.need().announcements.reactions.counts(groupId, messageId);
+  }
+
+  /**
+   * Who reacted to an announcement, and with what (community admins' devices;
+   * R6 lets them see members, their names included).
+   */
+  announcementReactions(groupId: string, messageId: string): Promise<AnnouncementReaction[]> {
+    return this.need().announcements.whoReacted(groupId, messageId);
   }
 
   // --- internals ---------------------------------------------------------------
@@ -412,10 +709,18 @@ export class VeilClient extends Emitter<VeilEvents> {
     const keyPackages = new KeyPackages(context);
     let messaging: Messaging | undefined;
     let mailbox: Mailbox | undefined;
+    let announcements: Announcements | undefined;
     const groups = new Groups(context, registry, keyPackages, {
-      application: (input) => (messaging as Messaging).application(input),
-      ownApplication: (groupId, entry) => (messaging as Messaging).ownApplication(groupId, entry),
-      signal: (input) => messaging?.signal(input),
+      // Key channels carry announcement keys and reactions: never chat messages.
+      application: (input) =>
+        input.kind === "keys"
+          ? (announcements as Announcements).keyChannelMessage(input)
+          : (messaging as Messaging).application(input),
+      ownApplication: (groupId, entry, kind) =>
+        (messaging as Messaging).ownApplication(groupId, entry, kind),
+      signal: (input) => {
+        if (input.kind !== "keys") messaging?.signal(input);
+      },
       settled: (groupId) => messaging?.settled(groupId),
       unknownGroup: () => {
         if (mailbox) this.track(mailbox.sync().catch((err: unknown) => reportError(context, err)));
@@ -423,9 +728,39 @@ export class VeilClient extends Emitter<VeilEvents> {
     });
     messaging = new Messaging(context, groups);
     const ownDevices = new OwnDevices(context, groups);
-    mailbox = new Mailbox(context, groups, keyPackages, ownDevices);
+    mailbox = new Mailbox(context, groups, keyPackages, ownDevices, {
+      announcementJoined: (groupId) => (announcements as Announcements).joined(groupId),
+      removedFromGroup: async (groupId) => {
+        if (announcements?.has(groupId)) await announcements.left(groupId);
+      },
+    });
     const chats = new Chats(context, groups, mailbox, registry);
-    this.session = { context, groups, messaging, mailbox, chats, ownDevices, keyPackages };
+    const concurrency = this.options.distributionConcurrency ?? 8;
+    const channels = new KeyChannels(context, groups, mailbox, concurrency);
+    announcements = new Announcements(
+      context,
+      groups,
+      messaging,
+      channels,
+      new SenderKeyStore(context),
+      {
+        concurrency,
+        reactionDelayMs: this.options.reactionCountsDelayMs ?? 1000,
+      },
+    );
+    await announcements.load();
+    const communities = new Communities(context, groups, chats, mailbox, announcements);
+    this.session = {
+      context,
+      groups,
+      messaging,
+      mailbox,
+      chats,
+      ownDevices,
+      keyPackages,
+      announcements,
+      communities,
+    };
   }
 
   /** One catch-up at a time; a request during one makes it run again after. */
@@ -443,11 +778,14 @@ export class VeilClient extends Emitter<VeilEvents> {
           await session.mailbox.sync();
           const active = (await session.groups.list()).filter((g) => g.active);
           // One request says which groups moved; a group missing from it is one we left.
-          const lastSeq = new Map((await this.api.groups()).map((g) => [g.id, g.lastSeq]));
+          const summaries = await this.api.groups();
+          const lastSeq = new Map(summaries.map((g) => [g.id, g.lastSeq]));
           for (const g of active) {
             const last = lastSeq.get(g.groupId);
             if (last === undefined || last > g.cursor) await session.groups.sync(g.groupId);
           }
+          // After the key channels: keys first, then the posts they open.
+          await session.announcements.catchUp(summaries);
           await session.ownDevices.process();
           await session.messaging.flushOutbox();
           this.emit("synced", { groups: active.length });
@@ -476,7 +814,11 @@ export class VeilClient extends Emitter<VeilEvents> {
     const report = (err: unknown) => this.background(session, err);
     switch (frame.type) {
       case "group.entry":
-        this.track(session.groups.onLiveEntry(frame.entry).catch(report));
+        if (session.announcements.has(frame.entry.groupId)) {
+          this.track(session.announcements.onLiveEntry(frame.entry).catch(report));
+        } else {
+          this.track(session.groups.onLiveEntry(frame.entry).catch(report));
+        }
         return;
       case "group.signal":
         this.track(session.groups.onSignal(frame.signal).catch(report));
@@ -512,4 +854,23 @@ export class VeilClient extends Emitter<VeilEvents> {
     })();
     return this.reauth;
   }
+}
+
+function announcementInfo(meta: { groupId: string; active: boolean }): ChatInfo {
+  return {
+    groupId: meta.groupId,
+    kind: "announcement",
+    peerUserId: null,
+    joined: true,
+    active: meta.active,
+  };
+}
+
+/** The type of PNG, JPEG or WebP bytes (the server checks them again). */
+function imageType(bytes: Uint8Array): string {
+  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
+    return "image/png";
+  }
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return "image/jpeg";
+  return "image/webp";
 }

@@ -13,12 +13,23 @@ import { fromUtf8, utf8 } from "./encoding.js";
  *   {"v":1,"type":"reaction","id":"m_…","ts":…,"target":"m_…","emoji":"👍"}
  *   {"v":1,"type":"receipt","id":"m_…","ts":…,"status":"delivered","messageIds":["m_…"]}
  *   {"v":1,"type":"typing","id":"m_…","ts":…,"typing":true}
+ *
+ * In a key channel (admin and member of a community, never shown as a chat):
+ *
+ *   {"v":1,"type":"sender_key","id":"m_…","ts":…,"announcementGroupId":"g_…","distribution":"…"}
+ *   {"v":1,"type":"reaction","id":"m_…","ts":…,"target":"m_…","emoji":"👍","announcementGroupId":"g_…"}
+ *
+ * In an announcement group (sender-key encrypted), besides text and attachments:
+ *
+ *   {"v":1,"type":"reaction_counts","id":"m_…","ts":…,"target":"m_…","counts":{"👍":3}}
  */
 export const envelopeVersion = 1;
 
 const MessageId = Type.String({ minLength: 8, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" });
 const B64 = (min: number, max: number) =>
   Type.String({ minLength: min, maxLength: max, pattern: "^[A-Za-z0-9_-]+$" });
+const GroupId = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" });
+const Emoji = Type.String({ maxLength: 32 });
 const Base = {
   v: Type.Literal(envelopeVersion),
   id: MessageId,
@@ -61,7 +72,9 @@ export const Envelope = Type.Union([
     ...Base,
     type: Type.Literal("reaction"),
     target: MessageId,
-    emoji: Type.String({ maxLength: 32 }),
+    emoji: Emoji,
+    /** Set when the reaction travels over a key channel: the announcement it is about. */
+    announcementGroupId: Type.Optional(GroupId),
   }),
   Type.Object({
     ...Base,
@@ -74,10 +87,37 @@ export const Envelope = Type.Union([
     type: Type.Literal("typing"),
     typing: Type.Boolean(),
   }),
+  Type.Object({
+    ...Base,
+    type: Type.Literal("sender_key"),
+    announcementGroupId: GroupId,
+    /** `distributionOf` the sender's current key, base64url (about 90 bytes). */
+    distribution: B64(16, 512),
+  }),
+  Type.Object({
+    ...Base,
+    type: Type.Literal("reaction_counts"),
+    target: MessageId,
+    counts: Type.Record(
+      Type.String({ minLength: 1, maxLength: 32 }),
+      Type.Integer({ minimum: 1 }),
+      {
+        maxProperties: 256,
+      },
+    ),
+  }),
 ]);
 export type Envelope = Static<typeof Envelope>;
 export type EnvelopeType = Envelope["type"];
-const knownTypes = new Set<string>(["text", "attachment", "reaction", "receipt", "typing"]);
+const knownTypes = new Set<string>([
+  "text",
+  "attachment",
+  "reaction",
+  "receipt",
+  "typing",
+  "sender_key",
+  "reaction_counts",
+]);
 
 export type ParsedEnvelope =
   | { kind: "envelope"; envelope: Envelope }

@@ -89,6 +89,30 @@ export interface ErrorEvent {
   seq: number | null;
 }
 
+export interface CommunityEvent {
+  /** The community, when the server still names it. */
+  communityId: string | null;
+  announcementGroupId: string;
+  /**
+   * joined: this device is now in the community (its announcement group);
+   * left: it left or was removed, or the community was deactivated.
+   */
+  change: "joined" | "left";
+}
+
+export interface JoinRequestEvent {
+  /** Someone asked to join this group (`groupRequests(groupId)` lists who). */
+  groupId: string;
+}
+
+/** Reaction counts on an announcement: all that members see (never who reacted). */
+export interface ReactionCountsEvent {
+  groupId: string;
+  messageId: string;
+  /** Emoji to how many people reacted with it. */
+  counts: Record<string, number>;
+}
+
 /** Every event a VeilClient emits, by name. */
 export interface VeilEvents {
   message: ChatMessage;
@@ -101,6 +125,9 @@ export interface VeilEvents {
   connection: ConnectionEvent;
   /** Catch-up after a (re)connect finished. */
   synced: { groups: number };
+  community: CommunityEvent;
+  "join-request": JoinRequestEvent;
+  reactions: ReactionCountsEvent;
   error: ErrorEvent;
 }
 

@@ -6,7 +6,7 @@ import {
   MlsError,
   restoreGroup,
 } from "@veil/crypto";
-import type { GroupSummary, LogEntry, MailboxItem, Signal } from "@veil/protocol";
+import type { GroupKind, GroupSummary, LogEntry, MailboxItem, Signal } from "@veil/protocol";
 import { type ClientContext, reportError } from "./context.js";
 import type { DeviceKeyRegistry } from "./device-keys.js";
 import { fromBase64Url, toBase64Url } from "./encoding.js";
@@ -25,6 +25,8 @@ export interface Effects {
 
 export interface ApplicationInput {
   groupId: string;
+  /** A key channel's messages go to the announcements, never to the chats. */
+  kind: GroupKind;
   entry: LogEntry;
   senderDeviceId: string;
   senderUserId: string | null;
@@ -35,7 +37,7 @@ export interface ApplicationInput {
 export interface GroupHooks {
   application(input: ApplicationInput): Promise<Effects>;
   /** This device's own message came back in the log (it cannot decrypt it). */
-  ownApplication(groupId: string, entry: LogEntry): Promise<Effects>;
+  ownApplication(groupId: string, entry: LogEntry, kind: GroupKind): Promise<Effects>;
   signal(input: Omit<ApplicationInput, "entry">): void;
   /** A group changed outside any lock: flush what waits on it (receipts). */
   settled(groupId: string): void;
@@ -233,6 +235,7 @@ export class Groups {
         await this.save(loaded, []);
         this.hooks.signal({
           groupId: signal.groupId,
+          kind: loaded.meta.kind,
           senderDeviceId: result.senderCredentialId,
           senderUserId,
           plaintext: result.plaintext,
@@ -255,7 +258,7 @@ export class Groups {
     let effects: Effects = { ops: [] };
     let membership: (() => void) | undefined;
     if (entry.senderDeviceId === this.context.deviceId && entry.kind === "application") {
-      effects = await this.hooks.ownApplication(groupId, entry);
+      effects = await this.hooks.ownApplication(groupId, entry, meta.kind);
     } else if (!bytes) {
       effects = { ops: [], after: () => this.undecryptable(groupId, entry.seq) };
     } else {
@@ -265,6 +268,7 @@ export class Groups {
         if (result.kind === "application") {
           effects = await this.hooks.application({
             groupId,
+            kind: meta.kind,
             entry,
             senderDeviceId: result.senderCredentialId,
             senderUserId: await this.userOf(loaded, result.senderCredentialId),
@@ -365,14 +369,17 @@ export class Groups {
   /**
    * Commits a change built by `plan` on the group's current state. On
    * `stale_epoch` it catches up and plans again; `plan` returns null when
-   * nothing is left to do (another device made the change first).
+   * nothing is left to do (another device made the change first). `fresh`:
+   * the group was just created here, so the first attempt need not read its log.
    */
   async change(
     groupId: string,
     plan: (loaded: LoadedGroup) => Promise<PlannedCommit | null>,
+    options: { fresh?: boolean } = {},
   ): Promise<PlannedCommit | null> {
     for (let attempt = 0; attempt < maxCommitAttempts; attempt++) {
-      const outcome = await this.lock.run(groupId, () => this.tryCommit(groupId, plan));
+      const catchUp = attempt > 0 || !options.fresh;
+      const outcome = await this.lock.run(groupId, () => this.tryCommit(groupId, plan, catchUp));
       this.hooks.settled(groupId);
       if (outcome !== "retry") return outcome;
       await sleep(Math.random() * 50 * (attempt + 1));
@@ -383,8 +390,9 @@ export class Groups {
   private async tryCommit(
     groupId: string,
     plan: (loaded: LoadedGroup) => Promise<PlannedCommit | null>,
+    catchUp: boolean,
   ): Promise<PlannedCommit | null | "retry"> {
-    await this.syncLocked(groupId);
+    if (catchUp) await this.syncLocked(groupId);
     const loaded = await this.load(groupId);
     if (!loaded) throw new VeilError("group_unknown");
     if (!loaded.meta.active) throw new VeilError("group_left");
@@ -398,8 +406,9 @@ export class Groups {
       put(ns.pendingMls, groupId, planned.next.serialize()),
       put(ns.groups, groupId, asJson(loaded.meta)),
     ]);
+    let appended: { seq: number };
     try {
-      await this.context.api.commit(groupId, {
+      appended = await this.context.api.commit(groupId, {
         epoch,
         commit: toBase64Url(planned.commit),
         ...(planned.welcome ? { welcome: toBase64Url(planned.welcome) } : {}),
@@ -420,11 +429,18 @@ export class Groups {
     }
     const members = { ...loaded.meta.members };
     for (const m of planned.addDevices) if (m.userId) members[m.deviceId] = m.userId;
+    // Nothing between our cursor and the commit: it is read (ours, of the old epoch).
+    const next = appended.seq === loaded.meta.cursor + 1;
     loaded.group = planned.next;
-    loaded.meta = { ...loaded.meta, members, pendingCommitEpoch: null };
+    loaded.meta = {
+      ...loaded.meta,
+      members,
+      pendingCommitEpoch: null,
+      ...(next ? { cursor: appended.seq } : {}),
+    };
     await this.save(loaded, [del(ns.pendingMls, groupId)]);
-    // Entries before our commit (messages of the old epoch) and the commit itself.
-    await this.syncLocked(groupId);
+    // Otherwise: entries before our commit (messages of the old epoch) and the commit itself.
+    if (!next) await this.syncLocked(groupId);
     if (planned.addDevices.length > 0)
       this.emitMembership(groupId, "members-added", planned.addDevices, this.context.deviceId);
     if (planned.removeDevices.length > 0)
@@ -480,6 +496,14 @@ export class Groups {
     if (summary.peerUserId) meta.peerUserId = summary.peerUserId;
   }
 
+  /** This user left the group (the server took its devices off): no more reading or sending. */
+  async left(groupId: string): Promise<void> {
+    await this.lock.run(groupId, async () => {
+      const loaded = await this.load(groupId);
+      if (loaded?.meta.active) await this.markLeft(loaded);
+    });
+  }
+
   private async markLeft(loaded: LoadedGroup): Promise<void> {
     loaded.meta = { ...loaded.meta, active: false };
     await this.save(loaded, [], false);
@@ -515,6 +539,8 @@ export class Groups {
     members: Member[],
     byDeviceId: string | null = null,
   ): void {
+    // Key channels are plumbing of the announcements: never shown.
+    if (this.cache.get(groupId)?.meta.kind === "keys") return;
     this.context.events.emit("membership", { groupId, change, members, byDeviceId });
   }
 

@@ -1,5 +1,17 @@
+export type {
+  CommunityRole,
+  CommunityView,
+  DirectoryEntry,
+  GroupSummary,
+  Invite,
+  InvitePreview,
+  JoinRequest,
+  JoinResult,
+} from "@veil/protocol";
 export type { Account, DeviceLinkOffer, RegisterInput } from "./account.js";
 export { linkFingerprint, parseLinkUri } from "./account.js";
+export type { AnnouncementReaction } from "./announcement-reactions.js";
+export type { AnnouncementContent } from "./announcements.js";
 export { ApiClient, type ApiClientOptions } from "./api-client.js";
 export { decryptAttachment, encryptAttachment } from "./attachments.js";
 export type { ChatInfo } from "./chats.js";
@@ -27,12 +39,15 @@ export {
 } from "./errors.js";
 export type {
   ChatMessage,
+  CommunityEvent,
   ConnectionEvent,
   DeviceLinkedEvent,
   ErrorEvent,
+  JoinRequestEvent,
   Member,
   MembershipEvent,
   MessageContent,
+  ReactionCountsEvent,
   ReceiptEvent,
   SentEvent,
   TypingEvent,

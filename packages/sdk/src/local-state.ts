@@ -65,6 +65,52 @@ export type HistoryRecord = Static<typeof HistoryRecord>;
 export const PendingDeviceRecord = Type.Object({ since: Int, done: Type.Array(Str) });
 export type PendingDeviceRecord = Static<typeof PendingDeviceRecord>;
 
+/** A community's announcement group as this device reads it (no MLS state: sender keys). */
+export const AnnouncementMeta = Type.Object({
+  groupId: Str,
+  communityId: Nullable(Str),
+  /** The last log entry processed. */
+  cursor: Int,
+  joinedSeq: Int,
+  /** False once this device left the announcement group (or the community ended). */
+  active: Type.Boolean(),
+  /** The community's admins when last asked: whose sender keys and posts are accepted. */
+  admins: Type.Array(Str),
+});
+export type AnnouncementMeta = Static<typeof AnnouncementMeta>;
+
+/** An admin device's record of who holds its current sender key in an announcement group. */
+export const KeyDistributionRecord = Type.Object({
+  /** The current own key's id (hex). */
+  keyId: Str,
+  /** The group's member devices (device id to user id) at the last post: a removal rotates. */
+  members: Type.Record(Str, Str),
+  /** Devices that received the current key over a key channel. */
+  delivered: Type.Array(Str),
+});
+export type KeyDistributionRecord = Static<typeof KeyDistributionRecord>;
+
+/** A sender key received from an admin device over a key channel. */
+export const ReceivedKeyRecord = Type.Object({
+  senderUserId: Str,
+  senderDeviceId: Str,
+  /** `serializeSenderKey` of the state, base64url. */
+  state: Str,
+});
+export type ReceivedKeyRecord = Static<typeof ReceivedKeyRecord>;
+
+/** A reaction to an announcement, as the admins' devices record it (R6: they see who). */
+export const ReactionRecord = Type.Object({ userId: Str, emoji: Str, at: Int });
+export type ReactionRecord = Static<typeof ReactionRecord>;
+
+/** The counts an admin published for an announcement (all that members see). */
+export const ReactionCountsRecord = Type.Object({
+  counts: Type.Record(Str, Int),
+  /** The publishing envelope's clock: a later publication replaces an earlier one. */
+  at: Int,
+});
+export type ReactionCountsRecord = Static<typeof ReactionCountsRecord>;
+
 export const ns = {
   device: "device",
   mls: "mls",
@@ -76,6 +122,19 @@ export const ns = {
   seen: "seen",
   deviceKeys: "device-keys",
   pendingDevices: "pending-devices",
+  announcements: "announcements",
+  /** This device's own sender key per announcement group (bytes). */
+  ownSenderKeys: "own-sender-keys",
+  keyDistribution: "key-distribution",
+  /** `<announcementGroupId>/<senderDeviceId>/<keyId hex>`. */
+  senderKeys: "sender-keys",
+  /** Announcement posts whose sender key has not arrived: `<groupId>/<seq padded>`. */
+  pendingPosts: "pending-posts",
+  /** `<groupId>/<messageId>/<userId>` (admins only). */
+  reactions: "reactions",
+  reactionCounts: "reaction-counts",
+  /** Announcements of this device whose counts are to publish: `<groupId>/<messageId>`. */
+  countsDue: "counts-due",
 } as const;
 
 /** Typed access to a VeilStore. */

@@ -9,10 +9,20 @@ import type { OwnDevices } from "./own-devices.js";
 
 const mailboxPage = 500;
 
+/** What the mailbox tells the parts that build on groups (set in the composition root). */
+export interface MailboxHooks {
+  /** This device was put in a community's announcement group. */
+  announcementJoined(groupId: string): Promise<void>;
+  /** This device was taken out of a group (an announcement group has no commit to say so). */
+  removedFromGroup(groupId: string): Promise<void>;
+}
+
 /**
  * This device's mailbox: welcomes (join), `key_packages_low` (upload more),
- * `device_linked` (bring the user's new device into every group) and
- * `remove_device` (commit a departed device's removal). Items are handled in
+ * `device_linked` (bring the user's new device into every group),
+ * `remove_device` (commit a departed device's removal), announcement groups
+ * joined and left, and requests to join a group this user may answer
+ * (`join-request` events). Items are handled in
  * order; the position is stored after each, and the server's copy is
  * acknowledged after each page.
  */
@@ -22,6 +32,7 @@ export class Mailbox {
     private readonly groups: Groups,
     private readonly keyPackages: KeyPackages,
     private readonly ownDevices: OwnDevices,
+    private readonly hooks: MailboxHooks,
   ) {}
 
   /** Reads and handles new items. Calls while one runs make it run once more after. */
@@ -74,6 +85,15 @@ export class Mailbox {
         if (item.groupId && item.deviceId) {
           await this.ownDevices.removeFromGroup(item.groupId, item.deviceId);
         }
+        return false;
+      case "announcement_joined":
+        if (item.groupId) await this.hooks.announcementJoined(item.groupId);
+        return false;
+      case "removed_from_group":
+        if (item.groupId) await this.hooks.removedFromGroup(item.groupId);
+        return false;
+      case "join_request":
+        if (item.groupId) this.context.events.emit("join-request", { groupId: item.groupId });
         return false;
       default:
         return false;

@@ -1,5 +1,5 @@
 import { Value } from "@sinclair/typebox/value";
-import type { LogEntry } from "@veil/protocol";
+import type { GroupKind, LogEntry } from "@veil/protocol";
 import { decryptAttachment, encryptAttachment } from "./attachments.js";
 import { type ClientContext, reportError } from "./context.js";
 import { newMessageId, toBase64Url } from "./encoding.js";
@@ -89,18 +89,7 @@ export class Messaging {
     bytes: Uint8Array,
     options: { name?: string; mime?: string; caption?: string; replyTo?: string } = {},
   ): Promise<SendResult & { attachment: AttachmentRef }> {
-    const encrypted = await encryptAttachment(bytes);
-    const stored = await this.context.api.uploadBlob(groupId, encrypted.ciphertext);
-    // The server names blobs by the SHA-256 of their bytes: it must be ours.
-    if (stored.id !== encrypted.ref.sha256 || stored.size !== encrypted.ref.size) {
-      throw new VeilError("attachment_integrity", "The server stored other bytes");
-    }
-    const attachment: AttachmentRef = {
-      blobId: stored.id,
-      ...encrypted.ref,
-      ...(options.name !== undefined ? { name: options.name } : {}),
-      ...(options.mime !== undefined ? { mime: options.mime } : {}),
-    };
+    const attachment = await this.uploadAttachment(groupId, bytes, options);
     const result = await this.send(groupId, (id, ts) => ({
       v: 1,
       type: "attachment",
@@ -111,6 +100,26 @@ export class Messaging {
       ...(options.replyTo ? { replyTo: options.replyTo } : {}),
     }));
     return { ...result, attachment };
+  }
+
+  /** Encrypts a file under a fresh key and uploads the ciphertext; the reference opens it. */
+  async uploadAttachment(
+    groupId: string,
+    bytes: Uint8Array,
+    options: { name?: string; mime?: string } = {},
+  ): Promise<AttachmentRef> {
+    const encrypted = await encryptAttachment(bytes);
+    const stored = await this.context.api.uploadBlob(groupId, encrypted.ciphertext);
+    // The server names blobs by the SHA-256 of their bytes: it must be ours.
+    if (stored.id !== encrypted.ref.sha256 || stored.size !== encrypted.ref.size) {
+      throw new VeilError("attachment_integrity", "The server stored other bytes");
+    }
+    return {
+      blobId: stored.id,
+      ...encrypted.ref,
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.mime !== undefined ? { mime: options.mime } : {}),
+    };
   }
 
   async download(ref: AttachmentRef): Promise<Uint8Array> {
@@ -195,16 +204,24 @@ export class Messaging {
           await this.context.state.write([del(ns.outbox, id)]);
           throw err;
         }
-        await this.context.state.write(this.delivered(record, envelope, seq, Date.now()));
+        const history = loaded.meta.kind !== "keys";
+        await this.context.state.write(this.delivered(record, envelope, seq, Date.now(), history));
         return seq;
       }
       throw new VeilError("commit_conflict", "The group kept moving while sending");
     });
   }
 
-  private delivered(record: OutboxRecord, envelope: Envelope, seq: number, storedAt: number) {
+  /** Store writes for a message the server has: out of the outbox, into the history if shown. */
+  private delivered(
+    record: OutboxRecord,
+    envelope: Envelope,
+    seq: number,
+    storedAt: number,
+    history: boolean,
+  ) {
     const ops = [del(ns.outbox, record.id)];
-    if (isChatContent(envelope)) {
+    if (history && isChatContent(envelope)) {
       const history: HistoryRecord = {
         groupId: record.groupId,
         seq,
@@ -306,11 +323,12 @@ export class Messaging {
   }
 
   /** Our own message in the log: if it is still in the outbox, its answer was lost. */
-  async ownApplication(groupId: string, entry: LogEntry): Promise<Effects> {
+  async ownApplication(groupId: string, entry: LogEntry, kind: GroupKind): Promise<Effects> {
     if (!entry.id) return { ops: [] };
     const record = await this.context.state.json(OutboxRecord, ns.outbox, entry.id);
     if (!record || !Value.Check(Envelope, record.envelope)) return { ops: [] };
-    const ops = this.delivered(record, record.envelope, entry.seq, Date.parse(entry.createdAt));
+    const storedAt = Date.parse(entry.createdAt);
+    const ops = this.delivered(record, record.envelope, entry.seq, storedAt, kind !== "keys");
     return {
       ops,
       after: () =>
@@ -366,7 +384,8 @@ export class Messaging {
   }
 }
 
-function toChatMessage(record: HistoryRecord, envelope: Envelope): ChatMessage {
+/** A history record as the `message` event and `messages()` show it. */
+export function toChatMessage(record: HistoryRecord, envelope: Envelope): ChatMessage {
   return {
     groupId: record.groupId,
     id: envelope.id,

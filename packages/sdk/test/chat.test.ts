@@ -122,8 +122,11 @@ for (const { backend, available } of backends) {
         await eventually(() => expect(p.seen.texts(gid)).toContain("hi from Ben"));
       }
 
-      // Any member may remove one: Dan removes every device of Eve.
-      await dan.client.removeMembers(gid, [eve.userId]);
+      // Only an admin removes others (Ann made the group): Dan may not; Ann removes every device of Eve.
+      await expect(dan.client.removeMembers(gid, [eve.userId])).rejects.toSatisfy((e) =>
+        isVeilError(e, "not_group_admin"),
+      );
+      await ann.client.removeMembers(gid, [eve.userId]);
       await eventually(() =>
         expect(ann.seen.membership).toContainEqual(
           expect.objectContaining({ groupId: gid, change: "members-removed" }),

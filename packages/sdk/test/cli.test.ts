@@ -113,5 +113,49 @@ for (const { backend, available } of backends) {
       expect(aliceNumber).toMatch(/^\d{60}$/);
       expect(digits(await run("bob", ["safety-number", alicePhone]))).toBe(aliceNumber);
     });
+
+    it("runs a community from the command line: invite, join, groups, announcements", async () => {
+      const [olgaPhone, anaPhone] = [nextPhone(), nextPhone()];
+      await register("olga", "Olga", olgaPhone);
+      await register("ana", "Ana", anaPhone);
+      const created = await run("olga", ["community", "create", "Riverside", "-d", "Our street"]);
+      const communityId = created.match(/\((c_[A-Za-z0-9_-]+)\)/)?.[1] as string;
+      expect(communityId).toBeTruthy();
+      const code = (await run("olga", ["community", "invite", "riverside"])).split(
+        "\n",
+      )[0] as string;
+      expect(code).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+      expect(await run("ana", ["community", "join", code])).toContain('Joined "Riverside"');
+      const shown = await run("ana", ["community", "show", "Riverside"]);
+      expect(shown).toContain("members: 2");
+      expect(shown).toContain("admins:  Olga");
+      expect(await run("ana", ["community", "list"])).toContain(
+        `${communityId}  Riverside  (member`,
+      );
+
+      expect(await run("olga", ["community", "new-group", communityId, "Gardening"])).toContain(
+        'Created group "Gardening"',
+      );
+      expect(await run("ana", ["community", "directory", "Riverside"])).toMatch(
+        /Gardening {2}\(1\) {2}-/,
+      );
+      expect(await run("ana", ["community", "ask", "Riverside", "gardening"])).toContain(
+        'Asked to join "Gardening"',
+      );
+      expect(await run("ana", ["community", "directory", "Riverside"])).toMatch(
+        /Gardening {2}\(1\) {2}asked/,
+      );
+
+      expect(
+        await run("olga", ["community", "announce", "Riverside", "Street", "party!"]),
+      ).toContain("Announced to 2 members");
+      expect(await run("ana", ["community", "read", "Riverside"])).toContain("Olga: Street party!");
+      expect(await run("olga", ["community", "read", "Riverside"])).toContain("me: Street party!");
+      expect(
+        await run("ana", ["community", "announce", "Riverside", "me", "too"]).catch(String),
+      ).toContain("not_community_admin");
+      expect(await run("ana", ["community", "leave", "Riverside"])).toContain("Left Riverside.");
+      expect(await run("ana", ["community", "list"])).toContain("You are in no community yet.");
+    });
   });
 }

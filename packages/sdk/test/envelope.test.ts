@@ -53,6 +53,36 @@ const envelope: fc.Arbitrary<Envelope> = fc.oneof(
       sha256: b64(43),
     }),
   }),
+  fc.record({
+    v: fc.constant(1 as const),
+    type: fc.constant("sender_key" as const),
+    id,
+    ts: fc.nat(),
+    announcementGroupId: fc.stringMatching(/^g_[A-Za-z0-9_-]{8,20}$/),
+    distribution: b64(120),
+  }),
+  fc.record({
+    v: fc.constant(1 as const),
+    type: fc.constant("reaction_counts" as const),
+    id,
+    ts: fc.nat(),
+    target: id,
+    counts: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.integer({ min: 1 }), {
+      maxKeys: 5,
+    }),
+  }),
+  fc.record(
+    {
+      v: fc.constant(1 as const),
+      type: fc.constant("reaction" as const),
+      id,
+      ts: fc.nat(),
+      target: id,
+      emoji: fc.string({ maxLength: 8 }),
+      announcementGroupId: fc.stringMatching(/^g_[A-Za-z0-9_-]{8,20}$/),
+    },
+    { requiredKeys: ["v", "type", "id", "ts", "target", "emoji"] },
+  ),
 );
 
 describe("the message envelope", () => {
@@ -95,6 +125,23 @@ describe("the message envelope", () => {
       "invalid",
     );
     expect(parseEnvelope(utf8("[1,2]")).kind).toBe("invalid");
+    // Reaction counts are counts: a name or a negative number is not one.
+    const counts = (value: unknown) =>
+      parseEnvelope(
+        utf8(
+          JSON.stringify({
+            v: 1,
+            type: "reaction_counts",
+            id: "m_12345678",
+            ts: 1,
+            target: "m_12345678",
+            counts: value,
+          }),
+        ),
+      ).kind;
+    expect(counts({ "👍": 2 })).toBe("envelope");
+    expect(counts({ "👍": "Ana" })).toBe("invalid");
+    expect(counts({ "👍": -1 })).toBe("invalid");
     expect(parseEnvelope(Uint8Array.from([0xff, 0xfe])).kind).toBe("invalid");
   });
 });

@@ -13,6 +13,14 @@ export interface Peer {
 
 const userIdPattern = /^u_[A-Za-z0-9_-]+$/;
 
+export function requireRegistered(client: VeilClient): void {
+  if (!client.registered) {
+    throw new Error(
+      "this profile has no account yet: run `veil-chat register` or `veil-chat link`",
+    );
+  }
+}
+
 /**
  * A user id as given, or the user a phone number belongs to (a lookup, which
  * also lets this user see them, as the privacy model's R2 requires to chat).

@@ -5,7 +5,14 @@ import { createInterface } from "node:readline";
 import { Command } from "commander";
 import { isVeilError, VeilClient } from "../index.js";
 import { FileStore, nodeWebSocket } from "../node.js";
-import { type Peer, resolvePeer, safetyNumberGroups, type Terminal } from "./cli-kit.js";
+import {
+  type Peer,
+  requireRegistered,
+  resolvePeer,
+  safetyNumberGroups,
+  type Terminal,
+} from "./cli-kit.js";
+import { communityCommands } from "./community-commands.js";
 
 const defaultServer = process.env.VEIL_SERVER ?? "http://localhost:8080";
 
@@ -63,14 +70,6 @@ function action<A extends unknown[]>(work: (client: VeilClient, ...args: A) => P
       process.exit(1);
     }
   };
-}
-
-function requireRegistered(client: VeilClient): void {
-  if (!client.registered) {
-    throw new Error(
-      "this profile has no account yet: run `veil-chat register` or `veil-chat link`",
-    );
-  }
 }
 
 /** Lines from stdin (the terminal or a pipe), opened on first use. */
@@ -273,6 +272,8 @@ async function openChat(client: VeilClient, peer: Peer): Promise<string> {
   }
   return chat.groupId;
 }
+
+communityCommands(program, action, out);
 
 program.parseAsync().catch((err: unknown) => {
   out.error(`error: ${err instanceof Error ? err.message : String(err)}`);

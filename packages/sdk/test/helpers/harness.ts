@@ -1,10 +1,13 @@
 import {
   type ChatMessage,
+  type CommunityEvent,
   type ErrorEvent,
+  type JoinRequestEvent,
   type Logger,
   type MembershipEvent,
   MemoryStore,
   nodeWebSocket,
+  type ReactionCountsEvent,
   type ReceiptEvent,
   type TypingEvent,
   VeilClient,
@@ -30,6 +33,9 @@ export class Recorder {
   readonly typing: TypingEvent[] = [];
   readonly membership: MembershipEvent[] = [];
   readonly errors: ErrorEvent[] = [];
+  readonly community: CommunityEvent[] = [];
+  readonly joinRequests: JoinRequestEvent[] = [];
+  readonly reactions: ReactionCountsEvent[] = [];
   readonly log: string[] = [];
 
   constructor(client: VeilClient) {
@@ -42,6 +48,9 @@ export class Recorder {
     client.on("typing", (t) => this.typing.push(t));
     client.on("membership", (m) => this.membership.push(m));
     client.on("error", (e) => this.errors.push(e));
+    client.on("community", (e) => this.community.push(e));
+    client.on("join-request", (e) => this.joinRequests.push(e));
+    client.on("reactions", (e) => this.reactions.push(e));
   }
 
   texts(groupId?: string): string[] {
@@ -87,7 +96,12 @@ export function clientOptions(
 export async function person(
   t: TestServer,
   name: string,
-  options: { store?: VeilStore; start?: boolean; client?: Partial<VeilClientOptions> } = {},
+  options: {
+    store?: VeilStore;
+    start?: boolean;
+    client?: Partial<VeilClientOptions>;
+    username?: string;
+  } = {},
 ): Promise<Person> {
   const store = options.store ?? new MemoryStore();
   const seen = { current: null as Recorder | null };
@@ -97,7 +111,11 @@ export async function person(
   const verification = await client.requestPhoneVerification(phone);
   const code = t.verifier.codes.get(verification.verificationId);
   if (!code) throw new Error("no verification code captured");
-  await client.register({ name, phone: { verificationId: verification.verificationId, code } });
+  await client.register({
+    name,
+    phone: { verificationId: verification.verificationId, code },
+    ...(options.username ? { username: options.username } : {}),
+  });
   if (options.start !== false) await client.start();
   return { name, phone, client, store, seen: seen.current, userId: client.userId as string };
 }
