@@ -174,6 +174,12 @@ for (const { backend, available } of backends) {
       expect(refused.body.error.code).toBe("not_community_admin");
       const after = await rita.user.request("GET", `/v1/groups/${c.announcementGroupId}/log`);
       expect(after.body).toEqual(before.body);
+      // Nor may a member store attachments there.
+      const blob = await http(t.url, "POST", `/v1/groups/${c.announcementGroupId}/blobs`, {
+        token: paul.user.token,
+        raw: randomBytes(64),
+      });
+      expect(blob.body.error.code).toBe("not_community_admin");
       // Bytes that are not a sender-key message for this group are refused.
       expect((await post(olga, c.announcementGroupId, "AAAAAAAA")).body.error.code).toBe(
         "sender_key_malformed",

@@ -109,6 +109,14 @@ for (const { backend, available } of backends) {
           userIds: [bob.user.id],
         });
         expect(empty.body.error.code).toBe("key_packages_unavailable");
+        // A batch with one user out of packages claims nothing at all: Carol keeps hers.
+        const carol = await person("Carol", 2);
+        await introduce(alice, carol);
+        const batch = await alice.device.request("POST", "/v1/key-packages/claim", {
+          userIds: [carol.user.id, bob.user.id],
+        });
+        expect(batch.body.error.code).toBe("key_packages_unavailable");
+        expect((await carol.device.request("GET", "/v1/key-packages")).body.oneTime).toBe(2);
       });
 
       it("carries a 1:1 chat both ways, live and from the log, with every device of the peer", async () => {

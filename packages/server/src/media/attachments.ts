@@ -23,7 +23,8 @@ export class Attachments {
     groupId: string,
     bytes: Buffer,
   ): Promise<{ id: string; size: number }> {
-    await this.delivery.membership(auth, groupId); // members only; group_not_found otherwise
+    // Members who may post only (group_not_found for others, as for no group).
+    this.delivery.checkMaySend(await this.delivery.membership(auth, groupId));
     const id = createHash("sha256").update(bytes).digest("base64url");
     await this.store.put(id, bytes);
     const now = this.now();

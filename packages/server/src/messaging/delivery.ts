@@ -550,7 +550,7 @@ export class Delivery {
    * Only a community's admins post in its announcement group; in a group set
    * to "admins only", members read but do not post.
    */
-  private checkMaySend(summary: Membership): void {
+  checkMaySend(summary: Membership): void {
     if (summary.isAdmin) return;
     if (summary.kind === "announcement") throw new VeilError("not_community_admin");
     if (summary.sendPolicy === "admins") throw new VeilError("not_group_admin");

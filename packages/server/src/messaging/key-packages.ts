@@ -150,12 +150,14 @@ export class KeyPackages {
           keyPackage: Buffer.from(kp.data).toString("base64url"),
         });
       }
+      // All or nothing: a user without a package leaves everyone's packages unclaimed.
+      for (const userId of deviceIds ? [] : others) {
+        if (!claimed.some((d) => d.userId === userId))
+          throw new VeilError("key_packages_unavailable");
+      }
+      if (deviceIds && claimed.length === 0) throw new VeilError("key_packages_unavailable");
       return claimed;
     });
-    for (const userId of deviceIds ? [] : others) {
-      if (!result.some((d) => d.userId === userId)) throw new VeilError("key_packages_unavailable");
-    }
-    if (deviceIds && result.length === 0) throw new VeilError("key_packages_unavailable");
     return { devices: result };
   }
 
