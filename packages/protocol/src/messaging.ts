@@ -103,7 +103,10 @@ export const GroupSummary = Type.Object({
   cursor: Type.Integer(),
   /** The log entry this device joined at; it reads only after it. */
   joinedSeq: Type.Integer(),
-  /** Member devices; empty for an announcement group's members who are not community admins. */
+  /**
+   * Member devices. An announcement group lists them only to community
+   * admins, and only in `GET /v1/groups/{id}` (empty in the list of groups).
+   */
   members: Type.Array(GroupMember),
   /** Users who administer the group (a direct chat has none; an announcement group: the community's admins). */
   admins: Type.Array(Type.String()),

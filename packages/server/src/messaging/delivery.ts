@@ -123,8 +123,13 @@ export class Delivery {
    * otherwise. An announcement group shows its members only to the
    * community's admins (R6); others see the count (R4).
    */
-  async group(auth: AuthContext, groupId: string, db: Db = this.db): Promise<GroupSummary> {
-    return this.visibleTo(auth, await this.summary(auth, groupId, db));
+  async group(
+    auth: AuthContext,
+    groupId: string,
+    db: Db = this.db,
+    options: { brief?: boolean } = {},
+  ): Promise<GroupSummary> {
+    return this.visibleTo(auth, await this.summary(auth, groupId, db, options));
   }
 
   /**
@@ -153,7 +158,12 @@ export class Delivery {
   }
 
   /** The whole summary, for the delivery service's own checks: never sent as is. */
-  private async summary(auth: AuthContext, groupId: string, db: Db): Promise<GroupSummary> {
+  private async summary(
+    auth: AuthContext,
+    groupId: string,
+    db: Db,
+    { brief = false }: { brief?: boolean } = {},
+  ): Promise<GroupSummary> {
     const group = await db
       .selectFrom("groups")
       .selectAll()
@@ -183,7 +193,9 @@ export class Delivery {
             .where("group_id", "=", groupId)
             .execute();
     const adminIds = admins.map((a) => a.user_id);
-    const listed = group.kind !== "announcement" || adminIds.includes(auth.userId);
+    // An announcement group lists its members to community admins, and only
+    // when asked for that group (the list of all one's groups stays small).
+    const listed = group.kind !== "announcement" || (!brief && adminIds.includes(auth.userId));
     const members = listed
       ? await db
           .selectFrom("group_members")
@@ -254,7 +266,7 @@ export class Delivery {
       .select("group_id")
       .where("device_id", "=", auth.deviceId)
       .execute();
-    return Promise.all(rows.map((r) => this.group(auth, r.group_id)));
+    return Promise.all(rows.map((r) => this.group(auth, r.group_id, this.db, { brief: true })));
   }
 
   /**
