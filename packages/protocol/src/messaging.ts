@@ -203,7 +203,10 @@ export const MailboxItem = Type.Object({
     Type.Literal("remove_device"),
     /** This device was removed from a group (it will not see the commit that did it). */
     Type.Literal("removed_from_group"),
-    /** Someone asked to join a group this device's user administers. */
+    /**
+     * Someone asked to join a group this device's user may answer for, or a
+     * community it administers (then `groupId` is the announcement group).
+     */
     Type.Literal("join_request"),
     /** This device was added to an announcement group (no welcome: it needs the admins' keys). */
     Type.Literal("announcement_joined"),

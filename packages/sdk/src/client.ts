@@ -730,6 +730,8 @@ export class VeilClient extends Emitter<VeilEvents> {
     const ownDevices = new OwnDevices(context, groups);
     mailbox = new Mailbox(context, groups, keyPackages, ownDevices, {
       announcementJoined: (groupId) => (announcements as Announcements).joined(groupId),
+      communityOf: (groupId) =>
+        (announcements as Announcements).get(groupId)?.communityId ?? undefined,
       removedFromGroup: async (groupId) => {
         if (announcements?.has(groupId)) await announcements.left(groupId);
       },

@@ -103,6 +103,11 @@ export interface CommunityEvent {
 export interface JoinRequestEvent {
   /** Someone asked to join this group (`groupRequests(groupId)` lists who). */
   groupId: string;
+  /**
+   * Set when someone asked to join this community (`communityRequests(communityId)`
+   * lists who); `groupId` is then its announcement group.
+   */
+  communityId?: string;
 }
 
 /** Reaction counts on an announcement: all that members see (never who reacted). */

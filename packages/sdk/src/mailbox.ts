@@ -15,6 +15,8 @@ export interface MailboxHooks {
   announcementJoined(groupId: string): Promise<void>;
   /** This device was taken out of a group (an announcement group has no commit to say so). */
   removedFromGroup(groupId: string): Promise<void>;
+  /** The community whose announcement group this is, if it is one this device is in. */
+  communityOf(groupId: string): string | undefined;
 }
 
 /**
@@ -93,7 +95,14 @@ export class Mailbox {
         if (item.groupId) await this.hooks.removedFromGroup(item.groupId);
         return false;
       case "join_request":
-        if (item.groupId) this.context.events.emit("join-request", { groupId: item.groupId });
+        if (item.groupId) {
+          // On a community's announcement group: someone asked to join the community.
+          const communityId = this.hooks.communityOf(item.groupId);
+          this.context.events.emit(
+            "join-request",
+            communityId ? { groupId: item.groupId, communityId } : { groupId: item.groupId },
+          );
+        }
         return false;
       default:
         return false;

@@ -225,9 +225,19 @@ for (const { backend, available } of backends) {
         memberCount: 1,
         approveMembers: true,
       });
+      // The owner's device hears of the first request, as a request to join the community.
+      const heard = new Promise<unknown>((resolve) => {
+        const off = olga.client.on("join-request", (event) => {
+          if (event.communityId) {
+            off();
+            resolve(event);
+          }
+        });
+      });
       for (const p of [ana, ivy, jon]) {
         expect(await p.client.joinByInvite(code)).toEqual({ status: "pending", communityId: c.id });
       }
+      expect(await heard).toEqual({ groupId: c.announcementGroupId, communityId: c.id });
       expect(await failure(ivy.client.community(c.id))).toBe("community_not_found");
       const asked = await olga.client.communityRequests(c.id);
       expect(asked.map((r) => [r.userId, r.name])).toEqual([

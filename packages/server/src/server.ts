@@ -84,7 +84,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   );
   const groupAdmin = new GroupAdmin(database, delivery, groupMembership, mailbox, profiles, now);
   const communities = new Communities(database, groupMembership, profiles, config.limits, now);
-  const communityInvites = new CommunityInvites(database, communities, profiles, now);
+  const communityInvites = new CommunityInvites(database, communities, profiles, mailbox, now);
   const communityGroups = new CommunityGroups(
     database,
     communities,

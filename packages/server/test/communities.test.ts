@@ -433,6 +433,11 @@ for (const { backend, available } of backends) {
       const asked = await ivy.user.request("POST", `/v1/invites/${link.body.code}/join`);
       expect(asked.body).toEqual({ status: "pending", communityId: c.id });
       expect((await ivy.user.request("GET", `/v1/communities/${c.id}`)).status).toBe(404);
+      // The admins' devices are told, on the announcement group.
+      const told = await olga.user.request("GET", "/v1/mailbox");
+      expect(told.body.items).toContainEqual(
+        expect.objectContaining({ kind: "join_request", groupId: c.announcementGroupId }),
+      );
       const pending = await olga.user.request("GET", `/v1/communities/${c.id}/requests`);
       expect(pending.body.requests).toEqual([
         { userId: ivy.user.id, name: "Ivy", createdAt: expect.any(String) },

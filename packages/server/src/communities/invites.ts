@@ -3,8 +3,9 @@ import type { Invite, InvitePreview, JoinRequest, JoinResult } from "@veil/proto
 import type { AuthContext } from "../auth/sessions.js";
 import { VeilError } from "../errors.js";
 import { toJoinRequests } from "../messaging/group-admin.js";
+import type { Mailbox } from "../messaging/mailbox.js";
 import type { ProfileReader } from "../privacy/profiles.js";
-import type { Database, Db } from "../store/database.js";
+import type { Database, Db, Tx } from "../store/database.js";
 import type { Communities, Community } from "./communities.js";
 
 const defaultInviteSeconds = 7 * 24 * 3600;
@@ -19,6 +20,7 @@ export class CommunityInvites {
     private readonly database: Database,
     private readonly communities: Communities,
     private readonly profiles: ProfileReader,
+    private readonly mailbox: Mailbox,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -115,16 +117,34 @@ export class CommunityInvites {
         .executeTakeFirst();
       if (member) return { status: "joined" as const, communityId: community.id };
       if (community.approve_members === 1) {
-        await tx.db
+        const asked = await tx.db
           .insertInto("join_requests")
           .values({ target_id: community.id, user_id: auth.userId, created_at: this.now() })
           .onConflict((oc) => oc.doNothing())
-          .execute();
+          .executeTakeFirst();
+        if (Number(asked.numInsertedOrUpdatedRows ?? 0n) > 0) await this.tellAdmins(tx, community);
         return { status: "pending" as const, communityId: community.id };
       }
       await this.communities.admit(tx, community, [auth.userId]);
       return { status: "joined" as const, communityId: community.id };
     });
+  }
+
+  /** A `join_request` item, on the announcement group, to every device of every admin. */
+  private async tellAdmins(tx: Tx, community: Community): Promise<void> {
+    const devices = await tx.db
+      .selectFrom("community_members as m")
+      .innerJoin("devices as d", "d.user_id", "m.user_id")
+      .select("d.id")
+      .where("m.community_id", "=", community.id)
+      .where("m.role", "in", ["owner", "admin"])
+      .execute();
+    for (const device of devices) {
+      await this.mailbox.notify(tx, device.id, {
+        kind: "join_request",
+        group_id: community.announcement_group_id,
+      });
+    }
   }
 
   async requests(auth: AuthContext, communityId: string): Promise<JoinRequest[]> {
