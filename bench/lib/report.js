@@ -38,7 +38,8 @@ per event, go to \`bench/results/\` (ignored by git) with CPU profiles of the
 Veil and bare servers; the sections below are rewritten by a full run on
 SQLite (every scenario; any other run writes only \`bench/results/\`). SQL
 statements are counted in the Veil server's process by wrapping
-better-sqlite3's \`prepare\` (Kysely prepares every query) and pg's
+better-sqlite3's statement methods (\`run\`, \`all\`, \`get\`, \`iterate\`: Veil
+caches prepared statements, so counting \`prepare\` would miss them) and pg's
 \`Client.query\`; both counts include \`begin\` and \`commit\`. On PostgreSQL,
 "server CPU" is the Veil process's alone: the database server's CPU is
 not in it, so compare PostgreSQL runs with each other, not with SQLite's.

@@ -16,12 +16,18 @@ function timed(key, started) {
   entry.us += Number(process.hrtime.bigint() - started) / 1000;
   timing.set(key, entry);
 }
-function timeStatements(statement) {
+// Counts SQL statements run (transaction control included), and times them
+// while asked to: every statement better-sqlite3 runs goes through one of
+// these methods, whether Veil prepared it afresh or took it from its cache.
+// PostgreSQL: every query goes through a pooled pg.Client.
+let statements = 0;
+function countStatements(statement) {
   if (statementPrototype) return;
   statementPrototype = Object.getPrototypeOf(statement);
   for (const method of ["all", "get", "run", "iterate"]) {
     const original = statementPrototype[method];
-    statementPrototype[method] = function timedStatement(...args) {
+    statementPrototype[method] = function countedStatement(...args) {
+      statements++;
       if (!timing) return original.apply(this, args);
       const started = process.hrtime.bigint();
       try {
@@ -33,18 +39,17 @@ function timeStatements(statement) {
   }
 }
 
-// Counts SQL statements (transaction control included): Kysely's SQLite
-// driver prepares every query it runs, and its PostgreSQL driver sends every
-// query through a pooled pg.Client.
-let statements = 0;
 const prepare = SqliteDriver.prototype.prepare;
 SqliteDriver.prototype.prepare = function countedPrepare(...args) {
-  statements++;
-  if (!timing) return prepare.apply(this, args);
+  if (!timing) {
+    const statement = prepare.apply(this, args);
+    countStatements(statement);
+    return statement;
+  }
   const started = process.hrtime.bigint();
   const statement = prepare.apply(this, args);
   timed("(prepare, all statements)", started);
-  timeStatements(statement);
+  countStatements(statement);
   return statement;
 };
 
