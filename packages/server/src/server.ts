@@ -83,7 +83,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     now,
   );
   const groupAdmin = new GroupAdmin(database, delivery, groupMembership, mailbox, profiles, now);
-  const communities = new Communities(database, groupMembership, profiles, config.limits, now);
+  const communities = new Communities(database, bus, groupMembership, profiles, config.limits, now);
   const communityInvites = new CommunityInvites(database, communities, profiles, mailbox, now);
   const communityGroups = new CommunityGroups(
     database,

@@ -693,6 +693,40 @@ for (const { backend, available } of backends) {
       expect(await profile(yan, olga)).toEqual({ id: olga.user.id, name: "Olga" });
     });
 
+    it("tells admins of a new member, and members of a new admin, as the rules show them", async () => {
+      const olga = await person("Olga");
+      const pete = await person("Pete");
+      const rosa = await person("Rosa");
+      const c = await community(olga);
+      await invite(olga, c.id, rosa);
+      const olgaSocket = await olga.user.connect(t.wsUrl);
+      const rosaSocket = await rosa.user.connect(t.wsUrl);
+      try {
+        await invite(olga, c.id, pete);
+        const joined = await olgaSocket.next(
+          (f) => f.type === "profile.updated" && f.profile.id === pete.user.id,
+        );
+        // R6: id, name, number.
+        expect(joined.type === "profile.updated" && joined.profile).toEqual({
+          id: pete.user.id,
+          name: "Pete",
+          phone: pete.phone,
+        });
+        await olga.user.request("PUT", `/v1/communities/${c.id}/admins/${pete.user.id}`);
+        const promoted = await rosaSocket.next(
+          (f) => f.type === "profile.updated" && f.profile.id === pete.user.id,
+        );
+        // R5: id and name, never the number.
+        expect(promoted.type === "profile.updated" && promoted.profile).toEqual({
+          id: pete.user.id,
+          name: "Pete",
+        });
+      } finally {
+        olgaSocket.close();
+        rosaSocket.close();
+      }
+    });
+
     it("enforces the limits with clear errors and no change", async () => {
       const small = await startTestServer({
         backend,

@@ -7,6 +7,7 @@ import type {
 } from "@veil/protocol";
 import type { Selectable } from "kysely";
 import type { AuthContext } from "../auth/sessions.js";
+import type { Bus } from "../bus/bus.js";
 import type { CommunityLimits } from "../config.js";
 import { VeilError } from "../errors.js";
 import { newId } from "../ids.js";
@@ -36,6 +37,7 @@ export interface Standing {
 export class Communities {
   constructor(
     private readonly database: Database,
+    private readonly bus: Bus,
     private readonly members: GroupMembership,
     private readonly profiles: ProfileReader,
     private readonly limits: CommunityLimits,
@@ -361,6 +363,7 @@ export class Communities {
         .where("community_id", "=", communityId)
         .where("user_id", "=", userId)
         .execute();
+      this.changed(tx, [userId]);
     });
     return this.view(auth, communityId);
   }
@@ -384,6 +387,7 @@ export class Communities {
           .execute();
       await set(userId, "owner");
       await set(auth.userId, "admin");
+      this.changed(tx, [userId]);
       await tx.db
         .updateTable("communities")
         .set({ owner_id: userId })
@@ -452,6 +456,18 @@ export class Communities {
       .where("user_id", "in", fresh)
       .execute();
     await this.members.joinAnnouncement(tx, community.announcement_group_id, fresh);
+    this.changed(tx, fresh);
+  }
+
+  /**
+   * Who may see these users has changed (a new member shows to the admins, a
+   * new admin to the members): once committed, their viewers hear it as they
+   * do for any profile change, each through the privacy module.
+   */
+  private changed(tx: Tx, userIds: string[]): void {
+    tx.onCommit(async () => {
+      for (const userId of userIds) await this.bus.publish({ type: "profile.changed", userId });
+    });
   }
 
   /** Takes a user out of the community, its announcement group and its groups. */
