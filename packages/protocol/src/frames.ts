@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import type { ChannelPost } from "./channels.js";
 import type { ErrorCode } from "./errors.js";
 import type { LogEntry, MailboxItem, Signal } from "./messaging.js";
 import type { VisibleProfile } from "./profiles.js";
@@ -35,4 +36,10 @@ export type ServerFrame =
   /** An ephemeral message (typing) from a member device; not in the log. */
   | { type: "group.signal"; signal: Signal }
   /** A new item in this device's mailbox (a welcome, a low key-package stock). */
-  | { type: "mailbox.item"; item: MailboxItem };
+  | { type: "mailbox.item"; item: MailboxItem }
+  /** A post of a channel you follow, new or edited (counts come as `channel.counts`). */
+  | { type: "channel.post"; post: Omit<ChannelPost, "reactions" | "myReaction"> }
+  /** A post of a channel you follow was deleted. */
+  | { type: "channel.post.deleted"; channelId: string; seq: number }
+  /** Reaction counts of a post of a channel you follow (coalesced: about once a second at most). */
+  | { type: "channel.counts"; channelId: string; seq: number; counts: Record<string, number> };

@@ -41,6 +41,8 @@ export interface Config {
   phoneVerifier: "console";
   /** Community limits: groups per community, members per group, announcement group members. */
   limits: CommunityLimits;
+  /** How long channel posts are kept. */
+  channelRetentionDays: number;
 }
 
 export interface CommunityLimits {
@@ -148,6 +150,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       groupMembers: int("VEIL_GROUP_MAX_MEMBERS", 1024, 2, 100_000),
       announcementMembers: int("VEIL_ANNOUNCEMENT_MAX_MEMBERS", 5000, 2, 1_000_000),
     },
+    channelRetentionDays: int("VEIL_CHANNEL_RETENTION_DAYS", 30, 1, 3650),
     phoneVerifier: oneOf("VEIL_PHONE_VERIFIER", "console", ["console"] as const),
   };
   if (problems.length > 0) throw new ConfigError(problems);

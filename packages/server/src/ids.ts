@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 
 /** Opaque random ids: a type prefix and 128 random bits, never derived from user data. */
-export const newId = (prefix: "u" | "d" | "s" | "c" | "v" | "p" | "g" | "k" | "w"): string =>
+export const newId = (prefix: "u" | "d" | "s" | "c" | "v" | "p" | "g" | "k" | "w" | "h"): string =>
   `${prefix}_${randomBytes(16).toString("base64url")}`;
 
 /** A bearer token: 256 random bits. Only its hash is stored. */

@@ -11,6 +11,9 @@ import { pruneVerifications } from "./accounts/verifications.js";
 import { type DeviceLifecycle, pruneDeviceLinks } from "./auth/device-links.js";
 import { pruneChallenges } from "./auth/device-proof.js";
 import { authRoutes } from "./auth/routes.js";
+import { Channels } from "./channels/channels.js";
+import { ChannelPosts } from "./channels/posts.js";
+import { channelRoutes } from "./channels/routes.js";
 import { Communities } from "./communities/communities.js";
 import { CommunityGroups } from "./communities/community-groups.js";
 import { CommunityInvites } from "./communities/invites.js";
@@ -40,6 +43,8 @@ export interface VeilServer {
   listen(): Promise<string>;
   /** Graceful shutdown: stop accepting, close sockets, finish requests, close backends. */
   close(): Promise<void>;
+  /** Deletes what has expired (run every 10 minutes; callable at will). */
+  prune(): Promise<void>;
 }
 
 const version = "0.1.0";
@@ -91,6 +96,15 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     delivery,
     profiles,
     config.limits,
+    now,
+  );
+  const channels = new Channels(database, bus, profiles, now);
+  const channelPosts = new ChannelPosts(
+    database,
+    channels,
+    bus,
+    profiles,
+    config.channelRetentionDays * 24 * 3600 * 1000,
     now,
   );
   // When a device joins or leaves an account, its groups follow (same transaction).
@@ -184,6 +198,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     now,
   });
   messagingRoutes(app, { delivery, groupAdmin, keyPackages, mailbox, db: database.db, now });
+  channelRoutes(app, { channels, posts: channelPosts, db: database.db, now });
   communityRoutes(app, {
     communities,
     invites: communityInvites,
@@ -195,15 +210,19 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   mediaRoutes(app, { attachments, db: database.db, now, blobLimitBytes: config.blobLimitBytes });
   opsRoutes(app, { database, bus, metrics, draining: () => draining });
 
-  const prune = setInterval(() => {
+  const pruneAll = async () => {
     const t = now();
-    void Promise.all([
+    await Promise.all([
       pruneChallenges(database.db, t),
       pruneVerifications(database.db, t),
       pruneDeviceLinks(database.db, t),
       mailbox.prune(t),
       pruneLimits(database.db, 60 * 60_000, t),
-    ]).catch((err) => context.logger.warn({ err }, "pruning failed"));
+      channelPosts.prune(t),
+    ]);
+  };
+  const prune = setInterval(() => {
+    pruneAll().catch((err) => context.logger.warn({ err }, "pruning failed"));
   }, pruneEveryMs);
   prune.unref();
 
@@ -215,6 +234,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     async listen() {
       return app.listen({ host: config.host, port: config.port });
     },
+    prune: pruneAll,
     close() {
       closed ??= (async () => {
         draining = true;
@@ -222,6 +242,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
         if (config.shutdownDelayMs > 0)
           await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
         clearInterval(prune);
+        channelPosts.close();
         await gateway.close();
         await app.close();
         await closeContext(context);

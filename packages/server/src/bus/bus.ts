@@ -1,4 +1,4 @@
-import type { LogEntry } from "@veil/protocol";
+import type { ChannelPost, LogEntry } from "@veil/protocol";
 
 /** Events the server nodes tell each other. Ids only: never names, numbers or content. */
 export type BusEvent =
@@ -29,7 +29,13 @@ export type BusEvent =
       withheldFrom: string | null;
     }
   /** A device's mailbox grew. */
-  | { type: "mailbox.appended"; deviceId: string; seq: number };
+  | { type: "mailbox.appended"; deviceId: string; seq: number }
+  /** A channel post was published or edited (`post`), or deleted (null): to connected followers. */
+  | { type: "channel.posted"; channelId: string; seq: number; post: ChannelPost | null }
+  /** A post's reaction counts, pushed at most about once a second per post. */
+  | { type: "channel.counts"; channelId: string; seq: number; counts: Record<string, number> }
+  /** A user followed or unfollowed a channel: nodes holding its connections track it. */
+  | { type: "channel.followed"; channelId: string; userId: string; following: boolean };
 
 export type BusEventType = BusEvent["type"];
 export type BusHandler = (event: BusEvent) => void;

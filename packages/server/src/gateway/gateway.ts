@@ -33,6 +33,9 @@ interface Connection {
  */
 export class Gateway {
   private readonly byUser = new Map<string, Set<Connection>>();
+  /** The channels each connected user follows, and the reverse: who to send a post to here. */
+  private readonly followsOf = new Map<string, Set<string>>();
+  private readonly followers = new Map<string, Set<string>>();
   private readonly byDevice = new Map<string, Set<Connection>>();
   private readonly pending = new Set<WebSocket>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -105,6 +108,7 @@ export class Gateway {
           if (socket.readyState !== socket.OPEN) return;
           connection = { socket, auth, alive: true };
           this.add(connection);
+          if (!this.followsOf.has(auth.userId)) await this.loadFollows(auth.userId);
           await markPresence(this.db, auth.deviceId, "online", this.now());
           const ready: ServerFrame = {
             type: "ready",
@@ -143,10 +147,51 @@ export class Gateway {
     this.metrics.wsConnections.inc();
   }
 
+  /** The channels a newly connected user follows (one indexed query per user, not per post). */
+  private async loadFollows(userId: string): Promise<void> {
+    const rows = await this.db
+      .selectFrom("channel_followers")
+      .select("channel_id")
+      .where("user_id", "=", userId)
+      .execute();
+    if (!this.byUser.has(userId)) return;
+    for (const row of rows) this.setFollow(row.channel_id, userId, true);
+    if (!this.followsOf.has(userId)) this.followsOf.set(userId, new Set());
+  }
+
+  private setFollow(channelId: string, userId: string, following: boolean): void {
+    const channels = this.followsOf.get(userId) ?? new Set<string>();
+    const users = this.followers.get(channelId) ?? new Set<string>();
+    if (following) {
+      channels.add(channelId);
+      users.add(userId);
+      this.followsOf.set(userId, channels);
+      this.followers.set(channelId, users);
+      return;
+    }
+    channels.delete(channelId);
+    users.delete(userId);
+    if (users.size === 0) this.followers.delete(channelId);
+  }
+
+  private forgetFollows(userId: string): void {
+    for (const channelId of this.followsOf.get(userId) ?? [])
+      this.setFollow(channelId, userId, false);
+    this.followsOf.delete(userId);
+  }
+
+  /** Sends one serialised frame to every connected follower of a channel on this node. */
+  private toFollowers(channelId: string, frame: string, type: string): void {
+    for (const userId of this.followers.get(channelId) ?? []) this.sendToUser(userId, frame, type);
+  }
+
   private async remove(connection: Connection): Promise<void> {
     const set = this.byUser.get(connection.auth.userId);
     if (!set?.delete(connection)) return;
-    if (set.size === 0) this.byUser.delete(connection.auth.userId);
+    if (set.size === 0) {
+      this.byUser.delete(connection.auth.userId);
+      this.forgetFollows(connection.auth.userId);
+    }
     const deviceSet = this.byDevice.get(connection.auth.deviceId);
     deviceSet?.delete(connection);
     if (deviceSet?.size === 0) this.byDevice.delete(connection.auth.deviceId);
@@ -272,6 +317,45 @@ export class Gateway {
             continue;
           this.sendToDevice(member.device_id, frame, "group.signal");
         }
+        return;
+      }
+      case "channel.followed": {
+        if (this.followsOf.has(event.userId))
+          this.setFollow(event.channelId, event.userId, event.following);
+        return;
+      }
+      case "channel.posted": {
+        if (!this.followers.has(event.channelId)) return;
+        const {
+          reactions: _counts,
+          myReaction: _mine,
+          ...post
+        } = event.post ?? {
+          reactions: {},
+          myReaction: null,
+        };
+        const frame = event.post
+          ? JSON.stringify({ type: "channel.post", post })
+          : JSON.stringify({
+              type: "channel.post.deleted",
+              channelId: event.channelId,
+              seq: event.seq,
+            });
+        this.toFollowers(
+          event.channelId,
+          frame,
+          event.post ? "channel.post" : "channel.post.deleted",
+        );
+        return;
+      }
+      case "channel.counts": {
+        if (!this.followers.has(event.channelId)) return;
+        const { type: _type, ...counts } = event;
+        this.toFollowers(
+          event.channelId,
+          JSON.stringify({ type: "channel.counts", ...counts }),
+          "channel.counts",
+        );
         return;
       }
       case "mailbox.appended": {

@@ -162,3 +162,23 @@ export function phoneLookupProfile(subject: Subject, relations: Relations): Visi
   }
   return { ...lookup, ...(visibleProfile(subject, relations) ?? {}) };
 }
+
+/**
+ * R8: a follower as a channel admin sees them, next to their reaction or
+ * vote: the per-channel pseudonymous handle, the name, and the photo only if
+ * the follower's photo setting allows it to this admin (never to one the
+ * follower blocked). Never the phone, the username or the user id.
+ */
+export function channelFollowerView(
+  subject: Subject,
+  relations: Relations,
+  handle: string,
+): { handle: string; name: string; photo?: string } {
+  const photo =
+    subject.photo !== null &&
+    !relations.blockedBySubject &&
+    allowed(subject.privacy.photo, relations)
+      ? { photo: subject.photo }
+      : {};
+  return { handle, name: subject.name, ...photo };
+}

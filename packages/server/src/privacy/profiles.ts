@@ -75,69 +75,81 @@ export class ProfileReader {
     const subjectIds = subjects.map((s) => s.id);
     const pair = (viewer: string, subject: string) => `${viewer} ${subject}`;
     if (viewers.length === 0 || subjectIds.length === 0) return () => noRelations;
-    const [viewerHas, hasViewer, blockedBy, found, shared, community, asked] = await Promise.all([
-      this.db
-        .selectFrom("contacts")
-        .select(["owner_id as viewer", "contact_id as subject"])
-        .where("owner_id", "in", viewers)
-        .where("contact_id", "in", subjectIds)
-        .execute(),
-      this.db
-        .selectFrom("contacts")
-        .select(["contact_id as viewer", "owner_id as subject"])
-        .where("contact_id", "in", viewers)
-        .where("owner_id", "in", subjectIds)
-        .execute(),
-      this.db
-        .selectFrom("blocks")
-        .select(["blocked_id as viewer", "blocker_id as subject"])
-        .where("blocked_id", "in", viewers)
-        .where("blocker_id", "in", subjectIds)
-        .execute(),
-      this.db
-        .selectFrom("phone_discoveries")
-        .select(["viewer_id as viewer", "subject_id as subject", "phone"])
-        .where("viewer_id", "in", viewers)
-        .where("subject_id", "in", subjectIds)
-        .execute(),
-      // Co-membership: a 1:1 chat (R2) or an ordinary group (R3).
-      this.db
-        .selectFrom("group_members as a")
-        .innerJoin("group_members as b", "a.group_id", "b.group_id")
-        .innerJoin("groups as g", "g.id", "a.group_id")
-        .select(["a.user_id as viewer", "b.user_id as subject", "g.kind as kind"])
-        .distinct()
-        .where("a.user_id", "in", viewers)
-        .where("b.user_id", "in", subjectIds)
-        .execute(),
-      // Community roles (R5, R6); R4 grants nothing, so plain co-membership is not read.
-      this.db
-        .selectFrom("community_members as a")
-        .innerJoin("community_members as b", "a.community_id", "b.community_id")
-        .select([
-          "a.user_id as viewer",
-          "b.user_id as subject",
-          "a.role as mine",
-          "b.role as theirs",
-        ])
-        .where("a.user_id", "in", viewers)
-        .where("b.user_id", "in", subjectIds)
-        .where((eb) =>
-          eb.or([eb("a.role", "in", ["owner", "admin"]), eb("b.role", "in", ["owner", "admin"])]),
-        )
-        .execute(),
-      // Requests to join a group the viewer is in, or a community the viewer administers.
-      this.db
-        .selectFrom("join_requests as r")
-        .leftJoin("group_members as g", "g.group_id", "r.target_id")
-        .leftJoin("community_members as c", (join) =>
-          join.onRef("c.community_id", "=", "r.target_id").on("c.role", "in", ["owner", "admin"]),
-        )
-        .select(["r.user_id as subject", "g.user_id as member", "c.user_id as admin"])
-        .where("r.user_id", "in", subjectIds)
-        .where((eb) => eb.or([eb("g.user_id", "in", viewers), eb("c.user_id", "in", viewers)]))
-        .execute(),
-    ]);
+    const [viewerHas, hasViewer, blockedBy, found, shared, community, asked, coAdmins] =
+      await Promise.all([
+        this.db
+          .selectFrom("contacts")
+          .select(["owner_id as viewer", "contact_id as subject"])
+          .where("owner_id", "in", viewers)
+          .where("contact_id", "in", subjectIds)
+          .execute(),
+        this.db
+          .selectFrom("contacts")
+          .select(["contact_id as viewer", "owner_id as subject"])
+          .where("contact_id", "in", viewers)
+          .where("owner_id", "in", subjectIds)
+          .execute(),
+        this.db
+          .selectFrom("blocks")
+          .select(["blocked_id as viewer", "blocker_id as subject"])
+          .where("blocked_id", "in", viewers)
+          .where("blocker_id", "in", subjectIds)
+          .execute(),
+        this.db
+          .selectFrom("phone_discoveries")
+          .select(["viewer_id as viewer", "subject_id as subject", "phone"])
+          .where("viewer_id", "in", viewers)
+          .where("subject_id", "in", subjectIds)
+          .execute(),
+        // Co-membership: a 1:1 chat (R2) or an ordinary group (R3).
+        this.db
+          .selectFrom("group_members as a")
+          .innerJoin("group_members as b", "a.group_id", "b.group_id")
+          .innerJoin("groups as g", "g.id", "a.group_id")
+          .select(["a.user_id as viewer", "b.user_id as subject", "g.kind as kind"])
+          .distinct()
+          .where("a.user_id", "in", viewers)
+          .where("b.user_id", "in", subjectIds)
+          .execute(),
+        // Community roles (R5, R6); R4 grants nothing, so plain co-membership is not read.
+        this.db
+          .selectFrom("community_members as a")
+          .innerJoin("community_members as b", "a.community_id", "b.community_id")
+          .select([
+            "a.user_id as viewer",
+            "b.user_id as subject",
+            "a.role as mine",
+            "b.role as theirs",
+          ])
+          .where("a.user_id", "in", viewers)
+          .where("b.user_id", "in", subjectIds)
+          .where((eb) =>
+            eb.or([eb("a.role", "in", ["owner", "admin"]), eb("b.role", "in", ["owner", "admin"])]),
+          )
+          .execute(),
+        // Requests to join a group the viewer is in, or a community the viewer administers.
+        this.db
+          .selectFrom("join_requests as r")
+          .leftJoin("group_members as g", "g.group_id", "r.target_id")
+          .leftJoin("community_members as c", (join) =>
+            join.onRef("c.community_id", "=", "r.target_id").on("c.role", "in", ["owner", "admin"]),
+          )
+          .select(["r.user_id as subject", "g.user_id as member", "c.user_id as admin"])
+          .where("r.user_id", "in", subjectIds)
+          .where((eb) => eb.or([eb("g.user_id", "in", viewers), eb("c.user_id", "in", viewers)]))
+          .execute(),
+        // Admins of one channel (R10); following a channel relates no one (R7, R9).
+        this.db
+          .selectFrom("channel_admins as a")
+          .innerJoin("channel_admins as b", "a.channel_id", "b.channel_id")
+          .innerJoin("channels as c", "c.id", "a.channel_id")
+          .select(["a.user_id as viewer", "b.user_id as subject"])
+          .distinct()
+          .where("a.user_id", "in", viewers)
+          .where("b.user_id", "in", subjectIds)
+          .where("c.status", "!=", "deleted")
+          .execute(),
+      ]);
     const pairs = (rows: Array<{ viewer: string; subject: string }>) =>
       new Set(rows.map((r) => pair(r.viewer, r.subject)));
     const [has, had, blocked] = [pairs(viewerHas), pairs(hasViewer), pairs(blockedBy)];
@@ -145,6 +157,7 @@ export class ProfileReader {
     const direct = pairs(shared.filter((r) => r.kind === "direct"));
     const group = pairs(shared.filter((r) => r.kind === "group"));
     const isAdmin = (role: string) => role === "owner" || role === "admin";
+    const channelAdmins = pairs(coAdmins);
     const adminsViewers = pairs(community.filter((r) => isAdmin(r.theirs)));
     const viewerAdmins = pairs(community.filter((r) => isAdmin(r.mine)));
     const requested = new Set(
@@ -167,6 +180,7 @@ export class ProfileReader {
         subjectAdminsViewersCommunity: adminsViewers.has(key),
         viewerAdminsSubjectsCommunity: viewerAdmins.has(key),
         askedToJoinViewersSpace: requested.has(key),
+        coChannelAdmins: channelAdmins.has(key),
         // Finding S by a number counts only while S still has that number.
         foundByPhone: subject.phone !== null && discovered.get(key) === subject.phone,
       };
@@ -221,7 +235,7 @@ export class ProfileReader {
    * through the policy before anything is sent.
    */
   async watchers(subjectId: string): Promise<string[]> {
-    const [contacts, reverse, discoveries, coMembers, community] = await Promise.all([
+    const [contacts, reverse, discoveries, coMembers, community, coAdmins] = await Promise.all([
       this.db
         .selectFrom("contacts")
         .select("owner_id as id")
@@ -257,10 +271,20 @@ export class ProfileReader {
           eb.or([eb("a.role", "in", ["owner", "admin"]), eb("b.role", "in", ["owner", "admin"])]),
         )
         .execute(),
+      // R10: a channel's admins see each other.
+      this.db
+        .selectFrom("channel_admins as a")
+        .innerJoin("channel_admins as b", "a.channel_id", "b.channel_id")
+        .select("b.user_id as id")
+        .distinct()
+        .where("a.user_id", "=", subjectId)
+        .execute(),
     ]);
     return [
       ...new Set(
-        [...contacts, ...reverse, ...discoveries, ...coMembers, ...community].map((r) => r.id),
+        [...contacts, ...reverse, ...discoveries, ...coMembers, ...community, ...coAdmins].map(
+          (r) => r.id,
+        ),
       ),
     ];
   }

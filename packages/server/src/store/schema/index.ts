@@ -3,6 +3,15 @@ import type { BlobGrantsTable } from "./blob-grants.js";
 import type { BlobsTable } from "./blobs.js";
 import type { BlocksTable } from "./blocks.js";
 import type {
+  ChannelAdminInvitesTable,
+  ChannelAdminsTable,
+  ChannelCountsTable,
+  ChannelFollowersTable,
+  ChannelPostsTable,
+  ChannelReactionsTable,
+  ChannelsTable,
+} from "./channels.js";
+import type {
   CommunitiesTable,
   CommunityInvitesTable,
   CommunityMembersTable,
@@ -60,4 +69,11 @@ export interface Schema {
   join_requests: JoinRequestsTable;
   group_suggestions: GroupSuggestionsTable;
   key_channels: KeyChannelsTable;
+  channels: ChannelsTable;
+  channel_admins: ChannelAdminsTable;
+  channel_admin_invites: ChannelAdminInvitesTable;
+  channel_followers: ChannelFollowersTable;
+  channel_posts: ChannelPostsTable;
+  channel_reactions: ChannelReactionsTable;
+  channel_counts: ChannelCountsTable;
 }

@@ -1,0 +1,178 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { GroupDescription, GroupName } from "./messaging.js";
+
+const EntityId = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" });
+const Timestamp = Type.String({ format: "date-time" });
+
+/** A channel's public handle: 3 to 32 of a-z, 0-9, '.' and '_', starting with a letter. */
+export const ChannelHandle = Type.String({ minLength: 1, maxLength: 64 });
+/** A category of the directory, e.g. "news", "sports" (lowercase words). */
+export const ChannelCategory = Type.String({ pattern: "^[a-z][a-z-]{1,30}$" });
+/** ISO 3166-1 alpha-2, upper case. */
+export const CountryCode = Type.String({ pattern: "^[A-Z]{2}$" });
+
+export const ReactionPolicy = Type.Union([
+  Type.Literal("any"),
+  Type.Literal("default"),
+  Type.Literal("none"),
+]);
+export type ReactionPolicy = Static<typeof ReactionPolicy>;
+
+/** The emoji a channel set to `default` accepts. */
+export const defaultChannelReactions = ["👍", "❤️", "😂", "😮", "😢", "🙏"] as const;
+
+export const CreateChannelRequest = Type.Object(
+  {
+    name: GroupName,
+    handle: ChannelHandle,
+    description: Type.Optional(GroupDescription),
+    category: Type.Optional(ChannelCategory),
+    country: Type.Optional(CountryCode),
+  },
+  { additionalProperties: false },
+);
+export type CreateChannelRequest = Static<typeof CreateChannelRequest>;
+
+export const UpdateChannelRequest = Type.Object(
+  {
+    name: Type.Optional(GroupName),
+    description: Type.Optional(GroupDescription),
+    category: Type.Optional(Type.Union([ChannelCategory, Type.Null()])),
+    country: Type.Optional(Type.Union([CountryCode, Type.Null()])),
+    reactionPolicy: Type.Optional(ReactionPolicy),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateChannelRequest = Static<typeof UpdateChannelRequest>;
+
+/**
+ * A channel as anyone sees it: the channel's own name, never its admins
+ * (R9). `role` is the caller's (admins only see it set).
+ */
+export const ChannelView = Type.Object({
+  id: Type.String(),
+  handle: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  category: Type.Union([Type.String(), Type.Null()]),
+  country: Type.Union([Type.String(), Type.Null()]),
+  verified: Type.Boolean(),
+  followerCount: Type.Integer(),
+  reactionPolicy: ReactionPolicy,
+  /** The caller's place: `owner`, `admin`, or null. */
+  role: Type.Union([Type.Literal("owner"), Type.Literal("admin"), Type.Null()]),
+  following: Type.Boolean(),
+  muted: Type.Boolean(),
+  /** The invite link's code (share `veil-channel:<code>`). */
+  inviteCode: Type.String(),
+  lastSeq: Type.Integer(),
+  createdAt: Timestamp,
+});
+export type ChannelView = Static<typeof ChannelView>;
+
+export const ChannelIdParams = Type.Object({ channelId: EntityId });
+export const ChannelUserParams = Type.Object({ channelId: EntityId, userId: EntityId });
+export const ChannelPostParams = Type.Object({
+  channelId: EntityId,
+  seq: Type.String({ pattern: "^\\d{1,15}$" }),
+});
+export const ChannelInviteParams = Type.Object({
+  code: Type.String({ minLength: 16, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" }),
+});
+
+export const FollowRequest = Type.Object(
+  { muted: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+
+/** A co-admin as the other admins see them (R10): id, name, phone, photo if allowed. */
+export const ChannelAdmin = Type.Object({
+  id: Type.String(),
+  name: Type.Optional(Type.String()),
+  phone: Type.Optional(Type.String()),
+  photo: Type.Optional(Type.String()),
+  role: Type.Union([Type.Literal("owner"), Type.Literal("admin")]),
+});
+export const ChannelAdminList = Type.Object({
+  admins: Type.Array(ChannelAdmin),
+  /** Invitations not yet accepted (they expire after 7 days). */
+  invited: Type.Array(Type.Object({ userId: Type.String(), expiresAt: Timestamp })),
+});
+
+export const InviteAdminRequest = Type.Object(
+  { userId: EntityId },
+  { additionalProperties: false },
+);
+export const TransferChannelRequest = Type.Object(
+  { userId: EntityId },
+  { additionalProperties: false },
+);
+
+export const CreatePostRequest = Type.Object(
+  {
+    /** The client's id for this post: a resend with the same id is stored once. */
+    id: Type.String({ minLength: 8, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" }),
+    text: Type.String({ minLength: 1, maxLength: 4096, pattern: "^[^\\u0000]*$" }),
+  },
+  { additionalProperties: false },
+);
+export type CreatePostRequest = Static<typeof CreatePostRequest>;
+
+export const EditPostRequest = Type.Object(
+  { text: Type.String({ minLength: 1, maxLength: 4096, pattern: "^[^\\u0000]*$" }) },
+  { additionalProperties: false },
+);
+
+/** A post as everyone sees it: from the channel, with reaction counts. */
+export const ChannelPost = Type.Object({
+  channelId: Type.String(),
+  seq: Type.Integer(),
+  id: Type.String(),
+  text: Type.String(),
+  /** Emoji to count; never who reacted (admins ask for that separately). */
+  reactions: Type.Record(Type.String(), Type.Integer()),
+  /** The caller's own reaction, if any. */
+  myReaction: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Timestamp,
+  editedAt: Type.Union([Timestamp, Type.Null()]),
+});
+export type ChannelPost = Static<typeof ChannelPost>;
+export const ChannelPostPage = Type.Object({
+  posts: Type.Array(ChannelPost),
+  lastSeq: Type.Integer(),
+});
+
+export const ReactRequest = Type.Object(
+  { emoji: Type.String({ minLength: 1, maxLength: 16, pattern: "^[^\\u0000\\s]+$" }) },
+  { additionalProperties: false },
+);
+
+/**
+ * A follower next to their reaction, as a channel admin sees them (R8): a
+ * per-channel pseudonymous handle, the name, and the photo only if allowed.
+ * Never the phone, the username or the user id.
+ */
+export const FollowerInteraction = Type.Object({
+  follower: Type.Object({
+    handle: Type.String(),
+    name: Type.String(),
+    photo: Type.Optional(Type.String()),
+  }),
+  emoji: Type.String(),
+  at: Timestamp,
+});
+export const FollowerInteractionList = Type.Object({ reactions: Type.Array(FollowerInteraction) });
+
+export const DirectoryQuery = Type.Object(
+  {
+    q: Type.Optional(Type.String({ maxLength: 64 })),
+    category: Type.Optional(ChannelCategory),
+    country: Type.Optional(CountryCode),
+    sort: Type.Optional(
+      Type.Union([Type.Literal("new"), Type.Literal("active"), Type.Literal("popular")]),
+    ),
+    limit: Type.Optional(Type.String({ pattern: "^\\d{1,3}$" })),
+  },
+  { additionalProperties: false },
+);
+export const ChannelDirectory = Type.Object({ channels: Type.Array(ChannelView) });
