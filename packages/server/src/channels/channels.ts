@@ -492,10 +492,7 @@ export class Channels {
     },
   ): Promise<ChannelView[]> {
     // "%" would match anything; "_" matches any one character, itself included.
-    const q = query.q
-      ?.trim()
-      .toLowerCase()
-      .replace(/[%\\]/g, "");
+    const q = query.q?.trim().toLowerCase().replace(/[%\\]/g, "");
     let select = this.db.selectFrom("channels").selectAll().where("status", "=", "active");
     if (q) {
       const like = `%${q}%`;
