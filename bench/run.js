@@ -29,6 +29,7 @@ import { summariseProfile } from "./lib/profile.js";
 import { updateDocs } from "./lib/report.js";
 import { cpuMicros } from "./lib/stats.js";
 import { announcementFanout } from "./scenarios/announcement-fanout.js";
+import { channelFanout } from "./scenarios/channel-fanout.js";
 import { groupFanout } from "./scenarios/group-fanout.js";
 import { relay1to1 } from "./scenarios/relay-1to1.js";
 
@@ -93,6 +94,35 @@ const numericFlags = {
     10_000,
     "announcements posted per server (announcement-fanout)",
   ],
+  "channel-followers": [
+    "BENCH_CHANNEL_FOLLOWERS",
+    1_000_000,
+    1,
+    5_000_000,
+    "follower rows of the channel, the connected ones included (channel-fanout)",
+  ],
+  "channel-connected": [
+    "BENCH_CHANNEL_CONNECTED",
+    10_000,
+    1,
+    20_000,
+    "followers registered through the API and connected (channel-fanout)",
+  ],
+  "channel-posts": ["BENCH_CHANNEL_POSTS", 30, 1, 10_000, "posts per server (channel-fanout)"],
+  "storm-followers": [
+    "BENCH_STORM_FOLLOWERS",
+    1000,
+    1,
+    20_000,
+    "connected followers reacting in the storm (channel-fanout)",
+  ],
+  "storm-rounds": [
+    "BENCH_STORM_ROUNDS",
+    5,
+    1,
+    1_000,
+    "reactions per storm follower, switching emoji (channel-fanout)",
+  ],
   "message-bytes": [
     "BENCH_MESSAGE_BYTES",
     100,
@@ -126,6 +156,7 @@ const scenarios = [
   "relay-1to1",
   "group-fanout",
   "announcement-fanout",
+  "channel-fanout",
 ];
 const defaultDatabaseUrl = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -594,6 +625,7 @@ async function main() {
     if (options.scenarios.has("group-fanout")) run.group = await groupFanout(context);
     if (options.scenarios.has("announcement-fanout"))
       run.announcement = await announcementFanout(context);
+    if (options.scenarios.has("channel-fanout")) run.channels = await channelFanout(context);
   } finally {
     await cleanUpAll();
   }
@@ -652,7 +684,7 @@ async function gatewayScenarios(run, options, stamp, fanout, idle) {
 }
 
 function printSummary(run) {
-  const { fanout, idle, relay, group, announcement } = run;
+  const { fanout, idle, relay, group, announcement, channels } = run;
   const table = {};
   if (fanout) {
     table["last delivery, median (ms)"] = [fanout.veil.lastMedianMs, fanout.bare.lastMedianMs];
@@ -691,6 +723,12 @@ function printSummary(run) {
     table["announcement: last delivery p50 (ms)"] = [veil.lastMedianMs, bare.lastMedianMs];
     table["announcement: last delivery p99 (ms)"] = [veil.lastP99Ms, bare.lastP99Ms];
     table["announcement: CPU per delivery (µs)"] = [veil.cpuPerFrameUs, bare.cpuPerFrameUs];
+  }
+  if (channels) {
+    const { veil, bare } = channels;
+    table["channel: last delivery p50 (ms)"] = [veil.lastMedianMs, bare.lastMedianMs];
+    table["channel: last delivery p99 (ms)"] = [veil.lastP99Ms, bare.lastP99Ms];
+    table["channel: CPU per delivery (µs)"] = [veil.cpuPerFrameUs, bare.cpuPerFrameUs];
   }
   console.table(
     Object.fromEntries(

@@ -6,6 +6,8 @@ const messagingStart = "<!-- bench:messaging:start -->";
 const messagingEnd = "<!-- bench:messaging:end -->";
 const communitiesStart = "<!-- bench:communities:start -->";
 const communitiesEnd = "<!-- bench:communities:end -->";
+const channelsStart = "<!-- bench:channels:start -->";
+const channelsEnd = "<!-- bench:channels:end -->";
 
 /** The hand-written part of docs/benchmarks.md, used when the file does not exist yet. */
 const skeleton = `# Benchmarks
@@ -175,6 +177,9 @@ ${messagingEnd}
 
 ${communitiesStart}
 ${communitiesEnd}
+
+${channelsStart}
+${channelsEnd}
 `;
 
 const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a");
@@ -579,6 +584,74 @@ export function communitiesMarkdown(run) {
   return lines.join("\n");
 }
 
+/** The channel section, from a run's results. */
+export function channelsMarkdown(run) {
+  const c = run.channels;
+  const v = c.veil;
+  const b = c.bare;
+  const st = c.storm;
+  const lines = [
+    `From \`${run.command}\`.`,
+    "",
+    `### channel-fanout: ${int(c.followers)} followers, ${int(c.connected)} of them connected, ` +
+      `${int(v.events.length)} posts per server, ${int(c.frameBytes)}-byte frames`,
+    "",
+    row(["measure", "Veil", "bare ws", "Veil / bare"]),
+    row(["---", "---:", "---:", "---:"]),
+  ];
+  const measures = [
+    ["server CPU per delivery (µs)", "cpuPerFrameUs", dec],
+    ["server CPU per post (ms)", "cpuPerEventMs", dec],
+    ["post to last delivery, p50 (ms)", "lastMedianMs", dec],
+    ["post to last delivery, p99 (ms)", "lastP99Ms", dec],
+    ["post to first delivery, p50 (ms)", "firstMedianMs", dec],
+    ["deliveries per second (one post at a time)", "framesPerSecond", int],
+  ];
+  for (const [name, key, format] of measures) {
+    lines.push(row([name, format(v[key]), format(b[key]), ratio(v[key], b[key])]));
+  }
+  const s = c.setup;
+  lines.push(
+    "",
+    `Rows written per post: ${dec(v.rowsPerPost, 2)} (\`channel_posts\`, counted before and after), ` +
+      `${dec(v.statementsPerEvent, 1)} SQL statements per post, whatever the number of followers.` +
+      (c.interleaved
+        ? " The two servers' posts were interleaved."
+        : " The bare server ran after Veil (both at once need more open files than the load " +
+          "generator may have)."),
+    "",
+    `Set-up (not measured): ${int(c.connected)} followers registered in ${dec(s.registerMs / 1000, 1)} s ` +
+      `and followed in ${dec(s.followMs / 1000, 1)} s through the API; ${int(s.insertedRows)} more ` +
+      `follower rows (users and channel_followers) written straight into the store in ` +
+      `${dec(s.insertMs / 1000, 1)} s.`,
+    "",
+    `#### Reaction storm: ${int(st.reactors)} connected followers, ${int(st.rounds)} reactions each ` +
+      `(switching between two emoji), ${int(st.concurrency)} in flight`,
+    "",
+    row(["measure", "value"]),
+    row(["---", "---:"]),
+    row(["reactions acked per second", int(st.perSecond)]),
+    row(["reaction ack, p50 / p99 (ms)", `${dec(st.ackP50Ms, 1)} / ${dec(st.ackP99Ms, 1)}`]),
+    row(["server CPU per reaction (µs)", int(st.cpuPerReactionUs)]),
+    row(["SQL statements per reaction", dec(st.statementsPerReaction, 1)]),
+    row(["final counts (stored; last push)", `${fmtCounts(st.stored)}; ${fmtCounts(st.pushed)}`]),
+    row(["expected counts", fmtCounts(st.expected)]),
+    row(["exact", st.exact ? "yes" : "**no**"]),
+    row([
+      "`channel.counts` pushes per connected follower",
+      `${dec(st.pushes, 1)} in ${dec(st.windowMs / 1000, 1)} s (${dec(st.pushesPerSecond, 2)}/s)`,
+    ]),
+    "",
+    `Raw results: \`${run.resultsFile}\`.`,
+  );
+  return lines.join("\n");
+}
+
+const fmtCounts = (counts) =>
+  Object.entries(counts)
+    .map(([e, n]) => `${e} ${int(n)}`)
+    .join(", ") || "none";
+
 /** Replaces what lies between the markers `from` and `to` in `text`. */
 function replaceBetween(text, from, to, content, file) {
   const at = text.indexOf(from);
@@ -601,5 +674,10 @@ export async function updateDocs(file, run) {
   if (!text.includes(communitiesStart))
     text = `${text.trimEnd()}\n\n${communitiesStart}\n${communitiesEnd}\n`;
   text = replaceBetween(text, communitiesStart, communitiesEnd, communitiesMarkdown(run), file);
+  if (run.channels) {
+    if (!text.includes(channelsStart))
+      text = `${text.trimEnd()}\n\n${channelsStart}\n${channelsEnd}\n`;
+    text = replaceBetween(text, channelsStart, channelsEnd, channelsMarkdown(run), file);
+  }
   await writeFile(file, text);
 }

@@ -108,11 +108,70 @@ export const TransferChannelRequest = Type.Object(
   { additionalProperties: false },
 );
 
+/** The most media one post references. */
+export const maxPostMedia = 10;
+/** Channel media is public (not end-to-end encrypted); the server sniffs the type from the bytes. */
+export const channelMediaTypes = [
+  "image/jpeg",
+  "image/png",
+  "image/webp",
+  "video/mp4",
+  "audio/mpeg",
+  "application/pdf",
+] as const;
+
+const MediaId = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" });
+const PlainText = (minLength: number, maxLength: number) =>
+  Type.String({ minLength, maxLength, pattern: "^[^\\u0000]*$" });
+
+/** Media uploaded to a channel, as a post references it (download: GET .../media/{id}). */
+export const ChannelMedia = Type.Object({
+  id: Type.String(),
+  contentType: Type.String(),
+  size: Type.Integer(),
+});
+export type ChannelMedia = Static<typeof ChannelMedia>;
+export const ChannelMediaParams = Type.Object({ channelId: EntityId, mediaId: MediaId });
+
+/**
+ * A link preview, made by the admin's client and stored with the post: the
+ * server never fetches the URL. `image` is a media id uploaded to the channel.
+ */
+export const LinkPreview = Type.Object(
+  {
+    url: Type.String({ minLength: 8, maxLength: 2048, pattern: "^[Hh][Tt][Tt][Pp][Ss]?://\\S+$" }),
+    title: PlainText(0, 300),
+    description: PlainText(0, 1000),
+    image: Type.Optional(MediaId),
+  },
+  { additionalProperties: false },
+);
+export type LinkPreview = Static<typeof LinkPreview>;
+
+/** A poll as an admin creates it. */
+export const CreatePoll = Type.Object(
+  {
+    question: PlainText(1, 300),
+    options: Type.Array(PlainText(1, 100), { minItems: 2, maxItems: 12 }),
+    /** Several options per follower (default: one). */
+    multiple: Type.Optional(Type.Boolean()),
+    /** When voting stops; open until the post goes when absent. */
+    closesAt: Type.Optional(Timestamp),
+  },
+  { additionalProperties: false },
+);
+export type CreatePoll = Static<typeof CreatePoll>;
+
 export const CreatePostRequest = Type.Object(
   {
     /** The client's id for this post: a resend with the same id is stored once. */
     id: Type.String({ minLength: 8, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" }),
-    text: Type.String({ minLength: 1, maxLength: 4096, pattern: "^[^\\u0000]*$" }),
+    /** The text, or the caption of media; a post has text, media or a poll. */
+    text: Type.Optional(PlainText(1, 4096)),
+    /** Ids of media uploaded to this channel, shown in this order. */
+    media: Type.Optional(Type.Array(MediaId, { minItems: 1, maxItems: maxPostMedia })),
+    preview: Type.Optional(LinkPreview),
+    poll: Type.Optional(CreatePoll),
   },
   { additionalProperties: false },
 );
@@ -123,12 +182,34 @@ export const EditPostRequest = Type.Object(
   { additionalProperties: false },
 );
 
+/** A poll as everyone sees it: counts, and the caller's own vote; never who voted. */
+export const ChannelPoll = Type.Object({
+  question: Type.String(),
+  options: Type.Array(Type.Object({ text: Type.String(), votes: Type.Integer() })),
+  multiple: Type.Boolean(),
+  /** Followers who voted (in a multiple-choice poll, votes may add up to more). */
+  voters: Type.Integer(),
+  closesAt: Type.Union([Timestamp, Type.Null()]),
+  closed: Type.Boolean(),
+  /** The caller's options, by index (empty: no vote). */
+  myVote: Type.Array(Type.Integer()),
+});
+export type ChannelPoll = Static<typeof ChannelPoll>;
+
 /** A post as everyone sees it: from the channel, with reaction counts. */
 export const ChannelPost = Type.Object({
   channelId: Type.String(),
   seq: Type.Integer(),
   id: Type.String(),
   text: Type.String(),
+  /**
+   * Where the post lives, `veil://channel/<handle>/<seq>`: a forwarded copy
+   * carries it, so the copy links back to its channel.
+   */
+  link: Type.String(),
+  media: Type.Array(ChannelMedia),
+  preview: Type.Union([LinkPreview, Type.Null()]),
+  poll: Type.Union([ChannelPoll, Type.Null()]),
   /** Emoji to count; never who reacted (admins ask for that separately). */
   reactions: Type.Record(Type.String(), Type.Integer()),
   /** The caller's own reaction, if any. */
@@ -162,6 +243,30 @@ export const FollowerInteraction = Type.Object({
   at: Timestamp,
 });
 export const FollowerInteractionList = Type.Object({ reactions: Type.Array(FollowerInteraction) });
+
+export const VoteRequest = Type.Object(
+  { options: Type.Array(Type.Integer({ minimum: 0, maximum: 11 }), { minItems: 1, maxItems: 12 }) },
+  { additionalProperties: false },
+);
+
+/** A follower next to their vote, as a channel admin sees them (R8), as for reactions. */
+export const FollowerVote = Type.Object({
+  follower: Type.Object({
+    handle: Type.String(),
+    name: Type.String(),
+    photo: Type.Optional(Type.String()),
+  }),
+  options: Type.Array(Type.Integer()),
+  at: Timestamp,
+});
+export const FollowerVoteList = Type.Object({ votes: Type.Array(FollowerVote) });
+
+/** Poll counts as pushed with `channel.counts`: votes by option, and voters. */
+export const PollCounts = Type.Object({
+  votes: Type.Array(Type.Integer()),
+  voters: Type.Integer(),
+});
+export type PollCounts = Static<typeof PollCounts>;
 
 export const DirectoryQuery = Type.Object(
   {

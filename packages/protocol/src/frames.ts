@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import type { ChannelPost } from "./channels.js";
+import type { ChannelPost, PollCounts } from "./channels.js";
 import type { ErrorCode } from "./errors.js";
 import type { LogEntry, MailboxItem, Signal } from "./messaging.js";
 import type { VisibleProfile } from "./profiles.js";
@@ -41,5 +41,14 @@ export type ServerFrame =
   | { type: "channel.post"; post: Omit<ChannelPost, "reactions" | "myReaction"> }
   /** A post of a channel you follow was deleted. */
   | { type: "channel.post.deleted"; channelId: string; seq: number }
-  /** Reaction counts of a post of a channel you follow (coalesced: about once a second at most). */
-  | { type: "channel.counts"; channelId: string; seq: number; counts: Record<string, number> };
+  /**
+   * Reaction counts (and poll counts, when the post has a poll) of a post of a
+   * channel you follow (coalesced: about once a second at most per post).
+   */
+  | {
+      type: "channel.counts";
+      channelId: string;
+      seq: number;
+      counts: Record<string, number>;
+      poll?: PollCounts;
+    };

@@ -4,18 +4,26 @@ import {
   Appended,
   ApprovedDevice,
   ChallengeResponse,
+  ChannelAdminList,
+  ChannelDirectory,
+  ChannelPost,
+  ChannelPostPage,
+  ChannelView,
   ClaimKeyPackagesResponse,
   type CommitRequest,
   CommunityList,
   CommunityMemberList,
   CommunityView,
+  type CreateChannelRequest,
   type CreateCommunityRequest,
   type CreateGroupRequest,
+  type CreatePostRequest,
   Device,
   DeviceLinkResponse,
   DeviceLinkStatus,
   type DeviceProof,
   Directory,
+  FollowerInteractionList,
   type GroupInfoRequest,
   type GroupSettingsRequest,
   GroupSummary,
@@ -35,6 +43,7 @@ import {
   type SendMessageRequest,
   SessionGrant,
   SuggestionList,
+  type UpdateChannelRequest,
   type UpdateCommunityRequest,
   type UploadKeyPackagesRequest,
   VisibleProfile,
@@ -509,6 +518,128 @@ export class ApiClient {
       : this.request("DELETE", path, { schema: NoContent });
   }
 
+  // --- channels (public: plain HTTP, no end-to-end encryption) -----------------
+
+  createChannel(body: CreateChannelRequest) {
+    return this.request("POST", "/v1/channels", { body, schema: ChannelView });
+  }
+
+  /** The directory: search by name or handle, filter by category or country, sort. */
+  channelDirectory(query: ChannelDirectoryQuery = {}) {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined) params.set(key, String(value));
+    }
+    const search = params.toString() ? `?${params.toString()}` : "";
+    return this.request("GET", `/v1/channels${search}`, { schema: ChannelDirectory });
+  }
+
+  /** Channels the caller follows or administers. */
+  myChannels() {
+    return this.request("GET", "/v1/me/channels", { schema: ChannelDirectory });
+  }
+
+  channelByInvite(code: string) {
+    return this.request("GET", `/v1/channel-invites/${enc(code)}`, { schema: ChannelView });
+  }
+
+  channel(channelId: string) {
+    return this.request("GET", channelPath(channelId), { schema: ChannelView });
+  }
+
+  updateChannel(channelId: string, body: UpdateChannelRequest) {
+    return this.request("PATCH", channelPath(channelId), { body, schema: ChannelView });
+  }
+
+  deleteChannel(channelId: string) {
+    return this.request("DELETE", channelPath(channelId), { schema: NoContent });
+  }
+
+  /** Sets or clears the verified badge (platform admins). */
+  setChannelVerified(channelId: string, verified: boolean) {
+    return this.request(verified ? "PUT" : "DELETE", `${channelPath(channelId)}/verified`, {
+      schema: NoContent,
+    });
+  }
+
+  /** Follows, or changes `muted` when already following. */
+  followChannel(channelId: string, muted = false) {
+    return this.request("PUT", `${channelPath(channelId)}/follow`, {
+      body: { muted },
+      schema: ChannelView,
+    });
+  }
+
+  unfollowChannel(channelId: string) {
+    return this.request("DELETE", `${channelPath(channelId)}/follow`, { schema: NoContent });
+  }
+
+  channelAdmins(channelId: string) {
+    return this.request("GET", `${channelPath(channelId)}/admins`, { schema: ChannelAdminList });
+  }
+
+  inviteChannelAdmin(channelId: string, userId: string) {
+    return this.request("POST", `${channelPath(channelId)}/admins`, {
+      body: { userId },
+      schema: NoContent,
+    });
+  }
+
+  acceptChannelAdmin(channelId: string) {
+    return this.request("PUT", `${channelPath(channelId)}/admins/me`, { schema: ChannelView });
+  }
+
+  /** Removes an admin or withdraws an invitation (owner); `me` steps down. */
+  removeChannelAdmin(channelId: string, userId: string) {
+    return this.request("DELETE", `${channelPath(channelId)}/admins/${enc(userId)}`, {
+      schema: NoContent,
+    });
+  }
+
+  transferChannel(channelId: string, userId: string) {
+    return this.request("POST", `${channelPath(channelId)}/owner`, {
+      body: { userId },
+      schema: ChannelView,
+    });
+  }
+
+  /** Posts as the channel; a resend with the same `id` answers the stored post. */
+  createChannelPost(channelId: string, body: CreatePostRequest) {
+    return this.request("POST", `${channelPath(channelId)}/posts`, { body, schema: ChannelPost });
+  }
+
+  channelPosts(channelId: string, after = 0, limit = 50) {
+    return this.request("GET", `${channelPath(channelId)}/posts?after=${after}&limit=${limit}`, {
+      schema: ChannelPostPage,
+    });
+  }
+
+  editChannelPost(channelId: string, seq: number, text: string) {
+    return this.request("PATCH", `${channelPostPath(channelId, seq)}`, {
+      body: { text },
+      schema: ChannelPost,
+    });
+  }
+
+  deleteChannelPost(channelId: string, seq: number) {
+    return this.request("DELETE", channelPostPath(channelId, seq), { schema: NoContent });
+  }
+
+  /** Reacts with `emoji`, or takes the reaction back (null). */
+  reactToChannelPost(channelId: string, seq: number, emoji: string | null) {
+    const path = `${channelPostPath(channelId, seq)}/reaction`;
+    return emoji === null
+      ? this.request("DELETE", path, { schema: ChannelPost })
+      : this.request("PUT", path, { body: { emoji }, schema: ChannelPost });
+  }
+
+  /** Who reacted (admins): a per-channel handle, the name, the photo if allowed. */
+  channelReactions(channelId: string, seq: number) {
+    return this.request("GET", `${channelPostPath(channelId, seq)}/reactions`, {
+      schema: FollowerInteractionList,
+    });
+  }
+
   /** GETs raw bytes (a blob, a photo), signing in again once if the session expired. */
   private async download(path: string): Promise<Uint8Array> {
     let response = await this.send("GET", path, { schema: Empty }, true);
@@ -529,6 +660,20 @@ export class ApiClient {
 const enc = encodeURIComponent;
 const groupPath = (groupId: string) => `/v1/groups/${enc(groupId)}`;
 const communityPath = (communityId: string) => `/v1/communities/${enc(communityId)}`;
+const channelPath = (channelId: string) => `/v1/channels/${enc(channelId)}`;
+const channelPostPath = (channelId: string, seq: number) =>
+  `${channelPath(channelId)}/posts/${Math.trunc(seq)}`;
+
+/** What the channel directory filters and sorts by. */
+export interface ChannelDirectoryQuery {
+  /** Words of the name or handle. */
+  q?: string;
+  category?: string;
+  /** ISO 3166-1 alpha-2, upper case. */
+  country?: string;
+  sort?: "new" | "active" | "popular";
+  limit?: number;
+}
 
 async function readError(response: Response): Promise<VeilError> {
   let code: string | undefined;

@@ -1,12 +1,16 @@
 import { loadSuite, type SuiteName } from "@veil/crypto";
 import type {
+  ChannelPost,
+  ChannelView,
   CommunityView,
+  CreateChannelRequest,
   CreateCommunityRequest,
   GroupInfoRequest,
   GroupSettingsRequest,
   GroupSummary,
   JoinResult,
   OwnProfile,
+  UpdateChannelRequest,
   UpdateCommunityRequest,
 } from "@veil/protocol";
 import {
@@ -24,7 +28,8 @@ import {
 } from "./account.js";
 import type { AnnouncementReaction } from "./announcement-reactions.js";
 import { type AnnouncementContent, Announcements } from "./announcements.js";
-import { ApiClient } from "./api-client.js";
+import { ApiClient, type ChannelDirectoryQuery } from "./api-client.js";
+import { ChannelFeed } from "./channel-feed.js";
 import { type ChatInfo, Chats } from "./chats.js";
 import { Communities } from "./communities.js";
 import {
@@ -35,6 +40,7 @@ import {
 } from "./connection.js";
 import { type ClientContext, reportError } from "./context.js";
 import { DeviceKeyRegistry } from "./device-keys.js";
+import { newPostId } from "./encoding.js";
 import type { AttachmentRef } from "./envelope.js";
 import { isVeilError, VeilError } from "./errors.js";
 import { type ChatMessage, Emitter, type VeilEvents } from "./events.js";
@@ -83,6 +89,7 @@ interface Session {
   keyPackages: KeyPackages;
   announcements: Announcements;
   communities: Communities;
+  channelFeed: ChannelFeed;
 }
 
 /**
@@ -669,6 +676,160 @@ export class VeilClient extends Emitter<VeilEvents> {
     return this.need().announcements.whoReacted(groupId, messageId);
   }
 
+  // --- channels ----------------------------------------------------------------
+  //
+  // A channel is public, one-to-many: admins post as the channel, followers
+  // read and react. It is not end-to-end encrypted (plain HTTP); followers are
+  // never shown to anyone, and admins see who reacted only as a per-channel
+  // handle, a name and a photo if allowed (R8), never a number or id.
+
+  /**
+   * Creates a channel (you are its owner).
+   * @example const ch = await client.createChannel({ name: "Daily News", handle: "dailynews", category: "news" });
+   */
+  createChannel(request: CreateChannelRequest): Promise<ChannelView> {
+    return this.api.createChannel(request);
+  }
+
+  /** A channel as anyone sees it: name, handle, badge, follower count, and your own role and follow. */
+  channel(channelId: string): Promise<ChannelView> {
+    return this.api.channel(channelId);
+  }
+
+  /** Changes the name, description, category, country or reaction setting (admins). */
+  updateChannel(channelId: string, changes: UpdateChannelRequest): Promise<ChannelView> {
+    return this.api.updateChannel(channelId, changes);
+  }
+
+  /** Deletes the channel (owner). */
+  async deleteChannel(channelId: string): Promise<void> {
+    await this.api.deleteChannel(channelId);
+    await this.need().channelFeed.forget(channelId);
+  }
+
+  /**
+   * The directory: channels by name or handle, category, country.
+   * @example const found = await client.channelDirectory({ q: "news", country: "GB", sort: "popular" });
+   */
+  async channelDirectory(query: ChannelDirectoryQuery = {}): Promise<ChannelView[]> {
+    return (await this.api.channelDirectory(query)).channels;
+  }
+
+  /** The channels you follow or administer. */
+  async myChannels(): Promise<ChannelView[]> {
+    return (await this.api.myChannels()).channels;
+  }
+
+  /** The channel an invite link opens: its code, or `veil-channel:<code>`. */
+  openChannelInvite(link: string): Promise<ChannelView> {
+    return this.api.channelByInvite(link.trim().replace(/^veil-channel:/, ""));
+  }
+
+  /**
+   * Follows a channel: its new posts arrive as `channel-post` events, live and
+   * after every reconnect (older ones: `channelPosts`). Nobody sees who follows.
+   * @example await client.followChannel(ch.id); client.on("channel-post", (e) => show(e.post));
+   */
+  async followChannel(channelId: string, options: { muted?: boolean } = {}): Promise<ChannelView> {
+    const session = this.need();
+    const view = await this.api.followChannel(channelId, options.muted ?? false);
+    await session.channelFeed.followed(view);
+    return view;
+  }
+
+  async unfollowChannel(channelId: string): Promise<void> {
+    const session = this.need();
+    await this.api.unfollowChannel(channelId);
+    await session.channelFeed.forget(channelId);
+  }
+
+  /** Mutes (or unmutes) a followed channel: posts still arrive; a muted channel should not notify. */
+  async muteChannel(channelId: string, muted = true): Promise<ChannelView> {
+    return this.followChannel(channelId, { muted });
+  }
+
+  /** The admins as co-admins see them (R10), and pending invitations (admins). */
+  channelAdmins(channelId: string) {
+    return this.api.channelAdmins(channelId);
+  }
+
+  /** Invites someone to administer (owner; the invitation expires after 7 days; 16 admins at most). */
+  inviteChannelAdmin(channelId: string, userId: string): Promise<void> {
+    return this.api.inviteChannelAdmin(channelId, userId);
+  }
+
+  acceptChannelAdmin(channelId: string): Promise<ChannelView> {
+    return this.api.acceptChannelAdmin(channelId);
+  }
+
+  /** Removes an admin or withdraws an invitation (owner); your own id steps down. */
+  removeChannelAdmin(channelId: string, userId: string): Promise<void> {
+    return this.api.removeChannelAdmin(channelId, userId);
+  }
+
+  /** Hands the channel to another admin (owner); you stay an admin. */
+  transferChannel(channelId: string, userId: string): Promise<ChannelView> {
+    return this.api.transferChannel(channelId, userId);
+  }
+
+  /**
+   * Posts as the channel (admins). The post has a client id (`options.id`, or
+   * a new one), so a resend after a network failure is stored once: the SDK
+   * resends by itself up to 3 times, and a caller may retry with the same id.
+   * @example const post = await client.postToChannel(ch.id, "Good morning");
+   */
+  async postToChannel(
+    channelId: string,
+    text: string,
+    options: { id?: string } = {},
+  ): Promise<ChannelPost> {
+    const id = options.id ?? newPostId();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.api.createChannelPost(channelId, { id, text });
+      } catch (err) {
+        if (attempt >= 3 || !isVeilError(err) || !err.retryable) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  }
+
+  /** Edits a post (admins, for 30 days); followers get a `channel-post` event with `edited`. */
+  editChannelPost(channelId: string, seq: number, text: string): Promise<ChannelPost> {
+    return this.api.editChannelPost(channelId, seq, text);
+  }
+
+  /** Deletes a post (admins, for 30 days); followers get `channel-post-deleted`. */
+  deleteChannelPost(channelId: string, seq: number): Promise<void> {
+    return this.api.deleteChannelPost(channelId, seq);
+  }
+
+  /**
+   * Posts after a sequence number (default: the oldest kept), with counts and
+   * your reaction; anyone may read them, as a preview before following.
+   * @example const { posts, lastSeq } = await client.channelPosts(ch.id, { after: 0 });
+   */
+  channelPosts(
+    channelId: string,
+    options: { after?: number; limit?: number } = {},
+  ): Promise<{ posts: ChannelPost[]; lastSeq: number }> {
+    return this.api.channelPosts(channelId, options.after ?? 0, options.limit ?? 50);
+  }
+
+  /** Reacts to a post (followers; one emoji per post, changeable); counts arrive as `channel-counts`. */
+  reactToChannelPost(channelId: string, seq: number, emoji: string): Promise<ChannelPost> {
+    return this.api.reactToChannelPost(channelId, seq, emoji);
+  }
+
+  removeChannelReaction(channelId: string, seq: number): Promise<ChannelPost> {
+    return this.api.reactToChannelPost(channelId, seq, null);
+  }
+
+  /** Who reacted to a post (admins): a per-channel handle, the name, the photo if allowed. */
+  async channelReactions(channelId: string, seq: number) {
+    return (await this.api.channelReactions(channelId, seq)).reactions;
+  }
+
   // --- internals ---------------------------------------------------------------
 
   private track(work: Promise<unknown>): void {
@@ -762,6 +923,7 @@ export class VeilClient extends Emitter<VeilEvents> {
       keyPackages,
       announcements,
       communities,
+      channelFeed: new ChannelFeed(context),
     };
   }
 
@@ -790,6 +952,7 @@ export class VeilClient extends Emitter<VeilEvents> {
           await session.announcements.catchUp(summaries);
           await session.ownDevices.process();
           await session.messaging.flushOutbox();
+          await session.channelFeed.catchUp();
           this.emit("synced", { groups: active.length });
         } while (this.catchUpAgain && !this.stopped);
       } finally {
@@ -828,6 +991,17 @@ export class VeilClient extends Emitter<VeilEvents> {
       case "mailbox.item":
         this.track(session.mailbox.sync().catch(report));
         return;
+      case "channel.post":
+        this.track(session.channelFeed.onPost(frame.post).catch(report));
+        return;
+      case "channel.post.deleted":
+        this.emit("channel-post-deleted", { channelId: frame.channelId, seq: frame.seq });
+        return;
+      case "channel.counts": {
+        const { type: _type, ...counts } = frame;
+        this.emit("channel-counts", counts);
+        return;
+      }
       default:
         return;
     }

@@ -1,5 +1,6 @@
+import { type Static, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { LogEntry, MailboxItem, Signal } from "@veil/protocol";
+import { ChannelPost, LogEntry, MailboxItem, PollCounts, Signal } from "@veil/protocol";
 import { VeilError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
@@ -43,7 +44,27 @@ export type IncomingFrame =
   | { type: "error"; code: string; message: string }
   | { type: "group.entry"; entry: LogEntry }
   | { type: "group.signal"; signal: Signal }
-  | { type: "mailbox.item"; item: MailboxItem };
+  | { type: "mailbox.item"; item: MailboxItem }
+  | { type: "channel.post"; post: ChannelPostFrame }
+  | { type: "channel.post.deleted"; channelId: string; seq: number }
+  | {
+      type: "channel.counts";
+      channelId: string;
+      seq: number;
+      counts: Record<string, number>;
+      poll?: PollCounts;
+    };
+
+/** A channel post as frames carry it: without counts (they come as `channel.counts`). */
+const ChannelPostFrame = Type.Omit(ChannelPost, ["reactions", "myReaction"]);
+export type ChannelPostFrame = Static<typeof ChannelPostFrame>;
+const ChannelPostRef = Type.Object({ channelId: Type.String(), seq: Type.Integer() });
+const ChannelCounts = Type.Object({
+  channelId: Type.String(),
+  seq: Type.Integer(),
+  counts: Type.Record(Type.String(), Type.Integer()),
+  poll: Type.Optional(PollCounts),
+});
 
 export type ConnectionState = "connecting" | "connected" | "disconnected" | "stopped";
 
@@ -297,6 +318,24 @@ export function parseFrame(text: string): IncomingFrame | undefined {
     case "mailbox.item":
       return Value.Check(MailboxItem, frame.item)
         ? { type: "mailbox.item", item: frame.item }
+        : undefined;
+    case "channel.post":
+      return Value.Check(ChannelPostFrame, frame.post)
+        ? { type: "channel.post", post: frame.post }
+        : undefined;
+    case "channel.post.deleted":
+      return Value.Check(ChannelPostRef, frame)
+        ? { type: "channel.post.deleted", channelId: frame.channelId, seq: frame.seq }
+        : undefined;
+    case "channel.counts":
+      return Value.Check(ChannelCounts, frame)
+        ? {
+            type: "channel.counts",
+            channelId: frame.channelId,
+            seq: frame.seq,
+            counts: frame.counts,
+            ...(frame.poll ? { poll: frame.poll } : {}),
+          }
         : undefined;
     default:
       return undefined;

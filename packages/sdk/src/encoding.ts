@@ -56,6 +56,8 @@ export function randomBytes(length: number): Uint8Array {
 
 /** A fresh message id: `m_` and 128 random bits, accepted by the server as a client id. */
 export const newMessageId = (): string => `m_${toBase64Url(randomBytes(16))}`;
+/** A channel post's client id: a resend with it is stored once. */
+export const newPostId = (): string => `p_${toBase64Url(randomBytes(16))}`;
 
 /** An ArrayBuffer holding exactly these bytes (WebCrypto and fetch want one). */
 export function exactBuffer(bytes: Uint8Array): ArrayBuffer {

@@ -1,3 +1,4 @@
+import type { ChannelPost, PollCounts } from "@veil/protocol";
 import type { AttachmentRef } from "./envelope.js";
 import type { VeilError } from "./errors.js";
 
@@ -118,6 +119,34 @@ export interface ReactionCountsEvent {
   counts: Record<string, number>;
 }
 
+/**
+ * A post of a channel you follow, new or edited: live from the socket, or
+ * fetched by catch-up after a reconnect. Catch-up posts carry their counts and
+ * your own reaction; live ones do not (counts follow as `channel-counts`).
+ */
+export interface ChannelPostEvent {
+  post: Omit<ChannelPost, "reactions" | "myReaction"> &
+    Partial<Pick<ChannelPost, "reactions" | "myReaction">>;
+  /** An edit of a post shown before (`post.editedAt` is set). */
+  edited: boolean;
+  source: "live" | "catch-up";
+}
+
+export interface ChannelPostDeletedEvent {
+  channelId: string;
+  seq: number;
+}
+
+/** Reaction counts of a channel post (coalesced by the server: about once a second at most). */
+export interface ChannelCountsEvent {
+  channelId: string;
+  seq: number;
+  /** Emoji to how many followers reacted with it; never who. */
+  counts: Record<string, number>;
+  /** Votes by option and voters, when the post has a poll. */
+  poll?: PollCounts;
+}
+
 /** Every event a VeilClient emits, by name. */
 export interface VeilEvents {
   message: ChatMessage;
@@ -133,6 +162,9 @@ export interface VeilEvents {
   community: CommunityEvent;
   "join-request": JoinRequestEvent;
   reactions: ReactionCountsEvent;
+  "channel-post": ChannelPostEvent;
+  "channel-post-deleted": ChannelPostDeletedEvent;
+  "channel-counts": ChannelCountsEvent;
   error: ErrorEvent;
 }
 

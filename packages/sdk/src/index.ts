@@ -1,4 +1,6 @@
 export type {
+  ChannelPost,
+  ChannelView,
   CommunityRole,
   CommunityView,
   DirectoryEntry,
@@ -12,7 +14,7 @@ export type { Account, DeviceLinkOffer, RegisterInput } from "./account.js";
 export { linkFingerprint, parseLinkUri } from "./account.js";
 export type { AnnouncementReaction } from "./announcement-reactions.js";
 export type { AnnouncementContent } from "./announcements.js";
-export { ApiClient, type ApiClientOptions } from "./api-client.js";
+export { ApiClient, type ApiClientOptions, type ChannelDirectoryQuery } from "./api-client.js";
 export { decryptAttachment, encryptAttachment } from "./attachments.js";
 export type { ChatInfo } from "./chats.js";
 export { VeilClient, type VeilClientOptions } from "./client.js";
@@ -38,6 +40,9 @@ export {
   type VeilErrorCode,
 } from "./errors.js";
 export type {
+  ChannelCountsEvent,
+  ChannelPostDeletedEvent,
+  ChannelPostEvent,
   ChatMessage,
   CommunityEvent,
   ConnectionEvent,

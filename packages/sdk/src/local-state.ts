@@ -111,6 +111,9 @@ export const ReactionCountsRecord = Type.Object({
 });
 export type ReactionCountsRecord = Static<typeof ReactionCountsRecord>;
 
+/** How far this device has read a followed channel: the last post sequence shown. */
+export const ChannelCursorRecord = Type.Object({ cursor: Int });
+
 export const ns = {
   device: "device",
   mls: "mls",
@@ -135,6 +138,8 @@ export const ns = {
   reactionCounts: "reaction-counts",
   /** Announcements of this device whose counts are to publish: `<groupId>/<messageId>`. */
   countsDue: "counts-due",
+  /** Followed channels: `<channelId>` to how far this device has read. */
+  channelCursors: "channel-cursors",
 } as const;
 
 /** Typed access to a VeilStore. */

@@ -43,6 +43,8 @@ export interface Config {
   limits: CommunityLimits;
   /** How long channel posts are kept. */
   channelRetentionDays: number;
+  /** Largest public file an admin uploads to a channel. */
+  channelMediaLimitBytes: number;
 }
 
 export interface CommunityLimits {
@@ -151,6 +153,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       announcementMembers: int("VEIL_ANNOUNCEMENT_MAX_MEMBERS", 5000, 2, 1_000_000),
     },
     channelRetentionDays: int("VEIL_CHANNEL_RETENTION_DAYS", 30, 1, 3650),
+    channelMediaLimitBytes: int(
+      "VEIL_CHANNEL_MEDIA_LIMIT_BYTES",
+      16 * 1024 * 1024,
+      1024,
+      1024 * 1024 * 1024,
+    ),
     phoneVerifier: oneOf("VEIL_PHONE_VERIFIER", "console", ["console"] as const),
   };
   if (problems.length > 0) throw new ConfigError(problems);

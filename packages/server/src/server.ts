@@ -12,6 +12,7 @@ import { type DeviceLifecycle, pruneDeviceLinks } from "./auth/device-links.js";
 import { pruneChallenges } from "./auth/device-proof.js";
 import { authRoutes } from "./auth/routes.js";
 import { Channels } from "./channels/channels.js";
+import { ChannelMediaFiles } from "./channels/media.js";
 import { ChannelPosts } from "./channels/posts.js";
 import { channelRoutes } from "./channels/routes.js";
 import { Communities } from "./communities/communities.js";
@@ -107,6 +108,13 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     config.channelRetentionDays * 24 * 3600 * 1000,
     now,
   );
+  const channelMedia = new ChannelMediaFiles(
+    database,
+    channels,
+    context.blobs,
+    config.channelMediaLimitBytes,
+    now,
+  );
   // When a device joins or leaves an account, its groups follow (same transaction).
   const lifecycle: DeviceLifecycle = {
     added: (tx, userId) => groupMembership.deviceAdded(tx, userId),
@@ -198,7 +206,13 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     now,
   });
   messagingRoutes(app, { delivery, groupAdmin, keyPackages, mailbox, db: database.db, now });
-  channelRoutes(app, { channels, posts: channelPosts, db: database.db, now });
+  channelRoutes(app, {
+    channels,
+    posts: channelPosts,
+    media: channelMedia,
+    db: database.db,
+    now,
+  });
   communityRoutes(app, {
     communities,
     invites: communityInvites,

@@ -1,15 +1,33 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { errorRegistry } from "@veil/protocol";
+import { type Kysely, Migrator } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grantRole } from "../src/accounts/platform-roles.js";
-import { backends } from "./helpers/backends.js";
-import { TestUser } from "./helpers/client.js";
+import type { Database } from "../src/store/database.js";
+import { migrations } from "../src/store/migrations/index.js";
+import { openPostgres } from "../src/store/postgres.js";
+import { openSqlite } from "../src/store/sqlite.js";
+import { backends, dropSchema, freshSchema, postgresUrl } from "./helpers/backends.js";
+import { http, TestUser } from "./helpers/client.js";
 import { noRateLimits, startTestServer, type TestServer } from "./helpers/test-server.js";
 
 let phoneCounter = 7000;
 const nextPhone = () => `+1415557${phoneCounter++}`;
 const dayMs = 24 * 3600 * 1000;
 const postId = () => `p_${randomBytes(6).toString("hex")}`;
+const mediaLimit = 64 * 1024;
+/** Just enough of each format for the server's sniffing, with random bytes to keep them apart. */
+const files = {
+  png: () =>
+    Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(64)]),
+  mp4: () =>
+    Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from("ftypisom"), randomBytes(64)]),
+  pdf: () => Buffer.concat([Buffer.from("%PDF-1.7\n"), randomBytes(64)]),
+  mp3: () => Buffer.concat([Buffer.from("ID3"), randomBytes(64)]),
+};
 
 for (const { backend, available } of backends) {
   describe.skipIf(!available)(`channels [${backend}]`, () => {
@@ -17,7 +35,10 @@ for (const { backend, available } of backends) {
     let handles = 0;
 
     beforeAll(async () => {
-      t = await startTestServer({ backend, env: noRateLimits });
+      t = await startTestServer({
+        backend,
+        env: { ...noRateLimits, VEIL_CHANNEL_MEDIA_LIMIT_BYTES: String(mediaLimit) },
+      });
     });
     afterAll(async () => t?.close());
 
@@ -349,6 +370,390 @@ for (const { backend, available } of backends) {
         expect(r.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
         expect(r.status, `${method} ${path}`).toBeLessThan(500);
         expect(Object.keys(errorRegistry)).toContain(r.body.error.code);
+      }
+    });
+
+    const upload = (admin: Person, channelId: string, bytes: Buffer, contentType = "image/png") =>
+      http(t.url, "POST", `/v1/channels/${channelId}/media`, {
+        token: admin.token,
+        raw: bytes,
+        contentType,
+      });
+
+    it("runs polls: one vote per follower, changed or withdrawn while open, exact counts pushed coalesced", async () => {
+      const olga = await person("Olga");
+      const followers = [await person("Finn"), await person("Gail"), await person("Hugo")];
+      const [finn, gail, hugo] = followers as [Person, Person, Person];
+      const outsider = await person("Ivan");
+      const c = await channel(olga);
+      for (const f of followers) await f.request("PUT", `/v1/channels/${c.id}/follow`, {});
+      const ask = (poll: Record<string, unknown>) =>
+        olga.request("POST", `/v1/channels/${c.id}/posts`, { id: postId(), poll });
+      expect((await ask({ question: "Tea?", options: ["yes", "yes"] })).body.error.code).toBe(
+        "poll_invalid",
+      );
+      expect(
+        (
+          await ask({
+            question: "Tea?",
+            options: ["yes", "no"],
+            closesAt: new Date(Date.now() - 1000).toISOString(),
+          })
+        ).body.error.code,
+      ).toBe("poll_invalid");
+      expect((await ask({ question: "Tea?", options: ["yes"] })).status).toBe(400);
+      const created = await ask({ question: "Tea or coffee?", options: ["tea", "coffee", "both"] });
+      expect(created.status).toBe(201);
+      const seq = created.body.seq as number;
+      expect(created.body.poll).toEqual({
+        question: "Tea or coffee?",
+        options: [
+          { text: "tea", votes: 0 },
+          { text: "coffee", votes: 0 },
+          { text: "both", votes: 0 },
+        ],
+        multiple: false,
+        voters: 0,
+        closesAt: null,
+        closed: false,
+        myVote: [],
+      });
+      const vote = (p: Person, options: number[] | null, at = seq) =>
+        options === null
+          ? p.request("DELETE", `/v1/channels/${c.id}/posts/${at}/vote`)
+          : p.request("PUT", `/v1/channels/${c.id}/posts/${at}/vote`, { options });
+      const socket = await finn.connect(t.wsUrl);
+      try {
+        expect((await vote(outsider, [0])).body.error.code).toBe("not_following");
+        expect((await vote(finn, [0, 1])).body.error.code).toBe("vote_invalid");
+        expect((await vote(finn, [3])).body.error.code).toBe("vote_invalid");
+        const text = await post(olga, c.id, "no poll here");
+        expect((await vote(finn, [0], text.body.seq)).body.error.code).toBe("poll_not_found");
+        for (const f of followers) expect((await vote(f, [0])).status).toBe(200);
+        // Hugo changes his vote; Gail withdraws hers.
+        expect((await vote(hugo, [1])).body.poll.myVote).toEqual([1]);
+        const withdrawn = await vote(gail, null);
+        expect(withdrawn.body.poll).toMatchObject({ voters: 2, myVote: [] });
+        const seen = await finn.request("GET", `/v1/channels/${c.id}/posts`);
+        expect(seen.body.posts[0].poll).toMatchObject({
+          options: [
+            { text: "tea", votes: 1 },
+            { text: "coffee", votes: 1 },
+            { text: "both", votes: 0 },
+          ],
+          voters: 2,
+          myVote: [0],
+        });
+        // Five votes, pushed as one update with the final counts.
+        const pushed = await socket.next((f) => f.type === "channel.counts");
+        expect(pushed).toEqual({
+          type: "channel.counts",
+          channelId: c.id,
+          seq,
+          counts: {},
+          poll: { votes: [1, 1, 0], voters: 2 },
+        });
+      } finally {
+        socket.close();
+      }
+      // The counters match the rows (one per follower per option).
+      const db = t.server.context.database.db;
+      const rows = await db
+        .selectFrom("channel_poll_votes")
+        .select(["option"])
+        .where("channel_id", "=", c.id)
+        .where("seq", "=", seq)
+        .execute();
+      expect(rows.map((r) => Number(r.option)).sort()).toEqual([0, 1]);
+      // Admins see who voted for what (R8); followers do not (R7).
+      await hugo.request("PATCH", "/v1/me/privacy", { photo: "nobody" });
+      const who = await olga.request("GET", `/v1/channels/${c.id}/posts/${seq}/votes`);
+      expect(
+        who.body.votes.map((v: { follower: { name: string }; options: number[] }) => [
+          v.follower.name,
+          v.options,
+        ]),
+      ).toEqual([
+        ["Finn", [0]],
+        ["Hugo", [1]],
+      ]);
+      for (const v of who.body.votes) expect(v.follower.handle).toMatch(/^f_/);
+      const body = JSON.stringify(who.body);
+      for (const f of followers) {
+        expect(body).not.toContain(f.id);
+        expect(body).not.toContain(f.phone);
+      }
+      expect(
+        (await finn.request("GET", `/v1/channels/${c.id}/posts/${seq}/votes`)).body.error.code,
+      ).toBe("not_channel_admin");
+      const seenByFollower = JSON.stringify(
+        (await gail.request("GET", `/v1/channels/${c.id}/posts`)).body,
+      );
+      expect(seenByFollower).not.toContain(finn.id);
+      expect(seenByFollower).not.toContain("Finn");
+      // A closed poll takes no votes, changes or withdrawals.
+      await db
+        .updateTable("channel_polls")
+        .set({ closes_at: Date.now() - 1 })
+        .where("channel_id", "=", c.id)
+        .where("seq", "=", seq)
+        .execute();
+      expect((await vote(gail, [2])).body.error.code).toBe("poll_closed");
+      expect((await vote(finn, [1])).body.error.code).toBe("poll_closed");
+      expect((await vote(finn, null)).body.error.code).toBe("poll_closed");
+      const closed = await finn.request("GET", `/v1/channels/${c.id}/posts`);
+      expect(closed.body.posts[0].poll).toMatchObject({ closed: true, myVote: [0] });
+    });
+
+    it("takes several options in a multiple-choice poll", async () => {
+      const olga = await person("Olga");
+      const finn = await person("Finn");
+      const gail = await person("Gail");
+      const c = await channel(olga);
+      for (const f of [finn, gail]) await f.request("PUT", `/v1/channels/${c.id}/follow`, {});
+      const created = await olga.request("POST", `/v1/channels/${c.id}/posts`, {
+        id: postId(),
+        text: "Pick your days",
+        poll: {
+          question: "Which days?",
+          options: ["mon", "tue", "wed"],
+          multiple: true,
+          closesAt: new Date(Date.now() + dayMs).toISOString(),
+        },
+      });
+      expect(created.body.poll).toMatchObject({ multiple: true, closed: false });
+      const path = `/v1/channels/${c.id}/posts/${created.body.seq}/vote`;
+      expect((await finn.request("PUT", path, { options: [0, 0] })).body.error.code).toBe(
+        "vote_invalid",
+      );
+      expect((await finn.request("PUT", path, { options: [2, 0] })).body.poll.myVote).toEqual([
+        0, 2,
+      ]);
+      await gail.request("PUT", path, { options: [0, 1] });
+      const changed = await finn.request("PUT", path, { options: [1] });
+      expect(changed.body.poll).toMatchObject({
+        options: [
+          { text: "mon", votes: 1 },
+          { text: "tue", votes: 2 },
+          { text: "wed", votes: 0 },
+        ],
+        voters: 2,
+        myVote: [1],
+      });
+    });
+
+    it("stores public media by sniffed type and size, and serves it to anyone the channel is shown to", async () => {
+      const olga = await person("Olga");
+      const finn = await person("Finn");
+      const stranger = await person("Stranger");
+      const c = await channel(olga);
+      await finn.request("PUT", `/v1/channels/${c.id}/follow`, {});
+      const png = files.png();
+      // The declared type is not trusted: the bytes are.
+      const image = await upload(olga, c.id, png, "application/octet-stream");
+      expect(image.status).toBe(201);
+      expect(image.body).toMatchObject({ contentType: "image/png", size: png.length });
+      const others = [];
+      for (const [kind, type] of [
+        ["mp4", "video/mp4"],
+        ["pdf", "application/pdf"],
+        ["mp3", "audio/mpeg"],
+      ] as const) {
+        const r = await upload(olga, c.id, files[kind](), type);
+        expect(r.body.contentType).toBe(type);
+        others.push(r.body.id as string);
+      }
+      expect(
+        (await upload(olga, c.id, Buffer.from("just text"), "image/png")).body.error.code,
+      ).toBe("media_type_not_allowed");
+      const big = Buffer.concat([files.png(), Buffer.alloc(mediaLimit)]);
+      const oversized = await upload(olga, c.id, big);
+      expect(oversized.status).toBe(413);
+      expect(oversized.body.error.code).toBe("media_too_large");
+      expect((await upload(finn, c.id, files.png())).body.error.code).toBe("not_channel_admin");
+      // A post references up to ten of the channel's media, with a caption.
+      const created = await olga.request("POST", `/v1/channels/${c.id}/posts`, {
+        id: postId(),
+        text: "Photos from today",
+        media: [image.body.id, ...others],
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.media.map((m: { contentType: string }) => m.contentType)).toEqual([
+        "image/png",
+        "video/mp4",
+        "application/pdf",
+        "audio/mpeg",
+      ]);
+      const onlyMedia = await olga.request("POST", `/v1/channels/${c.id}/posts`, {
+        id: postId(),
+        media: [image.body.id],
+      });
+      expect(onlyMedia.body).toMatchObject({ text: "", media: [image.body] });
+      expect(
+        (
+          await olga.request("POST", `/v1/channels/${c.id}/posts`, {
+            id: postId(),
+            media: ["not_uploaded_here"],
+          })
+        ).body.error.code,
+      ).toBe("media_not_found");
+      expect(
+        (
+          await olga.request("POST", `/v1/channels/${c.id}/posts`, {
+            id: postId(),
+            media: Array.from({ length: 11 }, () => image.body.id),
+          })
+        ).status,
+      ).toBe(400);
+      // Another channel's media cannot be borrowed.
+      const other = await channel(olga);
+      expect(
+        (
+          await olga.request("POST", `/v1/channels/${other.id}/posts`, {
+            id: postId(),
+            media: [image.body.id],
+          })
+        ).body.error.code,
+      ).toBe("media_not_found");
+      // Anyone who can see the channel downloads it, with its type.
+      for (const p of [finn, stranger]) {
+        const got = await fetch(`${t.url}/v1/channels/${c.id}/media/${image.body.id}`, {
+          headers: { authorization: `Bearer ${p.token}` },
+        });
+        expect(got.status).toBe(200);
+        expect(got.headers.get("content-type")).toBe("image/png");
+        expect(Buffer.from(await got.arrayBuffer()).equals(png)).toBe(true);
+      }
+      expect(
+        (await stranger.request("GET", `/v1/channels/${other.id}/media/${image.body.id}`)).body
+          .error.code,
+      ).toBe("media_not_found");
+      await olga.request("DELETE", `/v1/channels/${c.id}`);
+      expect(
+        (await stranger.request("GET", `/v1/channels/${c.id}/media/${image.body.id}`)).body.error
+          .code,
+      ).toBe("channel_not_found");
+    });
+
+    it("stores link previews with the post and links every post back to its channel", async () => {
+      const olga = await person("Olga");
+      const finn = await person("Finn");
+      const c = await channel(olga);
+      await finn.request("PUT", `/v1/channels/${c.id}/follow`, {});
+      const image = await upload(olga, c.id, files.png());
+      const preview = {
+        url: "https://example.org/story?id=1",
+        title: "A story",
+        description: "What happened",
+        image: image.body.id,
+      };
+      const socket = await finn.connect(t.wsUrl);
+      try {
+        const created = await olga.request("POST", `/v1/channels/${c.id}/posts`, {
+          id: postId(),
+          text: "Read this https://example.org/story?id=1",
+          preview,
+        });
+        expect(created.status).toBe(201);
+        expect(created.body).toMatchObject({ preview, link: `veil://channel/${c.handle}/1` });
+        const frame = await socket.next((f) => f.type === "channel.post");
+        expect(frame.type === "channel.post" && frame.post).toMatchObject({
+          preview,
+          link: `veil://channel/${c.handle}/1`,
+        });
+      } finally {
+        socket.close();
+      }
+      const page = await finn.request("GET", `/v1/channels/${c.id}/posts`);
+      expect(page.body.posts[0]).toMatchObject({ preview, link: `veil://channel/${c.handle}/1` });
+      const send = (p: Record<string, unknown>) =>
+        olga.request("POST", `/v1/channels/${c.id}/posts`, { id: postId(), text: "x", preview: p });
+      const base = { title: "t", description: "d" };
+      expect((await send({ ...base, url: "https://[bad" })).body.error.code).toBe(
+        "link_preview_invalid",
+      );
+      expect((await send({ ...base, url: "https://user:pw@example.org/" })).body.error.code).toBe(
+        "link_preview_invalid",
+      );
+      expect(
+        (await send({ ...base, url: "https://example.org/", image: "nope" })).body.error.code,
+      ).toBe("media_not_found");
+      for (const bad of [
+        { ...base, url: "javascript:alert(1)" },
+        { ...base, url: "ftp://example.org/file" },
+        { ...base, url: "https://example.org/", title: "x".repeat(301) },
+        { ...base, url: "https://example.org/", extra: 1 },
+      ]) {
+        const r = await send(bad);
+        expect(r.status).toBe(400);
+        expect(Object.keys(errorRegistry)).toContain(r.body.error.code);
+      }
+      // A post needs text, media or a poll.
+      expect(
+        (await olga.request("POST", `/v1/channels/${c.id}/posts`, { id: postId() })).body.error
+          .code,
+      ).toBe("post_empty");
+    });
+
+    it("migrates 0009 to 0010: existing posts keep their text, with no media, preview or poll", async () => {
+      let database: Database;
+      let cleanup: () => Promise<void>;
+      let schema: string | undefined;
+      if (backend === "sqlite") {
+        const dir = mkdtempSync(path.join(tmpdir(), "veil-0010-"));
+        database = openSqlite(path.join(dir, "veil.sqlite"));
+        cleanup = async () => rmSync(dir, { recursive: true, force: true });
+      } else {
+        schema = freshSchema();
+        database = await openPostgres(postgresUrl, schema);
+        const name = schema;
+        cleanup = () => dropSchema(name);
+      }
+      try {
+        const migrator = new Migrator({
+          db: database.db,
+          provider: { getMigrations: async () => migrations },
+          ...(schema ? { migrationTableSchema: schema } : {}),
+        });
+        expect((await migrator.migrateTo("0009-channels")).error).toBeUndefined();
+        // The 0009 shape of the tables, before the new columns.
+        const raw = database.db as unknown as Kysely<{
+          channels: Record<string, unknown>;
+          channel_posts: Record<string, unknown>;
+        }>;
+        await raw
+          .insertInto("channels")
+          .values({
+            id: "h_old",
+            handle: "old_news",
+            name: "Old",
+            description: "",
+            invite_code: "code_old_channel_0",
+            created_at: 1,
+          })
+          .execute();
+        await raw
+          .insertInto("channel_posts")
+          .values({
+            channel_id: "h_old",
+            seq: 1,
+            client_id: "c_old_post",
+            text: "before",
+            created_at: 1,
+          })
+          .execute();
+        expect(await database.migrate()).toEqual(["0010-channel-posts-media-polls"]);
+        const row = await database.db
+          .selectFrom("channel_posts")
+          .selectAll()
+          .where("channel_id", "=", "h_old")
+          .executeTakeFirstOrThrow();
+        expect(row).toMatchObject({ text: "before", media: null, preview: null });
+        const polls = await database.db.selectFrom("channel_polls").selectAll().execute();
+        expect(polls).toEqual([]);
+      } finally {
+        await database.close();
+        await cleanup();
       }
     });
   });

@@ -5,6 +5,7 @@ import { createInterface } from "node:readline";
 import { Command } from "commander";
 import { isVeilError, VeilClient } from "../index.js";
 import { FileStore, nodeWebSocket } from "../node.js";
+import { channelCommands } from "./channel-commands.js";
 import {
   type Peer,
   requireRegistered,
@@ -274,6 +275,7 @@ async function openChat(client: VeilClient, peer: Peer): Promise<string> {
 }
 
 communityCommands(program, action, out);
+channelCommands(program, action, out);
 
 program.parseAsync().catch((err: unknown) => {
   out.error(`error: ${err instanceof Error ? err.message : String(err)}`);

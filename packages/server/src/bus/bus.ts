@@ -1,4 +1,4 @@
-import type { ChannelPost, LogEntry } from "@veil/protocol";
+import type { ChannelPost, LogEntry, PollCounts } from "@veil/protocol";
 
 /** Events the server nodes tell each other. Ids only: never names, numbers or content. */
 export type BusEvent =
@@ -33,7 +33,13 @@ export type BusEvent =
   /** A channel post was published or edited (`post`), or deleted (null): to connected followers. */
   | { type: "channel.posted"; channelId: string; seq: number; post: ChannelPost | null }
   /** A post's reaction counts, pushed at most about once a second per post. */
-  | { type: "channel.counts"; channelId: string; seq: number; counts: Record<string, number> }
+  | {
+      type: "channel.counts";
+      channelId: string;
+      seq: number;
+      counts: Record<string, number>;
+      poll?: PollCounts;
+    }
   /** A user followed or unfollowed a channel: nodes holding its connections track it. */
   | { type: "channel.followed"; channelId: string; userId: string; following: boolean };
 

@@ -1,11 +1,20 @@
-import { type ChannelPost, type CreatePostRequest, defaultChannelReactions } from "@veil/protocol";
+import {
+  type ChannelMedia,
+  type ChannelPoll,
+  type ChannelPost,
+  type CreatePostRequest,
+  defaultChannelReactions,
+  type LinkPreview,
+  type PollCounts,
+} from "@veil/protocol";
+import type { Selectable } from "kysely";
 import type { AuthContext } from "../auth/sessions.js";
 import type { Bus } from "../bus/bus.js";
 import { VeilError } from "../errors.js";
 import { channelFollowerView } from "../privacy/policy.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Database, Db, Tx } from "../store/database.js";
-import type { ChannelPostsTable } from "../store/schema/channels.js";
+import type { ChannelPollsTable, ChannelPostsTable } from "../store/schema/channels.js";
 import type { Channels } from "./channels.js";
 
 const dayMs = 24 * 3600 * 1000;
@@ -14,6 +23,35 @@ export const editWindowMs = 30 * dayMs;
 /** Counts of one post are pushed at most this often (a storm of reactions costs bounded broadcasts). */
 const countsEveryMs = 1000;
 const maxPage = 200;
+
+type PollRow = Selectable<ChannelPollsTable>;
+/** What a post view adds to its row: counts, the caller's own reaction and vote, media, the poll. */
+interface PostExtras {
+  reactions: Record<string, number>;
+  myReaction: string | null;
+  media: ChannelMedia[];
+  poll: ChannelPoll | null;
+}
+const noExtras = (): PostExtras => ({ reactions: {}, myReaction: null, media: [], poll: null });
+
+/** The preview's URL must parse as http or https (the schema's pattern is a first sieve). */
+function checkPreview(preview: LinkPreview): void {
+  let url: URL;
+  try {
+    url = new URL(preview.url);
+  } catch {
+    throw new VeilError("link_preview_invalid");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new VeilError("link_preview_invalid");
+  }
+  if (url.hostname === "" || url.username !== "" || url.password !== "") {
+    throw new VeilError("link_preview_invalid");
+  }
+}
+
+/** The link a forwarded copy of a post carries back to its channel. */
+export const postLink = (handle: string, seq: number) => `veil://channel/${handle}/${seq}`;
 
 /**
  * Posts of a channel and their reactions. A post is one row whatever the
@@ -48,11 +86,18 @@ export class ChannelPosts {
   ): Promise<ChannelPost & { duplicate: boolean }> {
     const { channel } = await this.channels.asAdmin(auth, channelId);
     if (channel.status !== "active") throw new VeilError("channel_not_found");
+    if (request.text === undefined && !request.media && !request.poll) {
+      throw new VeilError("post_empty");
+    }
+    if (request.preview) checkPreview(request.preview);
+    const poll = request.poll ? this.checkPoll(request.poll) : null;
     const existing = await this.byClientId(channelId, request.id);
-    if (existing) return { ...(await this.view(auth, existing)), duplicate: true };
+    if (existing) return { ...(await this.view(auth, channel.handle, existing)), duplicate: true };
     try {
-      const row = await this.database.transaction(async (tx) => {
+      const view = await this.database.transaction(async (tx) => {
         const now = this.now();
+        const media = await this.mediaOf(tx.db, channelId, request.media ?? []);
+        if (request.preview?.image) await this.mediaOf(tx.db, channelId, [request.preview.image]);
         const { last_seq } = await tx.db
           .updateTable("channels")
           .set((eb) => ({ last_seq: eb("last_seq", "+", 1), last_post_at: now }))
@@ -63,24 +108,70 @@ export class ChannelPosts {
           channel_id: channelId,
           seq: Number(last_seq),
           client_id: request.id,
-          text: request.text,
+          text: request.text ?? "",
           created_at: now,
           edited_at: null,
+          media: request.media ? JSON.stringify(request.media) : null,
+          preview: request.preview ? JSON.stringify(request.preview) : null,
         };
         await tx.db.insertInto("channel_posts").values(post).execute();
-        const published = this.toPost(post, {}, null);
+        let pollRow: PollRow | null = null;
+        if (poll) {
+          pollRow = { channel_id: channelId, seq: post.seq, ...poll, voters: 0 };
+          await tx.db.insertInto("channel_polls").values(pollRow).execute();
+        }
+        const published = this.toPost(post, channel.handle, {
+          ...noExtras(),
+          media,
+          poll: pollRow ? this.pollView(pollRow, new Map(), []) : null,
+        });
         tx.onCommit(() =>
           this.bus.publish({ type: "channel.posted", channelId, seq: post.seq, post: published }),
         );
-        return post;
+        return published;
       });
-      return { ...this.toPost(row, {}, null), duplicate: false };
+      return { ...view, duplicate: false };
     } catch (error) {
       if (!this.database.isUniqueViolation(error)) throw error;
       const row = await this.byClientId(channelId, request.id);
       if (!row) throw error;
-      return { ...(await this.view(auth, row)), duplicate: true };
+      return { ...(await this.view(auth, channel.handle, row)), duplicate: true };
     }
+  }
+
+  /** A poll as stored, or `poll_invalid`: distinct options, a close time still ahead. */
+  private checkPoll(poll: NonNullable<CreatePostRequest["poll"]>) {
+    const options = poll.options.map((o) => o.trim());
+    if (options.some((o) => o === "") || new Set(options).size !== options.length) {
+      throw new VeilError("poll_invalid");
+    }
+    const closesAt = poll.closesAt === undefined ? null : Date.parse(poll.closesAt);
+    if (closesAt !== null && !(closesAt > this.now())) throw new VeilError("poll_invalid");
+    return {
+      question: poll.question.trim(),
+      options: JSON.stringify(options),
+      multiple: poll.multiple ? 1 : 0,
+      closes_at: closesAt,
+    };
+  }
+
+  /** The channel's media by id, in the order asked; `media_not_found` if one is not the channel's. */
+  private async mediaOf(db: Db, channelId: string, ids: string[]): Promise<ChannelMedia[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .selectFrom("channel_media")
+      .select(["id", "content_type", "size"])
+      .where("channel_id", "=", channelId)
+      .where("id", "in", [...new Set(ids)])
+      .execute();
+    const byId = new Map(
+      rows.map((r) => [r.id, { id: r.id, contentType: r.content_type, size: Number(r.size) }]),
+    );
+    return ids.map((id) => {
+      const media = byId.get(id);
+      if (!media) throw new VeilError("media_not_found");
+      return media;
+    });
   }
 
   private byClientId(channelId: string, clientId: string) {
@@ -104,32 +195,65 @@ export class ChannelPosts {
       .orderBy("seq")
       .limit(Math.min(Math.max(limit, 1), maxPage))
       .execute();
-    return { posts: await this.views(auth, rows), lastSeq: Number(channel.last_seq) };
+    return {
+      posts: await this.views(auth, channel.handle, rows),
+      lastSeq: Number(channel.last_seq),
+    };
   }
 
-  private async view(auth: AuthContext, row: ChannelPostsTable): Promise<ChannelPost> {
-    return (await this.views(auth, [row]))[0] as ChannelPost;
+  private async view(
+    auth: AuthContext | null,
+    handle: string,
+    row: ChannelPostsTable,
+    db: Db = this.db,
+  ): Promise<ChannelPost> {
+    return (await this.views(auth, handle, [row], db))[0] as ChannelPost;
   }
 
-  /** Posts with their counts and the caller's own reaction. */
-  private async views(auth: AuthContext, rows: ChannelPostsTable[]): Promise<ChannelPost[]> {
+  /** Posts with their counts, media, polls, and the caller's own reaction and vote (none for null). */
+  private async views(
+    auth: AuthContext | null,
+    handle: string,
+    rows: ChannelPostsTable[],
+    db: Db = this.db,
+  ): Promise<ChannelPost[]> {
     if (rows.length === 0) return [];
     const channelId = rows[0]?.channel_id as string;
     const seqs = rows.map((r) => r.seq);
-    const [counts, mine] = await Promise.all([
-      this.db
+    const userId = auth?.userId ?? "";
+    const [counts, mine, polls, pollCounts, myVotes] = await Promise.all([
+      db
         .selectFrom("channel_counts")
         .select(["seq", "emoji", "count"])
         .where("channel_id", "=", channelId)
         .where("seq", "in", seqs)
         .where("count", ">", 0)
         .execute(),
-      this.db
+      db
         .selectFrom("channel_reactions")
         .select(["seq", "emoji"])
         .where("channel_id", "=", channelId)
         .where("seq", "in", seqs)
-        .where("user_id", "=", auth.userId)
+        .where("user_id", "=", userId)
+        .execute(),
+      db
+        .selectFrom("channel_polls")
+        .selectAll()
+        .where("channel_id", "=", channelId)
+        .where("seq", "in", seqs)
+        .execute(),
+      db
+        .selectFrom("channel_poll_counts")
+        .select(["seq", "option", "count"])
+        .where("channel_id", "=", channelId)
+        .where("seq", "in", seqs)
+        .execute(),
+      db
+        .selectFrom("channel_poll_votes")
+        .select(["seq", "option"])
+        .where("channel_id", "=", channelId)
+        .where("seq", "in", seqs)
+        .where("user_id", "=", userId)
         .execute(),
     ]);
     const countsOf = new Map<number, Record<string, number>>();
@@ -139,23 +263,76 @@ export class ChannelPosts {
       countsOf.set(Number(c.seq), record);
     }
     const myReaction = new Map(mine.map((m) => [Number(m.seq), m.emoji]));
-    return rows.map((r) =>
-      this.toPost(r, countsOf.get(Number(r.seq)) ?? {}, myReaction.get(Number(r.seq)) ?? null),
-    );
+    const votesOf = new Map<number, Map<number, number>>();
+    for (const c of pollCounts) {
+      const map = votesOf.get(Number(c.seq)) ?? new Map<number, number>();
+      map.set(Number(c.option), Number(c.count));
+      votesOf.set(Number(c.seq), map);
+    }
+    const myVoteOf = new Map<number, number[]>();
+    for (const v of myVotes) {
+      const list = myVoteOf.get(Number(v.seq)) ?? [];
+      list.push(Number(v.option));
+      myVoteOf.set(Number(v.seq), list);
+    }
+    const pollOf = new Map(polls.map((p) => [Number(p.seq), p]));
+    const mediaIds = rows.flatMap((r) => (r.media ? (JSON.parse(r.media) as string[]) : []));
+    const media = new Map<string, ChannelMedia>();
+    if (mediaIds.length > 0) {
+      const found = await db
+        .selectFrom("channel_media")
+        .select(["id", "content_type", "size"])
+        .where("channel_id", "=", channelId)
+        .where("id", "in", [...new Set(mediaIds)])
+        .execute();
+      for (const m of found) {
+        media.set(m.id, { id: m.id, contentType: m.content_type, size: Number(m.size) });
+      }
+    }
+    return rows.map((r) => {
+      const seq = Number(r.seq);
+      const poll = pollOf.get(seq);
+      const ids = r.media ? (JSON.parse(r.media) as string[]) : [];
+      return this.toPost(r, handle, {
+        reactions: countsOf.get(seq) ?? {},
+        myReaction: myReaction.get(seq) ?? null,
+        media: ids.flatMap((id) => media.get(id) ?? []),
+        poll: poll
+          ? this.pollView(poll, votesOf.get(seq) ?? new Map(), myVoteOf.get(seq) ?? [])
+          : null,
+      });
+    });
   }
 
-  private toPost(
-    row: ChannelPostsTable,
-    reactions: Record<string, number>,
-    myReaction: string | null,
-  ): ChannelPost {
+  private pollView(row: PollRow, votes: Map<number, number>, mine: number[]): ChannelPoll {
+    const options = JSON.parse(row.options) as string[];
+    return {
+      question: row.question,
+      options: options.map((text, i) => ({ text, votes: votes.get(i) ?? 0 })),
+      multiple: row.multiple === 1,
+      voters: Number(row.voters),
+      closesAt: row.closes_at === null ? null : new Date(Number(row.closes_at)).toISOString(),
+      closed: this.closed(row),
+      myVote: [...mine].sort((a, b) => a - b),
+    };
+  }
+
+  private closed(row: Pick<PollRow, "closes_at">): boolean {
+    return row.closes_at !== null && Number(row.closes_at) <= this.now();
+  }
+
+  private toPost(row: ChannelPostsTable, handle: string, extras: PostExtras): ChannelPost {
     return {
       channelId: row.channel_id,
       seq: Number(row.seq),
       id: row.client_id,
       text: row.text,
-      reactions,
-      myReaction,
+      link: postLink(handle, Number(row.seq)),
+      media: extras.media,
+      preview: row.preview ? (JSON.parse(row.preview) as LinkPreview) : null,
+      poll: extras.poll,
+      reactions: extras.reactions,
+      myReaction: extras.myReaction,
       createdAt: new Date(row.created_at).toISOString(),
       editedAt: row.edited_at === null ? null : new Date(row.edited_at).toISOString(),
     };
@@ -163,7 +340,7 @@ export class ChannelPosts {
 
   /** A post an admin may still change (30 days), or the matching error. */
   private async editable(auth: AuthContext, channelId: string, seq: number, db: Db) {
-    await this.channels.asAdmin(auth, channelId, db);
+    const { channel } = await this.channels.asAdmin(auth, channelId, db);
     const row = await db
       .selectFrom("channel_posts")
       .selectAll()
@@ -172,7 +349,7 @@ export class ChannelPosts {
       .executeTakeFirst();
     if (!row) throw new VeilError("post_not_found");
     if (row.created_at <= this.now() - editWindowMs) throw new VeilError("edit_window_closed");
-    return row;
+    return { row, handle: channel.handle };
   }
 
   async edit(
@@ -181,8 +358,8 @@ export class ChannelPosts {
     seq: number,
     text: string,
   ): Promise<ChannelPost> {
-    const row = await this.database.transaction(async (tx) => {
-      const post = await this.editable(auth, channelId, seq, tx.db);
+    const { row, handle } = await this.database.transaction(async (tx) => {
+      const { row: post, handle } = await this.editable(auth, channelId, seq, tx.db);
       const edited = { ...post, text, edited_at: this.now() };
       await tx.db
         .updateTable("channel_posts")
@@ -190,13 +367,13 @@ export class ChannelPosts {
         .where("channel_id", "=", channelId)
         .where("seq", "=", seq)
         .execute();
-      const published = this.toPost(edited, {}, null);
+      const published = await this.view(null, handle, edited, tx.db);
       tx.onCommit(() =>
         this.bus.publish({ type: "channel.posted", channelId, seq, post: published }),
       );
-      return edited;
+      return { row: edited, handle };
     });
-    return this.view(auth, row);
+    return this.view(auth, handle, row);
   }
 
   async remove(auth: AuthContext, channelId: string, seq: number): Promise<void> {
@@ -207,9 +384,17 @@ export class ChannelPosts {
     });
   }
 
-  /** Deletes posts with their reactions and counts. */
+  /** Deletes posts with their reactions, polls, votes and counts (media stays: posts share it). */
   private async deletePosts(tx: Tx, channelId: string, seqs: number[]): Promise<void> {
-    for (const table of ["channel_counts", "channel_reactions", "channel_posts"] as const) {
+    const tables = [
+      "channel_poll_counts",
+      "channel_poll_votes",
+      "channel_polls",
+      "channel_counts",
+      "channel_reactions",
+      "channel_posts",
+    ] as const;
+    for (const table of tables) {
       await tx.db
         .deleteFrom(table)
         .where("channel_id", "=", channelId)
@@ -273,6 +458,7 @@ export class ChannelPosts {
         .where("created_at", ">", this.now() - this.retentionMs)
         .executeTakeFirst();
       if (!post) throw new VeilError("post_not_found");
+      const found = { row: post, handle: channel.handle };
       const previous = await tx.db
         .selectFrom("channel_reactions")
         .select("emoji")
@@ -280,7 +466,7 @@ export class ChannelPosts {
         .where("seq", "=", seq)
         .where("user_id", "=", auth.userId)
         .executeTakeFirst();
-      if ((previous?.emoji ?? null) === emoji) return post;
+      if ((previous?.emoji ?? null) === emoji) return found;
       if (previous) await this.count(tx, channelId, seq, previous.emoji, -1);
       if (emoji === null) {
         await tx.db
@@ -300,9 +486,125 @@ export class ChannelPosts {
         await this.count(tx, channelId, seq, emoji, 1);
       }
       tx.onCommit(() => this.countsChanged(channelId, seq));
-      return post;
+      return found;
     });
-    return this.view(auth, row);
+    return this.view(auth, row.handle, row.row);
+  }
+
+  // --- polls -------------------------------------------------------------------------
+
+  /**
+   * A follower's vote: one option, or several in a multiple-choice poll;
+   * changed, or (options null) withdrawn, while the poll is open. One row per
+   * option chosen, with the counters in the same transaction.
+   */
+  async vote(
+    auth: AuthContext,
+    channelId: string,
+    seq: number,
+    options: number[] | null,
+  ): Promise<ChannelPost> {
+    const found = await this.database.transaction(async (tx) => {
+      const { channel } = await this.channels.standing(auth, channelId, tx.db);
+      const follower = await tx.db
+        .selectFrom("channel_followers")
+        .select("user_id")
+        .where("channel_id", "=", channelId)
+        .where("user_id", "=", auth.userId)
+        .executeTakeFirst();
+      if (!follower) throw new VeilError("not_following");
+      const post = await tx.db
+        .selectFrom("channel_posts")
+        .selectAll()
+        .where("channel_id", "=", channelId)
+        .where("seq", "=", seq)
+        .where("created_at", ">", this.now() - this.retentionMs)
+        .executeTakeFirst();
+      if (!post) throw new VeilError("post_not_found");
+      const poll = await tx.db
+        .selectFrom("channel_polls")
+        .selectAll()
+        .where("channel_id", "=", channelId)
+        .where("seq", "=", seq)
+        .executeTakeFirst();
+      if (!poll) throw new VeilError("poll_not_found");
+      if (this.closed(poll)) throw new VeilError("poll_closed");
+      const next = new Set(options ?? []);
+      const optionCount = (JSON.parse(poll.options) as string[]).length;
+      if (
+        options !== null &&
+        (next.size !== options.length ||
+          options.some((o) => o >= optionCount) ||
+          (poll.multiple !== 1 && options.length !== 1))
+      ) {
+        throw new VeilError("vote_invalid");
+      }
+      const previous = new Set(
+        (
+          await tx.db
+            .selectFrom("channel_poll_votes")
+            .select("option")
+            .where("channel_id", "=", channelId)
+            .where("seq", "=", seq)
+            .where("user_id", "=", auth.userId)
+            .execute()
+        ).map((r) => Number(r.option)),
+      );
+      const removed = [...previous].filter((o) => !next.has(o));
+      const added = [...next].filter((o) => !previous.has(o));
+      const result = { row: post, handle: channel.handle };
+      if (removed.length === 0 && added.length === 0) return result;
+      const now = this.now();
+      if (removed.length > 0) {
+        await tx.db
+          .deleteFrom("channel_poll_votes")
+          .where("channel_id", "=", channelId)
+          .where("seq", "=", seq)
+          .where("user_id", "=", auth.userId)
+          .where("option", "in", removed)
+          .execute();
+      }
+      if (added.length > 0) {
+        await tx.db
+          .insertInto("channel_poll_votes")
+          .values(
+            added.map((option) => ({
+              channel_id: channelId,
+              seq,
+              user_id: auth.userId,
+              option,
+              at: now,
+            })),
+          )
+          .execute();
+      }
+      for (const option of removed) await this.countVote(tx, channelId, seq, option, -1);
+      for (const option of added) await this.countVote(tx, channelId, seq, option, 1);
+      const voters = (previous.size === 0 ? 1 : 0) - (next.size === 0 ? 1 : 0);
+      if (voters !== 0) {
+        await tx.db
+          .updateTable("channel_polls")
+          .set((eb) => ({ voters: eb("voters", "+", voters) }))
+          .where("channel_id", "=", channelId)
+          .where("seq", "=", seq)
+          .execute();
+      }
+      tx.onCommit(() => this.countsChanged(channelId, seq));
+      return result;
+    });
+    return this.view(auth, found.handle, found.row);
+  }
+
+  private async countVote(tx: Tx, channelId: string, seq: number, option: number, by: 1 | -1) {
+    await tx.db
+      .insertInto("channel_poll_counts")
+      .values({ channel_id: channelId, seq, option, count: by === 1 ? 1 : 0 })
+      .onConflict((oc) =>
+        oc
+          .columns(["channel_id", "seq", "option"])
+          .doUpdateSet((eb) => ({ count: eb("channel_poll_counts.count", "+", by) })),
+      )
+      .execute();
   }
 
   private async count(tx: Tx, channelId: string, seq: number, emoji: string, by: 1 | -1) {
@@ -338,7 +640,33 @@ export class ChannelPosts {
       .where("count", ">", 0)
       .execute();
     const counts = Object.fromEntries(rows.map((r) => [r.emoji, Number(r.count)]));
-    await this.bus.publish({ type: "channel.counts", channelId, seq, counts });
+    const poll = await this.pollCounts(channelId, seq);
+    await this.bus.publish({
+      type: "channel.counts",
+      channelId,
+      seq,
+      counts,
+      ...(poll ? { poll } : {}),
+    });
+  }
+
+  private async pollCounts(channelId: string, seq: number): Promise<PollCounts | null> {
+    const poll = await this.db
+      .selectFrom("channel_polls")
+      .select(["options", "voters"])
+      .where("channel_id", "=", channelId)
+      .where("seq", "=", seq)
+      .executeTakeFirst();
+    if (!poll) return null;
+    const rows = await this.db
+      .selectFrom("channel_poll_counts")
+      .select(["option", "count"])
+      .where("channel_id", "=", channelId)
+      .where("seq", "=", seq)
+      .execute();
+    const votes = (JSON.parse(poll.options) as string[]).map(() => 0);
+    for (const r of rows) votes[Number(r.option)] = Number(r.count);
+    return { votes, voters: Number(poll.voters) };
   }
 
   /** Stops pending pushes (shutdown). */
@@ -375,6 +703,46 @@ export class ChannelPosts {
           follower: channelFollowerView(subject, relation(auth.userId, subject), r.handle),
           emoji: r.emoji,
           at: new Date(r.at).toISOString(),
+        },
+      ];
+    });
+  }
+
+  /**
+   * Who voted for what, for the channel's admins (R8), as for reactions: the
+   * per-channel handle, the name, the photo only if allowed; never a number or id.
+   */
+  async voters(auth: AuthContext, channelId: string, seq: number) {
+    await this.channels.asAdmin(auth, channelId);
+    const rows = await this.db
+      .selectFrom("channel_poll_votes as v")
+      .innerJoin("channel_followers as f", (join) =>
+        join.onRef("f.channel_id", "=", "v.channel_id").onRef("f.user_id", "=", "v.user_id"),
+      )
+      .select(["v.user_id", "v.option", "v.at", "f.handle"])
+      .where("v.channel_id", "=", channelId)
+      .where("v.seq", "=", seq)
+      .orderBy("v.at")
+      .orderBy("v.option")
+      .limit(12_000)
+      .execute();
+    const byUser = new Map<string, { handle: string; options: number[]; at: number }>();
+    for (const r of rows) {
+      const entry = byUser.get(r.user_id) ?? { handle: r.handle, options: [], at: 0 };
+      entry.options.push(Number(r.option));
+      entry.at = Math.max(entry.at, Number(r.at));
+      byUser.set(r.user_id, entry);
+    }
+    const subjects = await this.profiles.subjects([...byUser.keys()]);
+    const relation = await this.profiles.relationsBetween([auth.userId], [...subjects.values()]);
+    return [...byUser].flatMap(([userId, entry]) => {
+      const subject = subjects.get(userId);
+      if (!subject) return [];
+      return [
+        {
+          follower: channelFollowerView(subject, relation(auth.userId, subject), entry.handle),
+          options: entry.options.sort((a, b) => a - b),
+          at: new Date(entry.at).toISOString(),
         },
       ];
     });

@@ -4,6 +4,8 @@ import {
   ChannelDirectory,
   ChannelIdParams,
   ChannelInviteParams,
+  ChannelMedia,
+  ChannelMediaParams,
   ChannelPost,
   ChannelPostPage,
   ChannelPostParams,
@@ -14,27 +16,35 @@ import {
   DirectoryQuery,
   EditPostRequest,
   FollowerInteractionList,
+  FollowerVoteList,
   FollowRequest,
   InviteAdminRequest,
   ReactRequest,
   TransferChannelRequest,
   UpdateChannelRequest,
+  VoteRequest,
 } from "@veil/protocol";
 import { caller, requireAuth } from "../auth/require-auth.js";
+import { VeilError } from "../errors.js";
 import { type App, errorResponses } from "../http/route-kit.js";
 import type { Db } from "../store/database.js";
 import type { Channels } from "./channels.js";
+import type { ChannelMediaFiles } from "./media.js";
 import type { ChannelPosts } from "./posts.js";
 
 export interface ChannelRouteDeps {
   channels: Channels;
   posts: ChannelPosts;
+  media: ChannelMediaFiles;
   db: Db;
   now: () => number;
 }
 
-/** Channels over HTTP: the channel, admins, following, posts, reactions, the directory. */
-export function channelRoutes(app: App, { channels, posts, db, now }: ChannelRouteDeps): void {
+/** Channels over HTTP: the channel, admins, following, posts, media, reactions, polls, the directory. */
+export function channelRoutes(
+  app: App,
+  { channels, posts, media, db, now }: ChannelRouteDeps,
+): void {
   const auth = requireAuth(db, now);
   const tags = ["channels"];
   const ok = <T>(schema: T) => ({ 200: schema, ...errorResponses });
@@ -422,5 +432,125 @@ export function channelRoutes(app: App, { channels, posts, db, now }: ChannelRou
         seqOf(request.params),
       ),
     }),
+  );
+
+  // --- polls ---
+
+  app.put(
+    `${base}/posts/:seq/vote`,
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary:
+          "Vote in the post's poll (followers; option indexes: one, or several if multiple; changeable while open)",
+        params: ChannelPostParams,
+        body: VoteRequest,
+        response: ok(ChannelPost),
+      },
+    },
+    (request) =>
+      posts.vote(
+        caller(request),
+        request.params.channelId,
+        seqOf(request.params),
+        request.body.options,
+      ),
+  );
+
+  app.delete(
+    `${base}/posts/:seq/vote`,
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary: "Withdraw your vote while the poll is open",
+        params: ChannelPostParams,
+        response: ok(ChannelPost),
+      },
+    },
+    (request) => posts.vote(caller(request), request.params.channelId, seqOf(request.params), null),
+  );
+
+  app.get(
+    `${base}/posts/:seq/votes`,
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary:
+          "Who voted for what, for admins: a per-channel handle, the name, the photo if allowed; never a number or id",
+        params: ChannelPostParams,
+        response: ok(FollowerVoteList),
+      },
+    },
+    async (request) => ({
+      votes: await posts.voters(caller(request), request.params.channelId, seqOf(request.params)),
+    }),
+  );
+
+  // --- media (public: channels are not end-to-end encrypted) ---
+
+  app.register(async (plain) => {
+    const scope = plain as unknown as App;
+    // The bytes are the body whatever type the client declares: the server sniffs it.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      "*",
+      { parseAs: "buffer", bodyLimit: media.limitBytes },
+      (_request, body, done) => done(null, body),
+    );
+    scope.post(
+      `${base}/media`,
+      {
+        // A declared length over the limit is refused before the body is read.
+        onRequest: async (request) => {
+          const length = Number(request.headers["content-length"] ?? 0);
+          if (length > media.limitBytes) throw new VeilError("media_too_large");
+        },
+        preValidation: auth,
+        bodyLimit: media.limitBytes,
+        schema: {
+          tags,
+          summary:
+            "Upload a file for posts (admins): the bytes as the body; JPEG, PNG, WebP, MP4, MP3 or PDF",
+          params: ChannelIdParams,
+          response: { 201: ChannelMedia, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        if (!Buffer.isBuffer(request.body) || request.body.length === 0) {
+          throw new VeilError("media_type_not_allowed");
+        }
+        const stored = await media.upload(caller(request), request.params.channelId, request.body);
+        return reply.status(201).send(stored);
+      },
+    );
+  });
+
+  app.get(
+    `${base}/media/:mediaId`,
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary:
+          "Download a channel's file (anyone the channel is shown to), with its content type",
+        params: ChannelMediaParams,
+      },
+    },
+    async (request, reply) => {
+      const file = await media.download(
+        caller(request),
+        request.params.channelId,
+        request.params.mediaId,
+      );
+      return reply
+        .header("content-type", file.contentType)
+        .header("content-length", String(file.size))
+        .header("x-content-type-options", "nosniff")
+        .header("cache-control", "private, max-age=31536000, immutable")
+        .send(file.stream);
+    },
   );
 }

@@ -125,8 +125,14 @@ export interface PairFacts {
    * normative table (/work/shared/PRIVACY-MODEL.md) does not yet.
    */
   askedToJoinViewersSpace: boolean;
-  /** R10: both administer one channel (no channels in the world yet). */
+  /** R10: both administer (owner or admin) one channel. */
   coChannelAdmins: boolean;
+  /** R8: V administers a channel S follows. Grants only beside S's reaction (`channelReactionContext`). */
+  viewerAdminsSubjectsChannel: boolean;
+  /** R9: S administers a channel V follows. Grants nothing. */
+  subjectAdminsViewersChannel: boolean;
+  /** R7: V and S follow one channel. Grants nothing. */
+  coFollowers: boolean;
   /** R11: V is a business and S wrote to it (no businesses in the world yet). */
   customerOfViewerBusiness: boolean;
   /** B: S has blocked V. */
@@ -145,6 +151,9 @@ export const noFacts: PairFacts = {
   viewerAdminsSubjectsCommunity: false,
   askedToJoinViewersSpace: false,
   coChannelAdmins: false,
+  viewerAdminsSubjectsChannel: false,
+  subjectAdminsViewersChannel: false,
+  coFollowers: false,
   customerOfViewerBusiness: false,
   blockedBySubject: false,
 };
@@ -299,6 +308,40 @@ export interface WorldState {
   granted: Array<Array<Set<ProfileField>>>;
   /** Invariant 3's pairs (`World.separatedInCommunity`), for labelling reports. */
   separated: boolean[][];
+  /** Channels by id. */
+  channels: Map<string, ChannelSnapshot>;
+}
+
+/** A channel: owner and admins, invitations, followers, posts and their reactions. */
+export interface WorldChannel {
+  id: string;
+  handle: string;
+  name: string;
+  inviteCode: string;
+  /** owner / admin, by user. */
+  admins: Map<number, "owner" | "admin">;
+  /** Pending invitations to administer. */
+  invited: Set<number>;
+  /** Followers and whether each muted the channel. */
+  followers: Map<number, { muted: boolean }>;
+  /**
+   * Every per-channel follower handle each user ever had here (a new follow
+   * after an unfollow gets a new one): the last is current. The driver reads
+   * them from the server's store; nothing shows them to the follower.
+   */
+  handles: Map<number, string[]>;
+  reactionPolicy: "any" | "default" | "none";
+  lastSeq: number;
+  /** Posts by seq: text, edited, and each user's reaction (kept when the user unfollows). */
+  posts: Map<number, { id: string; text: string; edited: boolean; reactions: Map<number, string> }>;
+}
+
+/** What one committed state holds of a channel, for R8 (context) and invariant 2. */
+export interface ChannelSnapshot {
+  admins: Set<number>;
+  followers: Set<number>;
+  /** seq → users whose reaction an admin may see beside it (they react and follow). */
+  reactors: Map<number, Set<number>>;
 }
 
 export const pairKey = (a: number, b: number) => `${a}>${b}`;
@@ -315,6 +358,9 @@ export class World {
   readonly discoveries = new Map<string, string>();
   readonly groups = new Map<string, WorldGroup>();
   readonly communities = new Map<string, WorldCommunity>();
+  readonly channels = new Map<string, WorldChannel>();
+  /** A word in the name of every channel of this world: the directory probe searches it. */
+  channelTag: string | null = null;
   readonly states: WorldState[] = [];
   private readonly ids = new Map<string, number>();
 
@@ -389,6 +435,7 @@ export class World {
     };
     const groups = [...this.groups.values()];
     const communities = this.activeCommunities();
+    const channels = [...this.channels.values()];
     return {
       ...noFacts,
       self: v === s,
@@ -407,8 +454,20 @@ export class World {
       askedToJoinViewersSpace:
         groups.some((g) => g.kind === "group" && g.requests.has(s) && g.members.has(v)) ||
         communities.some((c) => c.requests.has(s) && isAdminRole(c.roles.get(v))),
+      coChannelAdmins: channels.some((c) => c.admins.has(v) && c.admins.has(s)),
+      viewerAdminsSubjectsChannel: channels.some((c) => c.admins.has(v) && c.followers.has(s)),
+      subjectAdminsViewersChannel: channels.some((c) => c.admins.has(s) && c.followers.has(v)),
+      coFollowers: channels.some((c) => c.followers.has(v) && c.followers.has(s)),
       blockedBySubject: this.blocks.has(pairKey(s, v)),
     };
+  }
+
+  /** Who administers, follows and reacts (beside the reaction an admin may see) now. */
+  channelSnapshot(c: WorldChannel): ChannelSnapshot {
+    const reactors = new Map<number, Set<number>>();
+    for (const [seq, post] of c.posts)
+      reactors.set(seq, new Set([...post.reactions.keys()].filter((u) => c.followers.has(u))));
+    return { admins: new Set(c.admins.keys()), followers: new Set(c.followers.keys()), reactors };
   }
 
   granted(v: number, s: number): Set<ProfileField> {
@@ -446,6 +505,7 @@ export class World {
       separated: this.users.map((_, v) =>
         this.users.map((_, s) => this.separatedInCommunity(v, s)),
       ),
+      channels: new Map([...this.channels].map(([id, c]) => [id, this.channelSnapshot(c)])),
     });
     return this.step;
   }
@@ -603,8 +663,11 @@ export class Collector {
 export interface Violation {
   /** `leak`: a field no rule grants; `mismatch`: the answer differs from what the world says. */
   kind: "leak" | "mismatch";
-  /** 3 when V and S are a member of group A only and a member of group B only. */
-  invariant: 1 | 3;
+  /**
+   * 3 when V and S are a member of group A only and a member of group B only;
+   * 2 for a channel follower's identity in a channel delivery (`Auditor.channelRule`).
+   */
+  invariant: 1 | 2 | 3;
   viewer: string;
   subject: string | null;
   where: string;
@@ -631,8 +694,40 @@ export const lookupContext: ContextGrants = (d, state, s, oracle) => {
   return facts && values ? lookupGrants(values.privacy, facts, oracle) : new Set();
 };
 
+/** GET /v1/channels/:id/posts/:seq/reactions: where R8 grants. */
+const reactionsWhere = /^GET \/v1\/channels\/([^/?]+)\/posts\/(\d+)\/reactions$/;
+/** GET /v1/channels/:id/admins: where R10 lists the co-admins. */
+const adminsWhere = /^GET \/v1\/channels\/([^/?]+)\/admins$/;
+/** Replies of the channel routes and channel frames: where invariant 2 holds. */
+const channelWhere =
+  /^([A-Z]+ \/v1\/(channels|me\/channels|channel-invites)([/?]|$)|frame channel\.)/;
+
+/**
+ * R8: beside S's reaction to a post of channel C, in the list of reactions
+ * an admin V of C reads: S's name, and S's photo if allowed (never to one S
+ * blocked, B). S must react and follow in the state judged.
+ */
+export const channelReactionContext: ContextGrants = (d, state, s) => {
+  const m = reactionsWhere.exec(d.where);
+  const c = m ? state.channels.get(m[1] as string) : undefined;
+  if (!c?.admins.has(d.viewer) || !c.reactors.get(Number(m?.[2]))?.has(s)) return new Set();
+  const granted = new Set<ProfileField>(["name"]);
+  const facts = state.facts[d.viewer]?.[s];
+  const values = state.values[s];
+  if (facts && values && !facts.blockedBySubject)
+    if (admits(values.privacy.photo, facts.subjectHasViewerAsContact)) granted.add("photo");
+  return granted;
+};
+
+/** The context grants the auditor applies unless told otherwise: R13 and R8. */
+export const defaultContextGrants: ContextGrants = (d, state, s, oracle) => {
+  const lookup = lookupContext(d, state, s, oracle);
+  const reaction = channelReactionContext(d, state, s, oracle);
+  return reaction.size === 0 ? lookup : new Set([...lookup, ...reaction]);
+};
+
 export interface AuditOptions {
-  /** Context-limited grants; R13 for lookups by default. */
+  /** Context-limited grants; R13 for lookups and R8 beside reactions by default. */
   contextGrants?: ContextGrants;
 }
 
@@ -659,6 +754,8 @@ const describing = new Set<ProfileField>([
 export class Auditor {
   private exact = new Map<string, TokenHit[]>();
   private contained = new Map<string, TokenHit[]>();
+  /** Per-channel follower handles (R8's pseudonyms): handle → its follower and channel. */
+  private handles = new Map<string, { subject: number; channelId: string }>();
   private indexed = -1;
 
   constructor(
@@ -674,6 +771,11 @@ export class Auditor {
     if (this.indexed === this.world.step) return;
     this.exact = new Map();
     this.contained = new Map();
+    this.handles = new Map();
+    for (const c of this.world.channels.values()) {
+      for (const [subject, list] of c.handles)
+        for (const h of list) this.handles.set(h, { subject, channelId: c.id });
+    }
     const add = (map: Map<string, TokenHit[]>, token: string, hit: TokenHit) => {
       const hits = map.get(token) ?? [];
       const same = hits.find((h) => h.subject === hit.subject && h.field === hit.field);
@@ -703,7 +805,7 @@ export class Auditor {
   private grantedAt(d: Delivered, step: number, subject: number): ReadonlySet<ProfileField> {
     const state = this.world.states[step];
     const base = state?.granted[d.viewer]?.[subject] ?? new Set();
-    const context = this.options.contextGrants ?? lookupContext;
+    const context = this.options.contextGrants ?? defaultContextGrants;
     const extra = state ? context(d, state, subject, this.world.oracle) : undefined;
     return extra && extra.size > 0 ? new Set([...base, ...extra]) : base;
   }
@@ -735,13 +837,105 @@ export class Auditor {
     };
   }
 
-  /** Invariant 1 over one delivery. */
+  /** The channels of the states `steps`, with `id`. */
+  private channelAt(steps: number[], id: string | undefined): ChannelSnapshot[] {
+    if (id === undefined) return [];
+    return steps.flatMap((s) => {
+      const c = this.world.states[s]?.channels.get(id);
+      return c ? [c] : [];
+    });
+  }
+
+  /**
+   * Invariant 2, in a channel delivery: a follower S of any channel shows to
+   * V only as R8 and R10 allow, whatever other rules grant elsewhere: a name
+   * and photo beside S's reaction to a post of a channel V administers, and
+   * S's id, name, phone and photo in the admin list of a channel both
+   * administer. Never a username, about or presence; never to a non-admin.
+   */
+  private channelRule(
+    d: Delivered,
+    hit: TokenHit,
+    steps: number[],
+    path: string,
+    shown: string,
+    out: Violation[],
+  ): void {
+    const s = hit.subject;
+    const follows = steps.some((step) =>
+      [...(this.world.states[step]?.channels.values() ?? [])].some((c) => c.followers.has(s)),
+    );
+    if (!follows) return;
+    const reactions = reactionsWhere.exec(d.where);
+    const admins = adminsWhere.exec(d.where);
+    const ok =
+      (reactions !== null &&
+        (hit.field === "name" || hit.field === "photo") &&
+        this.channelAt(steps, reactions[1]).some(
+          (c) => c.admins.has(d.viewer) && c.reactors.get(Number(reactions[2]))?.has(s),
+        )) ||
+      (admins !== null &&
+        (["id", "name", "phone", "photo"] as ProfileField[]).includes(hit.field) &&
+        this.channelAt(steps, admins[1]).some((c) => c.admins.has(d.viewer) && c.admins.has(s))) ||
+      // A pending invitation names the invitee to the admins: invariant 1 judges it.
+      (admins !== null && hit.field === "id" && path.includes(".invited["));
+    if (!ok) {
+      out.push({
+        ...this.violation(
+          d,
+          "leak",
+          s,
+          hit.field,
+          `${path} = ${JSON.stringify(shown).slice(0, 120)}`,
+        ),
+        invariant: 2,
+      });
+    }
+  }
+
+  /** A follower handle: only in the reactions of its channel, to that channel's admins. */
+  private handleRule(
+    d: Delivered,
+    handle: string,
+    steps: number[],
+    path: string,
+    out: Violation[],
+  ) {
+    const owner = this.handles.get(handle);
+    if (!owner || owner.subject === d.viewer) return;
+    const m = reactionsWhere.exec(d.where);
+    const ok =
+      m?.[1] === owner.channelId &&
+      this.channelAt(steps, owner.channelId).some((c) => c.admins.has(d.viewer));
+    if (!ok) {
+      out.push({
+        ...this.violation(
+          d,
+          "leak",
+          owner.subject,
+          "handle",
+          `${path} = ${JSON.stringify(handle)}`,
+        ),
+        invariant: 2,
+      });
+    }
+  }
+
+  /** Invariants 1 and 2 over one delivery. */
   inspect(d: Delivered): Violation[] {
     this.tokens();
     const out: Violation[] = [];
     const steps = this.steps(d);
+    const inChannel = channelWhere.test(d.where);
     const checkHits = (hits: TokenHit[], path: string, shown: string) => {
       if (hits.some((h) => h.subject === d.viewer)) return; // the viewer's own value
+      if (inChannel) {
+        const inWindow = hits.filter(
+          (h) => h.steps === null || steps.some((step) => h.steps?.has(step)),
+        );
+        for (const h of inWindow.length > 0 ? inWindow : hits.slice(0, 1))
+          this.channelRule(d, h, steps, path, shown, out);
+      }
       const ok = hits.some((h) =>
         steps.some(
           (s) =>
@@ -763,6 +957,9 @@ export class Auditor {
     const scan = (text: string, path: string, exactToo: boolean) => {
       for (const [token, hits] of this.contained) {
         if (text.includes(token)) checkHits(hits, path, text);
+      }
+      for (const handle of this.handles.keys()) {
+        if (text.includes(handle)) this.handleRule(d, handle, steps, path, out);
       }
       if (!exactToo) return;
       const hits = this.exact.get(text);
@@ -1159,6 +1356,212 @@ export const communityRoute: ReadRoute = {
   },
 };
 
+/** The photo R8 shows an admin beside a follower's reaction, or undefined. */
+function followerPhoto(w: World, v: number, s: number): string | undefined {
+  const u = w.user(s);
+  const facts = w.facts(v, s);
+  if (u.photo === null || facts.blockedBySubject) return undefined;
+  return admits(u.privacy.photo, facts.subjectHasViewerAsContact) ? u.photo : undefined;
+}
+
+/**
+ * Every channel, as the channel (R9), its posts with counts (R7), its admins
+ * (R10, admins only), who reacted to each post (R8, admins only), and the
+ * viewer's lists: the directory (searched by the world's channel tag) and
+ * GET /v1/me/channels. Channels are public: nothing here is hidden.
+ */
+export const channelRoute: ReadRoute = {
+  name: "channels",
+  probes: (w, v) => {
+    const channels = [...w.channels.values()];
+    const mine = channels.filter((c) => c.admins.has(v) || c.followers.has(v));
+    const ids = (body: { channels: Array<{ id: string }> }) => body.channels.map((c) => c.id);
+    const probes: Probe[] = [
+      {
+        route: "GET /v1/me/channels",
+        method: "GET",
+        path: "/v1/me/channels",
+        expect: {
+          status: 200,
+          check: (body) =>
+            sameSet(
+              "my channels",
+              ids(body),
+              mine.map((c) => c.id),
+            ),
+        },
+      },
+    ];
+    if (w.channelTag !== null) {
+      probes.push({
+        route: "GET /v1/channels?q=…",
+        method: "GET",
+        path: `/v1/channels?q=${encodeURIComponent(w.channelTag)}`,
+        expect: {
+          status: 200,
+          check: (body) =>
+            sameSet(
+              "directory",
+              ids(body),
+              channels.map((c) => c.id),
+            ),
+        },
+      });
+    }
+    const forbidden = { status: 403 };
+    for (const c of channels) {
+      const base = `/v1/channels/${c.id}`;
+      const admin = c.admins.has(v);
+      const counts = (post: WorldChannel["posts"] extends Map<number, infer P> ? P : never) => {
+        const out: Record<string, number> = {};
+        for (const emoji of post.reactions.values()) out[emoji] = (out[emoji] ?? 0) + 1;
+        return out;
+      };
+      probes.push(
+        {
+          route: "GET /v1/channels/:id",
+          method: "GET",
+          path: base,
+          expect: {
+            status: 200,
+            check: (body) => {
+              const want = {
+                id: c.id,
+                handle: c.handle,
+                name: c.name,
+                followerCount: c.followers.size,
+                reactionPolicy: c.reactionPolicy,
+                role: c.admins.get(v) ?? null,
+                following: c.followers.has(v),
+                muted: c.followers.get(v)?.muted ?? false,
+                lastSeq: c.lastSeq,
+              };
+              const got = Object.fromEntries(Object.keys(want).map((k) => [k, body[k]]));
+              return isDeepStrictEqual(got, want)
+                ? []
+                : [`got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`];
+            },
+          },
+        },
+        {
+          route: "GET /v1/channel-invites/:code",
+          method: "GET",
+          path: `/v1/channel-invites/${c.inviteCode}`,
+          expect: {
+            status: 200,
+            check: (body) => (body.id === c.id ? [] : [`opens ${body.id}, want ${c.id}`]),
+          },
+        },
+        {
+          route: "GET /v1/channels/:id/posts",
+          method: "GET",
+          path: `${base}/posts`,
+          expect: {
+            status: 200,
+            check: (body: {
+              posts: Array<{
+                seq: number;
+                text: string;
+                reactions: Record<string, number>;
+                myReaction: string | null;
+                editedAt: string | null;
+              }>;
+              lastSeq: number;
+            }) => {
+              const problems = sameSet(
+                "posts",
+                body.posts.map((p) => String(p.seq)),
+                [...c.posts.keys()].map(String),
+              );
+              if (body.lastSeq !== c.lastSeq) problems.push(`lastSeq ${body.lastSeq}`);
+              for (const p of body.posts) {
+                const post = c.posts.get(p.seq);
+                if (!post) continue;
+                const want = {
+                  text: post.text,
+                  edited: post.edited,
+                  reactions: counts(post),
+                  myReaction: post.reactions.get(v) ?? null,
+                };
+                const got = {
+                  text: p.text,
+                  edited: p.editedAt !== null,
+                  reactions: p.reactions,
+                  myReaction: p.myReaction,
+                };
+                if (!isDeepStrictEqual(got, want))
+                  problems.push(
+                    `post ${p.seq}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`,
+                  );
+              }
+              return problems;
+            },
+          },
+        },
+        {
+          route: "GET /v1/channels/:id/admins",
+          method: "GET",
+          path: `${base}/admins`,
+          expect: admin
+            ? {
+                status: 200,
+                check: (body: {
+                  admins: Array<{ id: string; role: string }>;
+                  invited: Array<{ userId: string }>;
+                }) => [
+                  ...sameSet(
+                    "admins",
+                    body.admins.map((a) => `${a.id} ${a.role}`),
+                    [...c.admins].map(([u, role]) => `${w.user(u).id} ${role}`),
+                  ),
+                  ...sameSet(
+                    "invited",
+                    body.invited.map((i) => i.userId),
+                    idsOf(w, c.invited),
+                  ),
+                ],
+              }
+            : forbidden,
+        },
+      );
+      for (const [seq, post] of c.posts) {
+        probes.push({
+          route: "GET /v1/channels/:id/posts/:seq/reactions",
+          method: "GET",
+          path: `${base}/posts/${seq}/reactions`,
+          expect: admin
+            ? {
+                status: 200,
+                check: (body: {
+                  reactions: Array<{
+                    follower: { handle: string; name: string; photo?: string };
+                    emoji: string;
+                  }>;
+                }) =>
+                  sameSet(
+                    "reactions",
+                    body.reactions.map((r) => JSON.stringify([r.follower, r.emoji])),
+                    [...post.reactions]
+                      .filter(([u]) => c.followers.has(u))
+                      .map(([u, emoji]) => {
+                        const photo = followerPhoto(w, v, u);
+                        const follower = {
+                          handle: c.handles.get(u)?.at(-1) ?? "(unknown handle)",
+                          name: w.user(u).name,
+                          ...(photo === undefined ? {} : { photo }),
+                        };
+                        return JSON.stringify([follower, emoji]);
+                      }),
+                  ),
+              }
+            : forbidden,
+        });
+      }
+    }
+    return probes;
+  },
+};
+
 /** Every group in the world (the viewer's or not): its summary and its requests. */
 export const groupRoute: ReadRoute = {
   name: "groups",
@@ -1272,6 +1675,7 @@ export const readRoutes: readonly ReadRoute[] = [
   communityRoute,
   groupRoute,
   mailboxRoute,
+  channelRoute,
 ];
 
 /**

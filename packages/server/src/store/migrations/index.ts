@@ -8,6 +8,7 @@ import { migration0006 } from "./0006-link-announcements.js";
 import { migration0007 } from "./0007-group-admins.js";
 import { migration0008 } from "./0008-communities.js";
 import { migration0009 } from "./0009-channels.js";
+import { migration0010 } from "./0010-channel-posts-media-polls.js";
 
 /** Every migration, in order. Names sort; never rename or edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   "0007-group-admins": migration0007,
   "0008-communities": migration0008,
   "0009-channels": migration0009,
+  "0010-channel-posts-media-polls": migration0010,
 };

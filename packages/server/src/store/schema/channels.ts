@@ -53,6 +53,10 @@ export interface ChannelPostsTable {
   text: string;
   created_at: number;
   edited_at: number | null;
+  /** JSON: the ids of the channel media shown with the post, in order (0010). */
+  media: string | null;
+  /** JSON: the link preview the admin's client made (0010). */
+  preview: string | null;
 }
 
 /** One reaction per follower per post. */
@@ -69,5 +73,43 @@ export interface ChannelCountsTable {
   channel_id: string;
   seq: number;
   emoji: string;
+  count: number;
+}
+
+/** Public media uploaded to a channel; the bytes live in the blob store under `id` (their SHA-256). */
+export interface ChannelMediaTable {
+  channel_id: string;
+  id: string;
+  /** Sniffed from the bytes, never taken from the upload's header. */
+  content_type: string;
+  size: number;
+  created_at: number;
+}
+
+/** A post's poll. `options` is a JSON array of strings; `voters` counts followers who voted. */
+export interface ChannelPollsTable {
+  channel_id: string;
+  seq: number;
+  question: string;
+  options: string;
+  multiple: number;
+  closes_at: number | null;
+  voters: Generated<number>;
+}
+
+/** One row per follower per option chosen. */
+export interface ChannelPollVotesTable {
+  channel_id: string;
+  seq: number;
+  user_id: string;
+  option: number;
+  at: number;
+}
+
+/** Exact votes per option, kept in the vote's transaction. */
+export interface ChannelPollCountsTable {
+  channel_id: string;
+  seq: number;
+  option: number;
   count: number;
 }

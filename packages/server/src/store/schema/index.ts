@@ -7,6 +7,10 @@ import type {
   ChannelAdminsTable,
   ChannelCountsTable,
   ChannelFollowersTable,
+  ChannelMediaTable,
+  ChannelPollCountsTable,
+  ChannelPollsTable,
+  ChannelPollVotesTable,
   ChannelPostsTable,
   ChannelReactionsTable,
   ChannelsTable,
@@ -76,4 +80,8 @@ export interface Schema {
   channel_posts: ChannelPostsTable;
   channel_reactions: ChannelReactionsTable;
   channel_counts: ChannelCountsTable;
+  channel_media: ChannelMediaTable;
+  channel_polls: ChannelPollsTable;
+  channel_poll_votes: ChannelPollVotesTable;
+  channel_poll_counts: ChannelPollCountsTable;
 }

@@ -1,0 +1,477 @@
+// channel-fanout: a channel with F followers (rows), C of them registered
+// through the API and connected; the owner posts one post after another and
+// each reaches every connected follower as a `channel.post` frame. Veil
+// against a bare `ws` server broadcasting the same frame text to as many
+// sockets. The other F - C follower rows are written straight into the
+// database (not measured): they are what makes the channel large, and a post
+// must not cost anything per follower row. Then a reaction storm: S connected
+// followers switch between two emoji on one post, as fast as the load
+// generator can; the counts must come out exact and their pushes bounded.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import SqliteDriver from "better-sqlite3";
+import pg from "pg";
+import {
+  api,
+  call,
+  closeSockets,
+  DeliveryTracker,
+  openSockets,
+  pool,
+  registerUser,
+} from "../lib/clients.js";
+import { fire, summariseEvents, withoutFrames } from "../lib/events.js";
+import { entryFrame, messageIdFor } from "../lib/payload.js";
+import { cpuMicros, quantile } from "../lib/stats.js";
+
+const insertBatch = 50_000;
+const emoji = ["👍", "❤️"];
+const postText = "Bench post ".padEnd(100, "x");
+const postStart = '{"type":"channel.post",';
+const countsStart = '{"type":"channel.counts",';
+const idKey = '"id":"msg-';
+
+/** The event number of a `channel.post` frame (text), or -1. */
+export function channelPostSeqOf(text) {
+  if (!text.startsWith(postStart)) return -1;
+  const at = text.indexOf(idKey);
+  if (at < 0) return -1;
+  const seq = Number(text.slice(at + idKey.length, at + idKey.length + 8));
+  return Number.isInteger(seq) ? seq : -1;
+}
+
+/** This process's soft limit on open files (Linux), or Infinity if unknown. */
+function openFileLimit() {
+  try {
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"));
+    const soft = Number(line?.split(/\s+/)[3]);
+    return Number.isFinite(soft) ? soft : Number.POSITIVE_INFINITY;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/**
+ * Direct access to the server's store, for the bulk insert and row counts:
+ * the SQLite file of the data directory (WAL: the server keeps running), or
+ * the run's PostgreSQL schema.
+ */
+async function openStoreDb(store, databaseUrl) {
+  if (!store.schema) {
+    const db = new SqliteDriver(path.join(store.dataDir, "veil.sqlite"));
+    db.pragma("busy_timeout = 30000");
+    db.pragma("synchronous = OFF");
+    db.pragma("foreign_keys = OFF");
+    return {
+      async count(table) {
+        return db.prepare(`select count(*) as n from ${table}`).get().n;
+      },
+      async insertFollowers(channelId, template, from, to) {
+        const user = db.prepare(
+          "insert into users (id, name, about, privacy_phone, privacy_photo, privacy_about, " +
+            "privacy_presence, discoverable_by_phone, created_at, updated_at) " +
+            "values (?, ?, '', ?, ?, ?, ?, ?, ?, ?)",
+        );
+        const follower = db.prepare(
+          "insert into channel_followers (channel_id, user_id, handle, muted, followed_at) " +
+            "values (?, ?, ?, 0, ?)",
+        );
+        const t = template;
+        const now = Date.now();
+        const batch = db.transaction((lo, hi) => {
+          for (let i = lo; i < hi; i++) {
+            const id = `ub${String(i).padStart(9, "0")}`;
+            user.run(
+              id,
+              `Follower ${i}`,
+              t.privacy_phone,
+              t.privacy_photo,
+              t.privacy_about,
+              t.privacy_presence,
+              t.discoverable_by_phone,
+              now,
+              now,
+            );
+            follower.run(channelId, id, `f_bench${i}`, now);
+          }
+        });
+        for (let lo = from; lo < to; lo += insertBatch) batch(lo, Math.min(lo + insertBatch, to));
+        db.prepare(
+          "update channels set follower_count = " +
+            "(select count(*) from channel_followers where channel_id = ?) where id = ?",
+        ).run(channelId, channelId);
+        db.pragma("wal_checkpoint(TRUNCATE)");
+      },
+      async userTemplate(userId) {
+        return db.prepare("select * from users where id = ?").get(userId);
+      },
+      async close() {
+        db.close();
+      },
+    };
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(`set search_path to ${client.escapeIdentifier(store.schema)}`);
+  return {
+    async count(table) {
+      return Number((await client.query(`select count(*) as n from ${table}`)).rows[0].n);
+    },
+    async insertFollowers(channelId, t, from, to) {
+      const now = Date.now();
+      for (let lo = from; lo < to; lo += insertBatch) {
+        const hi = Math.min(lo + insertBatch, to) - 1;
+        await client.query("begin");
+        await client.query(
+          "insert into users (id, name, about, privacy_phone, privacy_photo, privacy_about, " +
+            "privacy_presence, discoverable_by_phone, created_at, updated_at) " +
+            "select 'ub' || lpad(g::text, 9, '0'), 'Follower ' || g, '', $1, $2, $3, $4, $5, $6, $6 " +
+            "from generate_series($7::int, $8::int) g",
+          [
+            t.privacy_phone,
+            t.privacy_photo,
+            t.privacy_about,
+            t.privacy_presence,
+            t.discoverable_by_phone,
+            now,
+            lo,
+            hi,
+          ],
+        );
+        await client.query(
+          "insert into channel_followers (channel_id, user_id, handle, muted, followed_at) " +
+            "select $1, 'ub' || lpad(g::text, 9, '0'), 'f_bench' || g, 0, $2 " +
+            "from generate_series($3::int, $4::int) g",
+          [channelId, now, lo, hi],
+        );
+        await client.query("commit");
+      }
+      await client.query(
+        "update channels set follower_count = " +
+          "(select count(*) from channel_followers where channel_id = $1) where id = $1",
+        [channelId],
+      );
+      await client.query("analyze");
+    },
+    async userTemplate(userId) {
+      return (await client.query("select * from users where id = $1", [userId])).rows[0];
+    },
+    async close() {
+      await client.end();
+    },
+  };
+}
+
+/**
+ * The owner, the channel and `connected` followers through the API; the
+ * other `followers - connected` follower rows straight into the store.
+ */
+async function buildChannel(ctx, veil, db, followers, connected) {
+  const { log, options } = ctx;
+  const base = veil.url;
+  let started = performance.now();
+  const owner = await registerUser(base, "Channel owner");
+  const channel = await call(base, "POST", "/v1/channels", 201, {
+    token: owner.token,
+    body: { name: "Bench News", handle: "bench_news", category: "news" },
+  });
+  const users = await pool(
+    Array.from({ length: connected }, (_, i) => i),
+    options.concurrency,
+    (i) => registerUser(base, `Follower ${i}`),
+  );
+  const registerMs = performance.now() - started;
+  started = performance.now();
+  await pool(users, options.concurrency, (user) =>
+    call(base, "PUT", `/v1/channels/${channel.id}/follow`, 200, { token: user.token, body: {} }),
+  );
+  const followMs = performance.now() - started;
+  started = performance.now();
+  const template = await db.userTemplate(owner.id);
+  await db.insertFollowers(channel.id, template, connected, followers);
+  const insertMs = performance.now() - started;
+  const view = await call(base, "GET", `/v1/channels/${channel.id}`, 200, { token: owner.token });
+  if (view.followerCount !== followers)
+    throw new Error(`the channel has ${view.followerCount} followers, expected ${followers}`);
+  log(
+    `channel: ${connected} followers registered in ${(registerMs / 1000).toFixed(1)} s and ` +
+      `followed in ${(followMs / 1000).toFixed(1)} s (API); ${followers - connected} more ` +
+      `follower rows inserted in ${(insertMs / 1000).toFixed(1)} s (store)`,
+  );
+  return {
+    owner,
+    channelId: channel.id,
+    users,
+    setup: { registerMs, followMs, insertMs, insertedRows: followers - connected },
+  };
+}
+
+/**
+ * The reaction storm: `storm` connected followers set and switch reactions
+ * on post `seq`, `rounds` rounds, `concurrency` requests in flight.
+ */
+async function reactionStorm(ctx, veil, channel, seq, storm, rounds, counter) {
+  const { options, log } = ctx;
+  const base = veil.url;
+  const reactors = channel.users.slice(0, storm);
+  const emojiOf = (i, round) => emoji[(i + round) % 2];
+  const statementsBefore = (await veil.request("stats")).statements;
+  const before = await veil.request("usage");
+  counter.reset();
+  const started = performance.now();
+  const acks = [];
+  for (let round = 0; round < rounds; round++) {
+    await pool(reactors, options.concurrency, async (user, i) => {
+      const t0 = performance.now();
+      await call(base, "PUT", `/v1/channels/${channel.channelId}/posts/${seq}/reaction`, 200, {
+        token: user.token,
+        body: { emoji: emojiOf(i, round) },
+      });
+      acks.push(performance.now() - t0);
+    });
+  }
+  const ingestMs = performance.now() - started;
+  const after = await veil.request("usage");
+  const statements = (await veil.request("stats")).statements - statementsBefore;
+  const expected = {};
+  for (let i = 0; i < reactors.length; i++) {
+    const e = emojiOf(i, rounds - 1);
+    expected[e] = (expected[e] ?? 0) + 1;
+  }
+  // The last push comes within a second of the last change.
+  const waitUntil = performance.now() + 5000;
+  while (performance.now() < waitUntil) {
+    const last = counter.lastCounts();
+    if (last && JSON.stringify(sorted(last)) === JSON.stringify(sorted(expected))) break;
+    await sleep(50);
+  }
+  await sleep(300); // any push still on its way to the other sockets
+  const windowMs = Math.max(counter.lastAt - started, ingestMs);
+  const page = await call(
+    base,
+    "GET",
+    `/v1/channels/${channel.channelId}/posts?after=${seq - 1}&limit=1`,
+    200,
+    { token: channel.owner.token },
+  );
+  const stored = page.posts[0]?.reactions ?? {};
+  const pushed = counter.lastCounts() ?? {};
+  const result = {
+    reactors: storm,
+    rounds,
+    reactions: storm * rounds,
+    concurrency: options.concurrency,
+    ingestMs,
+    perSecond: (storm * rounds) / (ingestMs / 1000),
+    ackP50Ms: quantile(acks, 0.5),
+    ackP99Ms: quantile(acks, 0.99),
+    cpuPerReactionUs: cpuMicros(before.cpu, after.cpu) / (storm * rounds),
+    statementsPerReaction: statements / (storm * rounds),
+    expected,
+    stored,
+    pushed,
+    exact:
+      JSON.stringify(sorted(stored)) === JSON.stringify(sorted(expected)) &&
+      JSON.stringify(sorted(pushed)) === JSON.stringify(sorted(expected)),
+    countsFrames: counter.frames,
+    windowMs,
+    pushes: counter.frames / channel.users.length,
+    pushesPerSecond: counter.frames / channel.users.length / (windowMs / 1000),
+  };
+  log(
+    `storm: ${result.reactions} reactions by ${storm} followers, ${result.perSecond.toFixed(0)}/s ` +
+      `acked (p50 ${result.ackP50Ms.toFixed(1)} ms), ${result.cpuPerReactionUs.toFixed(0)} µs CPU each; ` +
+      `counts ${result.exact ? "exact" : "WRONG"} (${JSON.stringify(stored)}, expected ` +
+      `${JSON.stringify(expected)}); ${result.pushes.toFixed(1)} counts pushes per follower in ` +
+      `${(windowMs / 1000).toFixed(1)} s (${result.pushesPerSecond.toFixed(2)}/s)`,
+  );
+  return result;
+}
+
+const sorted = (record) => Object.fromEntries(Object.entries(record).sort());
+
+/** Counts `channel.counts` frames (every socket) and keeps the last one; passes the rest on. */
+function countsCounter(next) {
+  let last = null;
+  const counter = {
+    frames: 0,
+    lastAt: 0,
+    reset() {
+      counter.frames = 0;
+      counter.lastAt = 0;
+      last = null;
+    },
+    lastCounts: () => (last ? JSON.parse(last).counts : null),
+    onFrame(data) {
+      const text = data.toString();
+      if (text.startsWith(countsStart)) {
+        counter.frames++;
+        counter.lastAt = performance.now();
+        last = text;
+        return;
+      }
+      next(data);
+    },
+  };
+  return counter;
+}
+
+export async function channelFanout(ctx) {
+  const { options, log } = ctx;
+  const connected = options.channelConnected;
+  const followers = Math.max(options.channelFollowers, connected);
+  const events = options.channelPosts;
+  const storm = Math.min(options.stormFollowers, connected);
+  const { warmupEvents } = options;
+  const timeout = options.eventTimeoutMs;
+  const store = await ctx.newStore("channel");
+  const veil = await ctx.startVeil(store);
+  const bare = await ctx.startBare();
+  const db = await openStoreDb(store, options.databaseUrl);
+  const sockets = { veil: [], bare: [] };
+  try {
+    const channel = await buildChannel(ctx, veil, db, followers, connected);
+    let template = null;
+    let lastSeq = 0;
+    const targets = {
+      veil: {
+        child: veil,
+        tokens: channel.users.map((u) => u.token),
+        async trigger(seq) {
+          const reply = await api(veil.url, "POST", `/v1/channels/${channel.channelId}/posts`, {
+            token: channel.owner.token,
+            body: { id: messageIdFor(seq), text: postText },
+          });
+          if (reply.status !== 201)
+            throw new Error(`post: ${reply.status} ${JSON.stringify(reply.body)}`);
+          lastSeq = reply.body.seq;
+        },
+      },
+      bare: {
+        child: bare,
+        tokens: channel.users.map(() => "bench"),
+        trigger: (seq) =>
+          call(bare.url, "POST", "/broadcast-frame", 204, {
+            raw: entryFrame(template.text, template.seq, seq),
+          }),
+      },
+    };
+    const names = Object.keys(targets);
+    // Both servers' sockets at once need 2 × C descriptors in this process.
+    const interleaved = 2 * connected + 500 <= openFileLimit();
+    const open = async (name) => {
+      const target = targets[name];
+      target.tracker ??= new DeliveryTracker(channelPostSeqOf);
+      target.counter ??= countsCounter(target.tracker.onFrame);
+      const opened = await openSockets(
+        ctx.wsUrl(target.child),
+        target.tokens,
+        (data) => target.counter.onFrame(data),
+        options.concurrency,
+      );
+      sockets[name] = opened.sockets;
+      target.connectMs = opened.ms;
+      const { connections } = await target.child.request("stats");
+      if (connections !== connected)
+        throw new Error(`${name} holds ${connections} connections, expected ${connected}`);
+    };
+    const results = Object.fromEntries(names.map((name) => [name, []]));
+    const cpu = Object.fromEntries(names.map((name) => [name, 0]));
+    let seq = 1;
+    /** Measured posts on the servers of `block`, interleaved; Veil's rows and statements counted. */
+    const measure = async (block) => {
+      const usage = () => Promise.all(block.map((name) => targets[name].child.request("usage")));
+      const rowsBefore = await db.count("channel_posts");
+      const statementsBefore = (await veil.request("stats")).statements;
+      const before = await usage();
+      for (let i = 0; i < events; i++) {
+        const order = i % 2 === 0 ? block : [...block].reverse();
+        for (const name of order)
+          results[name].push(await fire(targets[name], seq++, connected, timeout));
+      }
+      const after = await usage();
+      block.forEach((name, k) => {
+        cpu[name] += cpuMicros(before[k].cpu, after[k].cpu);
+      });
+      if (!block.includes("veil")) return null;
+      return {
+        rows: (await db.count("channel_posts")) - rowsBefore,
+        statements: (await veil.request("stats")).statements - statementsBefore,
+      };
+    };
+
+    await open("veil");
+    for (let i = 0; i < warmupEvents; i++) {
+      const event = await fire(targets.veil, seq++, connected, timeout);
+      template ??= { text: event.frameText, seq: event.seq };
+    }
+    let written;
+    if (interleaved) {
+      await open("bare");
+      for (let i = 0; i < warmupEvents; i++) await fire(targets.bare, seq++, connected, timeout);
+      log(`channel: ${connected} connections open to each of ${names.length} servers`);
+      written = await measure(names);
+    } else {
+      log(
+        `channel: ${connected} connections open to Veil; the bare server runs afterwards ` +
+          `(both at once would need more than this process's ${openFileLimit()} open files)`,
+      );
+      written = await measure(["veil"]);
+    }
+    const stormResult = await reactionStorm(
+      ctx,
+      veil,
+      channel,
+      lastSeq,
+      storm,
+      options.stormRounds,
+      targets.veil.counter,
+    );
+    if (!interleaved) {
+      closeSockets(sockets.veil);
+      sockets.veil = [];
+      await sleep(500);
+      await open("bare");
+      for (let i = 0; i < warmupEvents; i++) await fire(targets.bare, seq++, connected, timeout);
+      log(`channel: ${connected} connections open to the bare server`);
+      await measure(["bare"]);
+    }
+
+    const fanout = {
+      followers,
+      connected,
+      interleaved,
+      frameBytes: template.text.length,
+      setup: channel.setup,
+      storm: stormResult,
+    };
+    for (const name of names) {
+      fanout[name] = {
+        ...summariseEvents(results[name], cpu[name], connected),
+        connectMs: targets[name].connectMs,
+        events: withoutFrames(results[name]),
+      };
+    }
+    fanout.veil.statementsPerEvent = written.statements / events;
+    fanout.veil.rowsPerPost = written.rows / events;
+    fanout.strayFrames = names.reduce((n, name) => n + targets[name].tracker.stray, 0);
+    if (written.rows !== events)
+      throw new Error(`${written.rows} channel_posts rows written for ${events} posts`);
+    log(
+      `channel: last delivery p50 ${fanout.veil.lastMedianMs.toFixed(1)} ms (Veil) vs ` +
+        `${fanout.bare.lastMedianMs.toFixed(1)} ms (bare), p99 ${fanout.veil.lastP99Ms.toFixed(1)} vs ` +
+        `${fanout.bare.lastP99Ms.toFixed(1)} ms; CPU per delivery ${fanout.veil.cpuPerFrameUs.toFixed(2)} µs vs ` +
+        `${fanout.bare.cpuPerFrameUs.toFixed(2)} µs; ${fanout.veil.rowsPerPost} row and ` +
+        `${fanout.veil.statementsPerEvent.toFixed(1)} SQL statements per post`,
+    );
+    return fanout;
+  } finally {
+    closeSockets([...sockets.veil, ...sockets.bare]);
+    await db.close().catch(() => {});
+    await Promise.all([veil.stop(), bare.stop()]);
+  }
+}

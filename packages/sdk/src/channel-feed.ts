@@ -1,0 +1,138 @@
+import type { ChannelPost, ChannelView } from "@veil/protocol";
+import type { ChannelPostFrame } from "./connection.js";
+import { type ClientContext, reportError } from "./context.js";
+import { isVeilError } from "./errors.js";
+import { ChannelCursorRecord, del, ns, put } from "./local-state.js";
+import { KeyedMutex } from "./mutex.js";
+
+/** Posts asked for per request while catching up (the server's page is 200 at most). */
+const pageSize = 100;
+
+/**
+ * The channels this device follows, read in order: a cursor per channel (the
+ * last post sequence shown) kept in the store, live frames shown once, and
+ * after every reconnect what came while offline, fetched from the cursor.
+ * Channels are public, so there is no key or MLS state here: only cursors.
+ */
+export class ChannelFeed {
+  /** One channel's cursor moves under its lock: live frames and catch-up never interleave. */
+  private readonly lock = new KeyedMutex();
+
+  constructor(private readonly context: ClientContext) {}
+
+  /** Reads a newly followed channel from its current end (older posts: `channelPosts`). */
+  followed(view: ChannelView): Promise<void> {
+    return this.lock.run(view.id, async () => {
+      if ((await this.cursor(view.id)) === undefined) await this.setCursor(view.id, view.lastSeq);
+    });
+  }
+
+  /** Forgets a channel no longer followed (or deleted). */
+  forget(channelId: string): Promise<void> {
+    return this.lock.run(channelId, () =>
+      this.context.state.write([del(ns.channelCursors, channelId)]),
+    );
+  }
+
+  /**
+   * After a (re)connect: each followed channel from its cursor. A follow made
+   * on another device starts at the channel's end; an unfollow forgets it.
+   */
+  async catchUp(): Promise<void> {
+    const { channels } = await this.context.api.myChannels();
+    const followed = channels.filter((c) => c.following);
+    const known = new Map(
+      (await this.context.state.listJson(ChannelCursorRecord, ns.channelCursors)).map((e) => [
+        e.key,
+        e.value.cursor,
+      ]),
+    );
+    for (const channel of followed) {
+      const cursor = known.get(channel.id);
+      if (cursor === undefined) await this.followed(channel);
+      else if (channel.lastSeq > cursor) {
+        try {
+          await this.sync(channel.id);
+        } catch (err) {
+          // Network trouble ends this catch-up (the next reconnect runs another); anything else is one channel's.
+          if (!isVeilError(err) || err.retryable) throw err;
+          reportError(this.context, err, { groupId: channel.id });
+        }
+      }
+    }
+    const following = new Set(followed.map((c) => c.id));
+    for (const channelId of known.keys()) {
+      if (!following.has(channelId)) await this.forget(channelId);
+    }
+  }
+
+  /** Fetches and shows the posts after the cursor. */
+  sync(channelId: string): Promise<void> {
+    return this.lock.run(channelId, () => this.fetchAfterCursor(channelId));
+  }
+
+  /** A `channel.post` frame: a new post shown once, in order; an edit of one shown before. */
+  onPost(post: ChannelPostFrame): Promise<void> {
+    return this.lock.run(post.channelId, async () => {
+      const cursor = await this.cursor(post.channelId);
+      if (cursor === undefined || post.seq === cursor + 1) {
+        this.context.events.emit("channel-post", {
+          post,
+          edited: post.editedAt !== null,
+          source: "live",
+        });
+        await this.setCursor(post.channelId, post.seq);
+      } else if (post.seq <= cursor) {
+        // A post already shown: an edit is news, a repeat of the post is not.
+        if (post.editedAt !== null) {
+          this.context.events.emit("channel-post", { post, edited: true, source: "live" });
+        }
+      } else {
+        // A gap (frames lost while the socket was slow): fetch from the cursor, this one included.
+        await this.fetchAfterCursor(post.channelId);
+      }
+    });
+  }
+
+  private async fetchAfterCursor(channelId: string): Promise<void> {
+    let cursor = await this.cursor(channelId);
+    if (cursor === undefined) return;
+    const start = cursor;
+    try {
+      for (;;) {
+        const page = await this.context.api.channelPosts(channelId, cursor, pageSize);
+        for (const post of page.posts) {
+          if (post.seq <= cursor) continue;
+          this.show(post);
+          cursor = post.seq;
+        }
+        if (page.posts.length < pageSize) {
+          // What is missing up to lastSeq was deleted or is past retention.
+          cursor = Math.max(cursor, page.lastSeq);
+          break;
+        }
+      }
+    } catch (err) {
+      if (isVeilError(err, "channel_not_found")) {
+        await this.context.state.write([del(ns.channelCursors, channelId)]);
+        return;
+      }
+      if (cursor > start) await this.setCursor(channelId, cursor);
+      throw err;
+    }
+    if (cursor !== start) await this.setCursor(channelId, cursor);
+  }
+
+  private show(post: ChannelPost): void {
+    this.context.events.emit("channel-post", { post, edited: false, source: "catch-up" });
+  }
+
+  private async cursor(channelId: string): Promise<number | undefined> {
+    return (await this.context.state.json(ChannelCursorRecord, ns.channelCursors, channelId))
+      ?.cursor;
+  }
+
+  private setCursor(channelId: string, cursor: number): Promise<void> {
+    return this.context.state.write([put(ns.channelCursors, channelId, { cursor })]);
+  }
+}

@@ -1,0 +1,59 @@
+import { createHash } from "node:crypto";
+import type { ChannelMedia } from "@veil/protocol";
+import type { AuthContext } from "../auth/sessions.js";
+import { VeilError } from "../errors.js";
+import type { BlobStore } from "../media/blob-store.js";
+import { channelMediaType } from "../media/media-type.js";
+import type { Database } from "../store/database.js";
+import type { Channels } from "./channels.js";
+
+/**
+ * Public channel media: admins upload files that posts then reference;
+ * anyone who may see the channel downloads them. Not end-to-end encrypted
+ * (channels are public); the type is sniffed from the bytes and limited.
+ */
+export class ChannelMediaFiles {
+  constructor(
+    private readonly database: Database,
+    private readonly channels: Channels,
+    private readonly blobs: BlobStore,
+    readonly limitBytes: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async upload(auth: AuthContext, channelId: string, bytes: Buffer): Promise<ChannelMedia> {
+    const { channel } = await this.channels.asAdmin(auth, channelId);
+    if (channel.status !== "active") throw new VeilError("channel_not_found");
+    if (bytes.length > this.limitBytes) throw new VeilError("media_too_large");
+    const contentType = channelMediaType(bytes);
+    if (!contentType) throw new VeilError("media_type_not_allowed");
+    const id = createHash("sha256").update(bytes).digest("base64url");
+    await this.blobs.put(id, bytes);
+    await this.database.db
+      .insertInto("channel_media")
+      .values({
+        channel_id: channelId,
+        id,
+        content_type: contentType,
+        size: bytes.length,
+        created_at: this.now(),
+      })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    return { id, contentType, size: bytes.length };
+  }
+
+  /** The bytes and their type, to anyone the channel is shown to (a preview included). */
+  async download(auth: AuthContext, channelId: string, mediaId: string) {
+    await this.channels.standing(auth, channelId);
+    const row = await this.database.db
+      .selectFrom("channel_media")
+      .select("content_type")
+      .where("channel_id", "=", channelId)
+      .where("id", "=", mediaId)
+      .executeTakeFirst();
+    const blob = row ? await this.blobs.get(mediaId) : null;
+    if (!row || !blob) throw new VeilError("media_not_found");
+    return { contentType: row.content_type, ...blob };
+  }
+}
