@@ -1,4 +1,5 @@
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface Config {
@@ -45,6 +46,8 @@ export interface Config {
   channelRetentionDays: number;
   /** Largest public file an admin uploads to a channel. */
   channelMediaLimitBytes: number;
+  /** The built web client served at `/`; null serves a welcome page instead. */
+  webDir: string | null;
 }
 
 export interface CommunityLimits {
@@ -160,9 +163,17 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       1024 * 1024 * 1024,
     ),
     phoneVerifier: oneOf("VEIL_PHONE_VERIFIER", "console", ["console"] as const),
+    webDir: webDir(env.VEIL_WEB_DIR, cwd),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** VEIL_WEB_DIR: a directory, `none`, or (unset) the web client built beside this package. */
+function webDir(raw: string | undefined, cwd: string): string | null {
+  if (raw === "none") return null;
+  if (raw) return path.resolve(cwd, raw);
+  return fileURLToPath(new URL("../../../apps/web/dist", import.meta.url));
 }
 
 /**

@@ -35,6 +35,7 @@ import { Mailbox } from "./messaging/mailbox.js";
 import { messagingRoutes } from "./messaging/routes.js";
 import { opsRoutes } from "./ops/routes.js";
 import { ProfileReader } from "./privacy/profiles.js";
+import { webRoutes } from "./web/routes.js";
 
 export interface VeilServer {
   app: App;
@@ -162,7 +163,13 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     );
   });
 
-  await app.register(helmet, { global: true });
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      // The web client shows decrypted images as blob: URLs and QR codes as data: URLs.
+      directives: { "img-src": ["'self'", "data:", "blob:"] },
+    },
+  });
   await app.register(rateLimit, {
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
@@ -223,6 +230,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   });
   mediaRoutes(app, { attachments, db: database.db, now, blobLimitBytes: config.blobLimitBytes });
   opsRoutes(app, { database, bus, metrics, draining: () => draining });
+  await webRoutes(app, { dir: config.webDir });
 
   const pruneAll = async () => {
     const t = now();

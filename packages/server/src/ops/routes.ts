@@ -5,24 +5,12 @@ import type { App } from "../http/route-kit.js";
 import type { Database } from "../store/database.js";
 import type { Metrics } from "./metrics.js";
 
-const welcome = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Veil</title></head><body>
-<h1>Veil is running</h1>
-<p>This server speaks the Veil API. Read and try it at <a href="/docs">/docs</a>;
-health at <a href="/healthz">/healthz</a>.</p>
-</body></html>`;
-
 /** Liveness, readiness and Prometheus metrics. */
 export function opsRoutes(
   app: App,
   deps: { database: Database; bus: Bus; metrics: Metrics; draining: () => boolean },
 ): void {
   const tags = ["operations"];
-  app.get("/", { schema: { hide: true } }, async (_request, reply) =>
-    reply.header("content-type", "text/html; charset=utf-8").send(welcome),
-  );
-
   app.get(
     "/healthz",
     {

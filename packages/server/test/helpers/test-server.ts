@@ -56,6 +56,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     VEIL_PORT: "0",
     VEIL_DATA_DIR: dataDir,
     VEIL_LOG_LEVEL: "silent",
+    // The welcome page unless a suite serves a web client build of its own.
+    VEIL_WEB_DIR: "none",
     ...(options.backend === "postgres"
       ? { VEIL_DATABASE_URL: postgresUrl, VEIL_DATABASE_SCHEMA: schema }
       : {}),

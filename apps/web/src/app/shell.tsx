@@ -1,0 +1,57 @@
+import { useState } from "react";
+import { ChatsView } from "../chats/chats-view.js";
+import { useClient, useClientEvent } from "./context.js";
+import { href, useRoute } from "./router.js";
+
+const sections = [
+  { id: "chats", label: "Chats" },
+  { id: "communities", label: "Communities" },
+  { id: "channels", label: "Channels" },
+  { id: "settings", label: "Settings" },
+] as const;
+
+/** The signed-in app: navigation, the connection state, and the section the route names. */
+export function Shell() {
+  const client = useClient();
+  const route = useRoute();
+  const section = route[0] ?? "chats";
+  const [connection, setConnection] = useState(client.connected ? "connected" : "connecting");
+  useClientEvent("connection", (event) => setConnection(event.state));
+
+  return (
+    <div className="shell">
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">Veil</span>
+        <nav aria-label="Sections">
+          {sections.map((s) => (
+            <a key={s.id} href={href(s.id)} aria-current={section === s.id ? "page" : undefined}>
+              {s.label}
+            </a>
+          ))}
+        </nav>
+        <span className={`status status-${connection}`} role="status" aria-live="polite">
+          {connection === "connected"
+            ? "Online"
+            : connection === "stopped"
+              ? "Offline"
+              : "Connecting…"}
+        </span>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Section name={section} rest={route.slice(1)} />
+      </main>
+    </div>
+  );
+}
+
+function Section({ name, rest }: { name: string; rest: string[] }) {
+  switch (name) {
+    case "chats":
+      return <ChatsView selected={rest[0] ?? null} sub={rest[1] ?? null} />;
+    default:
+      return <ChatsView selected={null} sub={null} />;
+  }
+}

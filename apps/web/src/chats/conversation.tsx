@@ -1,0 +1,424 @@
+import type { AttachmentRef, ChatMessage } from "@veil/sdk";
+import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useClient, useClientEvent } from "../app/context.js";
+import { loadPerson, personName, usePerson } from "../app/people.js";
+import { href } from "../app/router.js";
+import { EmptyState, ErrorNote } from "../ui/components.js";
+import { describeError } from "../ui/errors.js";
+import { type ChatSummary, isShown, setReadMark } from "./chat-summaries.js";
+
+const quickReactions = ["👍", "❤️", "😂", "😮", "🙏"];
+type Receipt = "sent" | "delivered" | "read";
+
+/** One open chat: its messages, receipts, typing, reactions, replies, files and the composer. */
+export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () => void }) {
+  const client = useClient();
+  const groupId = chat.info.groupId;
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [receipts, setReceipts] = useState<Map<string, Receipt>>(new Map());
+  const [typing, setTyping] = useState<Map<string, number>>(new Map());
+  const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const reload = useCallback(async () => {
+    setMessages(await client.messages(groupId));
+  }, [client, groupId]);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  useClientEvent("message", (m) => {
+    if (m.groupId === groupId) void reload();
+  });
+  useClientEvent("sent", (e) => {
+    if (e.groupId === groupId) void reload();
+  });
+  useClientEvent("receipt", (e) => {
+    if (e.groupId !== groupId || e.fromMe) return;
+    setReceipts((old) => {
+      const next = new Map(old);
+      for (const id of e.messageIds) {
+        if (next.get(id) !== "read") next.set(id, e.status);
+      }
+      return next;
+    });
+  });
+  useClientEvent("typing", (e) => {
+    if (e.groupId !== groupId || !e.userId || e.userId === client.userId) return;
+    const who = e.userId;
+    setTyping((old) => {
+      const next = new Map(old);
+      if (e.typing) next.set(who, Date.now());
+      else next.delete(who);
+      return next;
+    });
+  });
+  // A typing indicator goes stale if its "stopped" never arrives.
+  useEffect(() => {
+    const timer = setInterval(() => {
+      setTyping((old) => {
+        const fresh = [...old].filter(([, at]) => Date.now() - at < 8000);
+        return fresh.length === old.size ? old : new Map(fresh);
+      });
+    }, 2000);
+    return () => clearInterval(timer);
+  }, []);
+
+  const shown = useMemo(() => messages.filter(isShown), [messages]);
+  const reactions = useMemo(() => collectReactions(messages), [messages]);
+  const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
+
+  // Read receipts for what this screen shows, while the page is visible.
+  useEffect(() => {
+    const unread = shown.filter((m) => !m.fromMe);
+    const last = shown.at(-1);
+    if (!last || document.visibilityState !== "visible") return;
+    setReadMark(client, groupId, last.seq);
+    onRead();
+    const ids = unread.slice(-50).map((m) => m.id);
+    if (ids.length > 0 && chat.info.kind !== "announcement") {
+      client.markRead(groupId, ids).catch(() => undefined);
+    }
+  }, [shown, client, groupId, onRead, chat.info.kind]);
+
+  const bottom = useRef<HTMLLIElement>(null);
+  const count = shown.length;
+  useEffect(() => {
+    if (count > 0) bottom.current?.scrollIntoView?.({ block: "end" });
+  }, [count]);
+
+  const react = async (message: ChatMessage, emoji: string) => {
+    setError(null);
+    try {
+      const mine = reactions.get(message.id)?.mine;
+      await client.react(groupId, message.id, mine === emoji ? "" : emoji);
+      await reload();
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
+  return (
+    <div className="conversation">
+      <header className="conversation-header">
+        <a className="back" href={href("chats")} aria-label="Back to chats">
+          ←
+        </a>
+        <h2>{chat.title}</h2>
+        {chat.info.kind === "direct" && (
+          <a href={href("chats", groupId, "safety")}>Safety number</a>
+        )}
+      </header>
+      {!chat.info.joined ? (
+        <EmptyState title="Waiting for this chat's keys">
+          <p>Another member's device is adding this one; it takes a moment.</p>
+        </EmptyState>
+      ) : shown.length === 0 ? (
+        <EmptyState title="No messages yet">
+          <p>Say hello. Only the people in this chat can read it.</p>
+        </EmptyState>
+      ) : (
+        <ol className="messages" aria-label="Messages" aria-live="polite">
+          {shown.map((m) => (
+            <MessageBubble
+              key={m.id}
+              message={m}
+              groupKind={chat.info.kind}
+              receipt={m.fromMe ? (receipts.get(m.id) ?? "sent") : null}
+              reactions={reactions.get(m.id)}
+              quoted={replyOf(m, byId)}
+              onReply={() => setReplyTo(m)}
+              onReact={(emoji) => void react(m, emoji)}
+            />
+          ))}
+          <li ref={bottom} aria-hidden="true" />
+        </ol>
+      )}
+      <TypingLine users={[...typing.keys()]} />
+      <ErrorNote error={error} />
+      {chat.info.joined && (
+        <Composer
+          groupId={groupId}
+          replyTo={replyTo}
+          onCancelReply={() => setReplyTo(null)}
+          onSent={() => {
+            setReplyTo(null);
+            void reload();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+interface ReactionSummary {
+  counts: Map<string, number>;
+  mine: string | null;
+}
+
+/** The latest reaction of each sender to each message wins; an empty emoji takes it back. */
+function collectReactions(messages: ChatMessage[]): Map<string, ReactionSummary> {
+  const latest = new Map<string, Map<string, { emoji: string; mine: boolean }>>();
+  for (const m of messages) {
+    if (m.content.type !== "reaction") continue;
+    const who = m.senderUserId ?? m.senderDeviceId;
+    const perTarget = latest.get(m.content.target) ?? new Map();
+    perTarget.set(who, { emoji: m.content.emoji, mine: m.fromMe });
+    latest.set(m.content.target, perTarget);
+  }
+  const out = new Map<string, ReactionSummary>();
+  for (const [target, senders] of latest) {
+    const counts = new Map<string, number>();
+    let mine: string | null = null;
+    for (const { emoji, mine: isMine } of senders.values()) {
+      if (!emoji) continue;
+      counts.set(emoji, (counts.get(emoji) ?? 0) + 1);
+      if (isMine) mine = emoji;
+    }
+    out.set(target, { counts, mine });
+  }
+  return out;
+}
+
+function replyOf(m: ChatMessage, byId: Map<string, ChatMessage>): ChatMessage | undefined {
+  const id = m.content.type === "reaction" ? null : m.content.replyTo;
+  return id ? byId.get(id) : undefined;
+}
+
+function MessageBubble(props: {
+  message: ChatMessage;
+  groupKind: string;
+  receipt: Receipt | null;
+  reactions: ReactionSummary | undefined;
+  quoted: ChatMessage | undefined;
+  onReply: () => void;
+  onReact: (emoji: string) => void;
+}) {
+  const { message, receipt, reactions, quoted } = props;
+  const client = useClient();
+  const sender = usePerson(client, message.fromMe ? null : message.senderUserId);
+  const time = new Date(message.storedAt || message.sentAt).toLocaleTimeString([], {
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+  const content = message.content;
+  return (
+    <li className={`bubble ${message.fromMe ? "mine" : "theirs"}`} data-message-id={message.id}>
+      {!message.fromMe && props.groupKind !== "direct" && (
+        <span className="sender">{personName(sender)}</span>
+      )}
+      {quoted && (
+        <blockquote className="quote">
+          {quoted.content.type === "text" ? quoted.content.text : "📎 File"}
+        </blockquote>
+      )}
+      {content.type === "text" && <p className="text">{content.text}</p>}
+      {content.type === "attachment" && (
+        <Attachment attachment={content.attachment} caption={content.caption} />
+      )}
+      <span className="meta">
+        <time dateTime={new Date(message.storedAt || message.sentAt).toISOString()}>{time}</time>
+        {receipt && (
+          <span className={`receipt receipt-${receipt}`}>
+            <span aria-hidden="true">{receipt === "sent" ? "✓" : "✓✓"}</span>
+            <span className="visually-hidden">{receipt}</span>
+          </span>
+        )}
+      </span>
+      {reactions && reactions.counts.size > 0 && (
+        <ul className="reactions" aria-label="Reactions">
+          {[...reactions.counts].map(([emoji, count]) => (
+            <li key={emoji} className={reactions.mine === emoji ? "reaction mine" : "reaction"}>
+              {emoji} {count}
+            </li>
+          ))}
+        </ul>
+      )}
+      <span className="actions">
+        <button type="button" onClick={props.onReply} aria-label="Reply">
+          ↩
+        </button>
+        {quickReactions.map((emoji) => (
+          <button
+            key={emoji}
+            type="button"
+            onClick={() => props.onReact(emoji)}
+            aria-label={`React ${emoji}`}
+            aria-pressed={reactions?.mine === emoji}
+          >
+            {emoji}
+          </button>
+        ))}
+      </span>
+    </li>
+  );
+}
+
+/** Decrypts an attachment on demand; images show inline, other files download. */
+function Attachment({ attachment, caption }: { attachment: AttachmentRef; caption: string }) {
+  const client = useClient();
+  const [url, setUrl] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const isImage = (attachment.mime ?? "").startsWith("image/");
+
+  const open = useCallback(async () => {
+    try {
+      const bytes = await client.downloadAttachment(attachment);
+      const blob = new Blob([bytes as BlobPart], {
+        type: attachment.mime || "application/octet-stream",
+      });
+      setUrl(URL.createObjectURL(blob));
+    } catch (e) {
+      setError(describeError(e));
+    }
+  }, [client, attachment]);
+
+  useEffect(() => {
+    if (isImage) void open();
+  }, [isImage, open]);
+  useEffect(() => () => void (url && URL.revokeObjectURL(url)), [url]);
+
+  return (
+    <figure className="attachment">
+      {isImage && url ? (
+        <img src={url} alt={caption || attachment.name || "Image"} />
+      ) : url ? (
+        <a href={url} download={attachment.name || "file"}>
+          Save {attachment.name || "file"}
+        </a>
+      ) : (
+        <button type="button" onClick={() => void open()}>
+          📎 {attachment.name || "File"} ({Math.ceil(attachment.size / 1024)} KiB)
+        </button>
+      )}
+      {caption && <figcaption>{caption}</figcaption>}
+      <ErrorNote error={error} />
+    </figure>
+  );
+}
+
+function TypingLine({ users }: { users: string[] }) {
+  const client = useClient();
+  const [names, setNames] = useState<string[]>([]);
+  useEffect(() => {
+    let live = true;
+    void Promise.all(users.map((u) => loadPerson(client, u))).then(
+      (people) => live && setNames(people.map((p) => personName(p))),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, users]);
+  return (
+    <p className="typing" aria-live="polite">
+      {names.length > 0 ? `${names.join(", ")} ${names.length === 1 ? "is" : "are"} typing…` : ""}
+    </p>
+  );
+}
+
+function Composer(props: {
+  groupId: string;
+  replyTo: ChatMessage | null;
+  onCancelReply: () => void;
+  onSent: () => void;
+}) {
+  const client = useClient();
+  const [text, setText] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const typingSent = useRef(false);
+  const file = useRef<HTMLInputElement>(null);
+
+  const typingTo = (value: boolean) => {
+    if (typingSent.current === value) return;
+    typingSent.current = value;
+    client.setTyping(props.groupId, value).catch(() => undefined);
+  };
+
+  const send = async (event: FormEvent) => {
+    event.preventDefault();
+    const body = text.trim();
+    if (!body) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await client.sendText(
+        props.groupId,
+        body,
+        props.replyTo ? { replyTo: props.replyTo.id } : {},
+      );
+      setText("");
+      typingTo(false);
+      props.onSent();
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const attach = async (files: FileList | null) => {
+    const picked = files?.[0];
+    if (!picked) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const bytes = new Uint8Array(await picked.arrayBuffer());
+      await client.sendAttachment(props.groupId, bytes, {
+        name: picked.name,
+        mime: picked.type || "application/octet-stream",
+        ...(props.replyTo ? { replyTo: props.replyTo.id } : {}),
+      });
+      props.onSent();
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+      if (file.current) file.current.value = "";
+    }
+  };
+
+  return (
+    <form className="composer" onSubmit={(e) => void send(e)} aria-label="Send a message">
+      {props.replyTo && (
+        <p className="replying">
+          Replying to:{" "}
+          {props.replyTo.content.type === "text" ? props.replyTo.content.text : "a file"}
+          <button type="button" onClick={props.onCancelReply} aria-label="Cancel reply">
+            ✕
+          </button>
+        </p>
+      )}
+      <ErrorNote error={error} />
+      <div className="composer-row">
+        <label className="attach">
+          <span className="visually-hidden">Attach a file</span>
+          <input ref={file} type="file" onChange={(e) => void attach(e.target.files)} />📎
+        </label>
+        <label className="grow">
+          <span className="visually-hidden">Message</span>
+          <textarea
+            name="message"
+            rows={1}
+            placeholder="Message"
+            value={text}
+            onChange={(e) => {
+              setText(e.target.value);
+              typingTo(e.target.value.length > 0);
+            }}
+            onBlur={() => typingTo(false)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" && !e.shiftKey) {
+                e.preventDefault();
+                e.currentTarget.form?.requestSubmit();
+              }
+            }}
+          />
+        </label>
+        <button type="submit" className="primary" disabled={busy || !text.trim()}>
+          Send
+        </button>
+      </div>
+    </form>
+  );
+}
