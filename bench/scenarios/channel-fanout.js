@@ -6,7 +6,10 @@
 // database (not measured): they are what makes the channel large, and a post
 // must not cost anything per follower row. Then a reaction storm: S connected
 // followers switch between two emoji on one post, as fast as the load
-// generator can; the counts must come out exact and their pushes bounded.
+// generator can, each with several requests of its own in flight at once
+// (set, change, remove: what a lost update between a follower's own requests
+// would show); the counts must come out exact and their pushes bounded, or
+// the run fails.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -28,6 +31,8 @@ import { cpuMicros, quantile } from "../lib/stats.js";
 
 const insertBatch = 50_000;
 const emoji = ["👍", "❤️"];
+/** Requests each storm follower has in flight at once: set one emoji, the other, and remove. */
+const stormOverlap = 3;
 const postText = "Bench post ".padEnd(100, "x");
 const postStart = '{"type":"channel.post",';
 const countsStart = '{"type":"channel.counts",';
@@ -69,6 +74,15 @@ async function openStoreDb(store, databaseUrl) {
     return {
       async count(table) {
         return db.prepare(`select count(*) as n from ${table}`).get().n;
+      },
+      async reactionRows(channelId, seq) {
+        const rows = db
+          .prepare(
+            "select emoji, count(*) as n from channel_reactions " +
+              "where channel_id = ? and seq = ? group by emoji",
+          )
+          .all(channelId, seq);
+        return Object.fromEntries(rows.map((r) => [r.emoji, Number(r.n)]));
       },
       async insertFollowers(channelId, template, from, to) {
         const user = db.prepare(
@@ -120,6 +134,14 @@ async function openStoreDb(store, databaseUrl) {
   return {
     async count(table) {
       return Number((await client.query(`select count(*) as n from ${table}`)).rows[0].n);
+    },
+    async reactionRows(channelId, seq) {
+      const { rows } = await client.query(
+        "select emoji, count(*) as n from channel_reactions " +
+          "where channel_id = $1 and seq = $2 group by emoji",
+        [channelId, seq],
+      );
+      return Object.fromEntries(rows.map((r) => [r.emoji, Number(r.n)]));
     },
     async insertFollowers(channelId, t, from, to) {
       const now = Date.now();
@@ -211,29 +233,44 @@ async function buildChannel(ctx, veil, db, followers, connected) {
 }
 
 /**
- * The reaction storm: `storm` connected followers set and switch reactions
- * on post `seq`, `rounds` rounds, `concurrency` requests in flight.
+ * The reaction storm: `storm` connected followers set, switch and remove
+ * reactions on post `seq`, `rounds` rounds, `concurrency` requests in flight.
+ * In each round every follower sends `stormOverlap` requests at once (one
+ * emoji, the other, a removal), so a follower's own requests overlap; a last
+ * round, one request each, leaves every follower on a known emoji. Any answer
+ * but 200 (a 5xx from a broken key or a deadlock) fails the run.
  */
-async function reactionStorm(ctx, veil, channel, seq, storm, rounds, counter) {
+async function reactionStorm(ctx, veil, db, channel, seq, storm, rounds, counter) {
   const { options, log } = ctx;
   const base = veil.url;
   const reactors = channel.users.slice(0, storm);
   const emojiOf = (i, round) => emoji[(i + round) % 2];
+  const path = `/v1/channels/${channel.channelId}/posts/${seq}/reaction`;
   const statementsBefore = (await veil.request("stats")).statements;
   const before = await veil.request("usage");
   counter.reset();
   const started = performance.now();
   const acks = [];
-  for (let round = 0; round < rounds; round++) {
-    await pool(reactors, options.concurrency, async (user, i) => {
-      const t0 = performance.now();
-      await call(base, "PUT", `/v1/channels/${channel.channelId}/posts/${seq}/reaction`, 200, {
-        token: user.token,
-        body: { emoji: emojiOf(i, round) },
-      });
-      acks.push(performance.now() - t0);
+  const send = async (user, e) => {
+    const t0 = performance.now();
+    await call(base, e === null ? "DELETE" : "PUT", path, 200, {
+      token: user.token,
+      ...(e === null ? {} : { body: { emoji: e } }),
     });
+    acks.push(performance.now() - t0);
+  };
+  const followersAtOnce = Math.max(1, Math.floor(options.concurrency / stormOverlap));
+  for (let round = 0; round < rounds; round++) {
+    await pool(reactors, followersAtOnce, (user, i) =>
+      Promise.all(
+        Array.from({ length: stormOverlap }, (_, k) =>
+          send(user, k === stormOverlap - 1 ? null : emojiOf(i, round + k)),
+        ),
+      ),
+    );
   }
+  await pool(reactors, options.concurrency, (user, i) => send(user, emojiOf(i, rounds - 1)));
+  const requests = acks.length;
   const ingestMs = performance.now() - started;
   const after = await veil.request("usage");
   const statements = (await veil.request("stats")).statements - statementsBefore;
@@ -260,23 +297,26 @@ async function reactionStorm(ctx, veil, channel, seq, storm, rounds, counter) {
   );
   const stored = page.posts[0]?.reactions ?? {};
   const pushed = counter.lastCounts() ?? {};
+  const rows = await db.reactionRows(channel.channelId, seq);
+  const same = (a, b) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
   const result = {
     reactors: storm,
     rounds,
-    reactions: storm * rounds,
+    overlap: stormOverlap,
+    reactions: requests,
     concurrency: options.concurrency,
     ingestMs,
-    perSecond: (storm * rounds) / (ingestMs / 1000),
+    perSecond: requests / (ingestMs / 1000),
     ackP50Ms: quantile(acks, 0.5),
     ackP99Ms: quantile(acks, 0.99),
-    cpuPerReactionUs: cpuMicros(before.cpu, after.cpu) / (storm * rounds),
-    statementsPerReaction: statements / (storm * rounds),
+    cpuPerReactionUs: cpuMicros(before.cpu, after.cpu) / requests,
+    statementsPerReaction: statements / requests,
     expected,
     stored,
+    rows,
     pushed,
-    exact:
-      JSON.stringify(sorted(stored)) === JSON.stringify(sorted(expected)) &&
-      JSON.stringify(sorted(pushed)) === JSON.stringify(sorted(expected)),
+    // The counters, the rows, and the last push all say what the followers last chose.
+    exact: same(stored, expected) && same(rows, expected) && same(pushed, expected),
     countsFrames: counter.frames,
     windowMs,
     pushes: counter.frames / channel.users.length,
@@ -289,6 +329,13 @@ async function reactionStorm(ctx, veil, channel, seq, storm, rounds, counter) {
       `${JSON.stringify(expected)}); ${result.pushes.toFixed(1)} counts pushes per follower in ` +
       `${(windowMs / 1000).toFixed(1)} s (${result.pushesPerSecond.toFixed(2)}/s)`,
   );
+  if (!result.exact) {
+    throw new Error(
+      `reaction storm: counts not exact: served ${JSON.stringify(stored)}, rows ` +
+        `${JSON.stringify(rows)}, last pushed ${JSON.stringify(pushed)}, expected ` +
+        `${JSON.stringify(expected)}`,
+    );
+  }
   return result;
 }
 
@@ -425,6 +472,7 @@ export async function channelFanout(ctx) {
     const stormResult = await reactionStorm(
       ctx,
       veil,
+      db,
       channel,
       lastSeq,
       storm,

@@ -67,6 +67,17 @@ export const ChannelView = Type.Object({
   inviteCode: Type.String(),
   lastSeq: Type.Integer(),
   createdAt: Timestamp,
+  /** Whether the channel has a photo (GET /v1/channels/{id}/photo). */
+  hasPhoto: Type.Boolean(),
+  /** Changes whenever the photo does (a hash of its bytes): cache the photo by it. Null: none. */
+  photoVersion: Type.Union([Type.String(), Type.Null()]),
+  /**
+   * `suspended`: a platform admin suspended the channel. Only its admins and
+   * followers still see it; it takes no new posts.
+   */
+  status: Type.Union([Type.Literal("active"), Type.Literal("suspended")]),
+  /** Why the channel is suspended, to show as a notice; null while active. */
+  suspensionReason: Type.Union([Type.String(), Type.Null()]),
 });
 export type ChannelView = Static<typeof ChannelView>;
 
@@ -76,6 +87,8 @@ export const ChannelPostParams = Type.Object({
   channelId: EntityId,
   seq: Type.String({ pattern: "^\\d{1,15}$" }),
 });
+/** A handle as a post's link names it (`veil://channel/<handle>/<seq>`). */
+export const ChannelHandleParams = Type.Object({ handle: ChannelHandle });
 export const ChannelInviteParams = Type.Object({
   code: Type.String({ minLength: 16, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" }),
 });
@@ -95,8 +108,20 @@ export const ChannelAdmin = Type.Object({
 });
 export const ChannelAdminList = Type.Object({
   admins: Type.Array(ChannelAdmin),
-  /** Invitations not yet accepted (they expire after 7 days). */
-  invited: Type.Array(Type.Object({ userId: Type.String(), expiresAt: Timestamp })),
+  /**
+   * Invitations not yet accepted (they expire after 7 days), listed to the
+   * owner only, who sent them: the invitee's id and name as the owner sees
+   * them. Other admins get an empty list and the number in `invitedCount`.
+   */
+  invited: Type.Array(
+    Type.Object({
+      userId: Type.String(),
+      name: Type.Optional(Type.String()),
+      expiresAt: Timestamp,
+    }),
+  ),
+  /** How many invitations are pending, shown to every admin. */
+  invitedCount: Type.Integer(),
 });
 
 export const InviteAdminRequest = Type.Object(
@@ -107,6 +132,19 @@ export const TransferChannelRequest = Type.Object(
   { userId: EntityId },
   { additionalProperties: false },
 );
+
+/** A platform admin suspends a channel, saying why (shown to its admins and followers). */
+export const SuspendChannelRequest = Type.Object(
+  {
+    reason: Type.String({
+      minLength: 1,
+      maxLength: 500,
+      pattern: "^\\s*[^\\s\\u0000][^\\u0000]*$",
+    }),
+  },
+  { additionalProperties: false },
+);
+export type SuspendChannelRequest = Static<typeof SuspendChannelRequest>;
 
 /** The most media one post references. */
 export const maxPostMedia = 10;

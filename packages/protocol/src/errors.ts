@@ -86,6 +86,10 @@ export const errorRegistry = {
   community_group_limit: { status: 409, message: "The community has as many groups as it may." },
   community_member_limit: { status: 409, message: "The community has as many members as it may." },
   group_in_community: { status: 409, message: "The group already belongs to a community." },
+  approval_required: {
+    status: 403,
+    message: "This community approves new members: only an admin lets this person in.",
+  },
   channel_not_found: { status: 404, message: "No such channel." },
   handle_invalid: {
     status: 400,
@@ -125,6 +129,7 @@ export const errorRegistry = {
     message: "Vote for the poll's options: one, or several in a multiple-choice poll.",
   },
   not_platform_admin: { status: 403, message: "Only a platform admin may do this." },
+  channel_suspended: { status: 403, message: "The channel is suspended." },
   blob_not_found: { status: 404, message: "No such attachment." },
   frame_invalid: { status: 400, message: "The WebSocket frame does not match the schema." },
   auth_timeout: { status: 401, message: "No hello frame with a valid token arrived in time." },

@@ -6,6 +6,7 @@ import {
   ChallengeResponse,
   ChannelAdminList,
   ChannelDirectory,
+  ChannelMedia,
   ChannelPost,
   ChannelPostPage,
   ChannelView,
@@ -24,6 +25,7 @@ import {
   type DeviceProof,
   Directory,
   FollowerInteractionList,
+  FollowerVoteList,
   type GroupInfoRequest,
   type GroupSettingsRequest,
   GroupSummary,
@@ -45,6 +47,8 @@ import {
   SuggestionList,
   type UpdateChannelRequest,
   type UpdateCommunityRequest,
+  type UpdatePrivacyRequest,
+  type UpdateProfileRequest,
   type UploadKeyPackagesRequest,
   VisibleProfile,
 } from "@veil/protocol";
@@ -212,6 +216,51 @@ export class ApiClient {
 
   addContact(contact: { userId: string } | { phone: string }) {
     return this.request("POST", "/v1/contacts", { body: contact, schema: VisibleProfile });
+  }
+
+  /** Changes your name, username or about. */
+  updateProfile(body: UpdateProfileRequest) {
+    return this.request("PATCH", "/v1/me", { body, schema: OwnProfile });
+  }
+
+  /** Changes who sees your number, photo, about and presence, and whether your number finds you. */
+  updatePrivacy(body: UpdatePrivacyRequest) {
+    return this.request("PATCH", "/v1/me/privacy", { body, schema: OwnProfile });
+  }
+
+  /** Sets your photo (PNG, JPEG or WebP bytes). */
+  setPhoto(bytes: Uint8Array, contentType: string) {
+    return this.request("PUT", "/v1/me/photo", { bytes, contentType, schema: OwnProfile });
+  }
+
+  removePhoto() {
+    return this.request("DELETE", "/v1/me/photo", { schema: OwnProfile });
+  }
+
+  /** Another user's photo, when their setting lets you see it (`photo_not_found` otherwise). */
+  userPhoto(userId: string): Promise<Uint8Array> {
+    return this.download(`/v1/users/${encodeURIComponent(userId)}/photo`);
+  }
+
+  contacts() {
+    return this.request("GET", "/v1/contacts", { schema: Type.Array(VisibleProfile) });
+  }
+
+  removeContact(userId: string) {
+    return this.request("DELETE", `/v1/contacts/${encodeURIComponent(userId)}`, { schema: Empty });
+  }
+
+  blocks() {
+    return this.request("GET", "/v1/blocks", { schema: Type.Array(VisibleProfile) });
+  }
+
+  /** Blocks a user: they see at most your name, and their messages to you are not delivered. */
+  block(userId: string) {
+    return this.request("PUT", `/v1/blocks/${encodeURIComponent(userId)}`, { schema: Empty });
+  }
+
+  unblock(userId: string) {
+    return this.request("DELETE", `/v1/blocks/${encodeURIComponent(userId)}`, { schema: Empty });
   }
 
   devices() {
@@ -638,6 +687,68 @@ export class ApiClient {
     return this.request("GET", `${channelPostPath(channelId, seq)}/reactions`, {
       schema: FollowerInteractionList,
     });
+  }
+
+  /** Votes with option indexes (replacing any vote), or withdraws the vote (null). */
+  voteInChannelPoll(channelId: string, seq: number, options: number[] | null) {
+    const path = `${channelPostPath(channelId, seq)}/vote`;
+    return options === null
+      ? this.request("DELETE", path, { schema: ChannelPost })
+      : this.request("PUT", path, { body: { options }, schema: ChannelPost });
+  }
+
+  /** Who voted for what (admins): a per-channel handle, the name, the photo if allowed. */
+  channelVotes(channelId: string, seq: number) {
+    return this.request("GET", `${channelPostPath(channelId, seq)}/votes`, {
+      schema: FollowerVoteList,
+    });
+  }
+
+  /** Closes a post's poll now (admins). */
+  closeChannelPoll(channelId: string, seq: number) {
+    return this.request("POST", `${channelPostPath(channelId, seq)}/poll/close`, {
+      schema: ChannelPost,
+    });
+  }
+
+  /** Uploads a file for posts (admins): the server sniffs its type and checks its size. */
+  uploadChannelMedia(channelId: string, bytes: Uint8Array) {
+    return this.request("POST", `${channelPath(channelId)}/media`, { bytes, schema: ChannelMedia });
+  }
+
+  /** A channel file's bytes (anyone the channel is shown to). */
+  channelMedia(channelId: string, mediaId: string): Promise<Uint8Array> {
+    return this.download(`${channelPath(channelId)}/media/${enc(mediaId)}`);
+  }
+
+  /** PNG, JPEG or WebP bytes (admins); `contentType` names which (the server checks the bytes). */
+  setChannelPhoto(channelId: string, bytes: Uint8Array, contentType: string) {
+    return this.request("PUT", `${channelPath(channelId)}/photo`, {
+      bytes,
+      contentType,
+      schema: ChannelView,
+    });
+  }
+
+  channelPhoto(channelId: string): Promise<Uint8Array> {
+    return this.download(`${channelPath(channelId)}/photo`);
+  }
+
+  removeChannelPhoto(channelId: string) {
+    return this.request("DELETE", `${channelPath(channelId)}/photo`, { schema: ChannelView });
+  }
+
+  /** Suspends the channel with a reason, or lifts the suspension (null) (platform admins). */
+  setChannelSuspension(channelId: string, reason: string | null) {
+    const path = `${channelPath(channelId)}/suspension`;
+    return reason === null
+      ? this.request("DELETE", path, { schema: NoContent })
+      : this.request("PUT", path, { body: { reason }, schema: NoContent });
+  }
+
+  /** The channel with this handle. */
+  channelByHandle(handle: string) {
+    return this.request("GET", `/v1/channels/by-handle/${enc(handle)}`, { schema: ChannelView });
   }
 
   /** GETs raw bytes (a blob, a photo), signing in again once if the session expired. */

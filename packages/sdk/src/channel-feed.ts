@@ -1,4 +1,10 @@
-import type { ChannelPost, ChannelView } from "@veil/protocol";
+import type {
+  ChannelPost,
+  ChannelView,
+  CreatePoll,
+  CreatePostRequest,
+  LinkPreview,
+} from "@veil/protocol";
 import type { ChannelPostFrame } from "./connection.js";
 import { type ClientContext, reportError } from "./context.js";
 import { isVeilError } from "./errors.js";
@@ -71,7 +77,10 @@ export class ChannelFeed {
     return this.lock.run(channelId, () => this.fetchAfterCursor(channelId));
   }
 
-  /** A `channel.post` frame: a new post shown once, in order; an edit of one shown before. */
+  /**
+   * A `channel.post` frame: a new post shown once, in order; a post shown
+   * before, changed (edited, or its poll closed), shown again as `edited`.
+   */
   onPost(post: ChannelPostFrame): Promise<void> {
     return this.lock.run(post.channelId, async () => {
       const cursor = await this.cursor(post.channelId);
@@ -83,8 +92,9 @@ export class ChannelFeed {
         });
         await this.setCursor(post.channelId, post.seq);
       } else if (post.seq <= cursor) {
-        // A post already shown: an edit is news, a repeat of the post is not.
-        if (post.editedAt !== null) {
+        // A post already shown: a change is news (the server sends a post again only
+        // when it changes), a repeat of a new post that catch-up showed first is not.
+        if (post.editedAt !== null || post.poll?.closed) {
           this.context.events.emit("channel-post", { post, edited: true, source: "live" });
         }
       } else {
@@ -135,4 +145,81 @@ export class ChannelFeed {
   private setCursor(channelId: string, cursor: number): Promise<void> {
     return this.context.state.write([put(ns.channelCursors, channelId, { cursor })]);
   }
+}
+
+// --- what a post is made of, and links to posts --------------------------------
+
+/**
+ * What an admin posts: text (or the caption of media), media, a link preview,
+ * a poll; at least one of text, media and poll. Media and the preview's image
+ * are bytes to upload (the server sniffs their type and checks their size) or
+ * the ids of media already uploaded to the channel.
+ */
+export interface ChannelPostContent {
+  text?: string;
+  media?: (Uint8Array | string)[];
+  /** Made by the client: the server never fetches the URL. */
+  preview?: Omit<LinkPreview, "image"> & { image?: Uint8Array | string };
+  /** Single choice unless `multiple`; open until `closesAt` (ahead) or for as long as the post is kept. */
+  poll?: Omit<CreatePoll, "closesAt"> & { closesAt?: Date | string };
+}
+
+/** The request for a post, its bytes uploaded first with `upload` (which answers a media id). */
+export async function channelPostRequest(
+  content: ChannelPostContent,
+  upload: (bytes: Uint8Array) => Promise<string>,
+): Promise<Omit<CreatePostRequest, "id">> {
+  const mediaId = (m: Uint8Array | string) => (typeof m === "string" ? m : upload(m));
+  const media = content.media ? await Promise.all(content.media.map(mediaId)) : [];
+  const request: Omit<CreatePostRequest, "id"> = {};
+  if (content.text) request.text = content.text;
+  if (media.length > 0) request.media = media;
+  if (content.preview) {
+    const { image, ...preview } = content.preview;
+    request.preview = image === undefined ? preview : { ...preview, image: await mediaId(image) };
+  }
+  if (content.poll) {
+    const { closesAt, ...poll } = content.poll;
+    request.poll =
+      closesAt === undefined
+        ? poll
+        : { ...poll, closesAt: typeof closesAt === "string" ? closesAt : closesAt.toISOString() };
+  }
+  return request;
+}
+
+/** A link to a channel: a post's (`veil://channel/<handle>/<seq>`) or an invite (`veil-channel:<code>`). */
+export type ChannelLink =
+  | { type: "handle"; handle: string; seq: number | null }
+  | { type: "invite"; code: string };
+
+const postLinkPattern = /veil:\/\/channel\/([A-Za-z][A-Za-z0-9._]{2,31})(?:\/(\d{1,15}))?/;
+const inviteLinkPattern = /veil-channel:([A-Za-z0-9_-]{16,64})/;
+
+/** The first channel link in a text (a forwarded post, a shared invite), or null. */
+export function parseChannelLink(text: string): ChannelLink | null {
+  const post = postLinkPattern.exec(text);
+  if (post) {
+    const seq = post[2] === undefined ? null : Number(post[2]);
+    return { type: "handle", handle: (post[1] as string).toLowerCase(), seq };
+  }
+  const invite = inviteLinkPattern.exec(text);
+  return invite ? { type: "invite", code: invite[1] as string } : null;
+}
+
+/**
+ * The text to forward a post with (into a chat, end-to-end encrypted as any
+ * message): its text, or its poll's question, or what media it has, then its
+ * link back to the channel. It names the channel and the post, never who
+ * posted or who forwards.
+ */
+export function forwardedChannelPost(
+  post: Pick<ChannelPost, "text" | "link" | "media" | "poll">,
+): string {
+  const handle = parseChannelLink(post.link);
+  const from = handle?.type === "handle" ? `@${handle.handle}` : "a channel";
+  const media =
+    post.media.length > 0 ? `[${post.media.length} file${post.media.length === 1 ? "" : "s"}]` : "";
+  const body = post.text || (post.poll ? `Poll: ${post.poll.question}` : media);
+  return `${body}${body ? "\n\n" : ""}Forwarded from ${from}: ${post.link}`;
 }

@@ -1,5 +1,6 @@
 import { loadSuite, type SuiteName } from "@veil/crypto";
 import type {
+  ChannelMedia,
   ChannelPost,
   ChannelView,
   CommunityView,
@@ -29,7 +30,13 @@ import {
 import type { AnnouncementReaction } from "./announcement-reactions.js";
 import { type AnnouncementContent, Announcements } from "./announcements.js";
 import { ApiClient, type ChannelDirectoryQuery } from "./api-client.js";
-import { ChannelFeed } from "./channel-feed.js";
+import {
+  ChannelFeed,
+  type ChannelPostContent,
+  channelPostRequest,
+  forwardedChannelPost,
+  parseChannelLink,
+} from "./channel-feed.js";
 import { type ChatInfo, Chats } from "./chats.js";
 import { Communities } from "./communities.js";
 import {
@@ -76,6 +83,11 @@ export interface VeilClientOptions {
   distributionConcurrency?: number;
   /** How long an admin device lets reactions to its announcement settle before publishing counts (default 1000 ms). */
   reactionCountsDelayMs?: number;
+  /**
+   * How long a member's device trusts the announcement admin list it read for
+   * posts by those admins before asking again (default 60 000 ms; see docs/communities.md).
+   */
+  adminListMaxAgeMs?: number;
 }
 
 /** The parts of a signed-in client. */
@@ -776,22 +788,37 @@ export class VeilClient extends Emitter<VeilEvents> {
    * Posts as the channel (admins). The post has a client id (`options.id`, or
    * a new one), so a resend after a network failure is stored once: the SDK
    * resends by itself up to 3 times, and a caller may retry with the same id.
+   * Content may carry media (bytes are uploaded first: `uploadChannelMedia`),
+   * a link preview made by the client, and a poll.
    * @example const post = await client.postToChannel(ch.id, "Good morning");
+   * @example await client.postToChannel(ch.id, { text: "The view", media: [jpegBytes] });
+   * @example await client.postToChannel(ch.id, { poll: { question: "Lunch?", options: ["Park", "Cafe"] } });
    */
   async postToChannel(
     channelId: string,
-    text: string,
+    content: string | ChannelPostContent,
     options: { id?: string } = {},
   ): Promise<ChannelPost> {
     const id = options.id ?? newPostId();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.api.createChannelPost(channelId, { id, text });
-      } catch (err) {
-        if (attempt >= 3 || !isVeilError(err) || !err.retryable) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-      }
-    }
+    const request = await channelPostRequest(
+      typeof content === "string" ? { text: content } : content,
+      async (bytes) => (await this.uploadChannelMedia(channelId, bytes)).id,
+    );
+    return resending(() => this.api.createChannelPost(channelId, { id, ...request }));
+  }
+
+  /**
+   * Uploads a file for posts (admins): JPEG, PNG, WebP, MP4, MP3 or PDF, as
+   * the server sniffs it (`media_type_not_allowed`), within its size limit
+   * (`media_too_large`). The same bytes give the same id.
+   */
+  uploadChannelMedia(channelId: string, bytes: Uint8Array): Promise<ChannelMedia> {
+    return resending(() => this.api.uploadChannelMedia(channelId, bytes));
+  }
+
+  /** A channel file's bytes, by the id a post's `media` (or preview `image`) names. */
+  channelMedia(channelId: string, mediaId: string): Promise<Uint8Array> {
+    return this.api.channelMedia(channelId, mediaId);
   }
 
   /** Edits a post (admins, for 30 days); followers get a `channel-post` event with `edited`. */
@@ -828,6 +855,97 @@ export class VeilClient extends Emitter<VeilEvents> {
   /** Who reacted to a post (admins): a per-channel handle, the name, the photo if allowed. */
   async channelReactions(channelId: string, seq: number) {
     return (await this.api.channelReactions(channelId, seq)).reactions;
+  }
+
+  /**
+   * Votes in a post's poll (followers): one option index, or several in a
+   * multiple-choice poll. Voting again changes the vote while the poll is open.
+   * @example const post = await client.voteInChannelPoll(ch.id, seq, 1); // post.poll.myVote: [1]
+   */
+  voteInChannelPoll(
+    channelId: string,
+    seq: number,
+    options: number | number[],
+  ): Promise<ChannelPost> {
+    const chosen = typeof options === "number" ? [options] : options;
+    return this.api.voteInChannelPoll(channelId, seq, chosen);
+  }
+
+  /** Withdraws your vote while the poll is open. */
+  withdrawChannelVote(channelId: string, seq: number): Promise<ChannelPost> {
+    return this.api.voteInChannelPoll(channelId, seq, null);
+  }
+
+  /** Who voted for what (admins): a per-channel handle, the name, the photo if allowed; never an id. */
+  async channelVotes(channelId: string, seq: number) {
+    return (await this.api.channelVotes(channelId, seq)).votes;
+  }
+
+  /** Closes a post's poll now (admins): votes stop, the counts stay. */
+  closeChannelPoll(channelId: string, seq: number): Promise<ChannelPost> {
+    return this.api.closeChannelPoll(channelId, seq);
+  }
+
+  /** Sets the channel photo (admins): PNG, JPEG or WebP bytes. Null removes it. */
+  setChannelPhoto(channelId: string, image: Uint8Array | null): Promise<ChannelView> {
+    if (image === null) return this.api.removeChannelPhoto(channelId);
+    return this.api.setChannelPhoto(channelId, image, imageType(image));
+  }
+
+  /** The channel photo's bytes (`photo_not_found` when there is none). */
+  channelPhoto(channelId: string): Promise<Uint8Array> {
+    return this.api.channelPhoto(channelId);
+  }
+
+  /**
+   * Suspends a channel, saying why (platform admins): unlisted, its invite
+   * closed, no new posts (`channel_suspended`); only its admins and followers
+   * still see it, with the reason (`status`, `suspensionReason`).
+   */
+  async suspendChannel(channelId: string, reason: string): Promise<void> {
+    await this.api.setChannelSuspension(channelId, reason);
+  }
+
+  /** Lifts a channel's suspension (platform admins). */
+  async unsuspendChannel(channelId: string): Promise<void> {
+    await this.api.setChannelSuspension(channelId, null);
+  }
+
+  /**
+   * The channel with this handle (`@dailynews` or `dailynews`); a suspended
+   * one only to its admins (others: `channel_not_found`).
+   */
+  channelByHandle(handle: string): Promise<ChannelView> {
+    return this.api.channelByHandle(handle.trim().replace(/^@/, "").toLowerCase());
+  }
+
+  /**
+   * The text to forward a post with: its text (or poll question), then its
+   * link back to the channel, which `openChannelLink` opens.
+   * @example await client.sendText(chatId, client.forwardChannelPost(post));
+   */
+  forwardChannelPost(post: Pick<ChannelPost, "text" | "link" | "media" | "poll">): string {
+    return forwardedChannelPost(post);
+  }
+
+  /**
+   * Opens the first channel link in a text: a forwarded post's
+   * `veil://channel/<handle>/<seq>` (the channel and the post, null when it
+   * was deleted or is past retention) or an invite `veil-channel:<code>` (the
+   * channel). Anyone may open one; following is not needed.
+   * @example const { channel, post } = await client.openChannelLink(message.content.text);
+   */
+  async openChannelLink(text: string): Promise<{ channel: ChannelView; post: ChannelPost | null }> {
+    const link = parseChannelLink(text);
+    if (!link) throw new VeilError("invalid_argument", "No channel link in this text");
+    if (link.type === "invite") {
+      return { channel: await this.openChannelInvite(link.code), post: null };
+    }
+    const channel = await this.channelByHandle(link.handle);
+    if (link.seq === null) return { channel, post: null };
+    const { posts } = await this.api.channelPosts(channel.id, link.seq - 1, 1);
+    const post = posts[0]?.seq === link.seq ? posts[0] : null;
+    return { channel, post };
   }
 
   // --- internals ---------------------------------------------------------------
@@ -909,6 +1027,7 @@ export class VeilClient extends Emitter<VeilEvents> {
       {
         concurrency,
         reactionDelayMs: this.options.reactionCountsDelayMs ?? 1000,
+        adminListMaxAgeMs: this.options.adminListMaxAgeMs ?? 60_000,
       },
     );
     await announcements.load();
@@ -1049,4 +1168,16 @@ function imageType(bytes: Uint8Array): string {
   }
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return "image/jpeg";
   return "image/webp";
+}
+
+/** Runs idempotent channel work again, up to 3 times in all, while it fails with network trouble. */
+async function resending<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= 3 || !isVeilError(err) || !err.retryable) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }

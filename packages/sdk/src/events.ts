@@ -122,22 +122,32 @@ export interface ReactionCountsEvent {
 /**
  * A post of a channel you follow, new or edited: live from the socket, or
  * fetched by catch-up after a reconnect. Catch-up posts carry their counts and
- * your own reaction; live ones do not (counts follow as `channel-counts`).
+ * your own reaction and vote; live ones do not (counts follow as
+ * `channel-counts`, and a live post's `poll.myVote` is empty: keep the vote
+ * you had when an edit arrives). Media, the link preview and the poll's
+ * counts come with the post either way.
  */
 export interface ChannelPostEvent {
   post: Omit<ChannelPost, "reactions" | "myReaction"> &
     Partial<Pick<ChannelPost, "reactions" | "myReaction">>;
-  /** An edit of a post shown before (`post.editedAt` is set). */
+  /**
+   * A post shown before, changed: replace it. Its text was edited
+   * (`post.editedAt` is set) or an admin closed its poll (`post.poll.closed`).
+   */
   edited: boolean;
   source: "live" | "catch-up";
 }
 
+/** An admin deleted a post of a channel you follow (live only: catch-up replays no deletes). */
 export interface ChannelPostDeletedEvent {
   channelId: string;
   seq: number;
 }
 
-/** Reaction counts of a channel post (coalesced by the server: about once a second at most). */
+/**
+ * New reaction and poll counts of a channel post you follow, after reactions
+ * or votes (coalesced by the server: about once a second per post at most).
+ */
 export interface ChannelCountsEvent {
   channelId: string;
   seq: number;

@@ -1,4 +1,6 @@
 export type {
+  ChannelMedia,
+  ChannelPoll,
   ChannelPost,
   ChannelView,
   CommunityRole,
@@ -16,6 +18,12 @@ export type { AnnouncementReaction } from "./announcement-reactions.js";
 export type { AnnouncementContent } from "./announcements.js";
 export { ApiClient, type ApiClientOptions, type ChannelDirectoryQuery } from "./api-client.js";
 export { decryptAttachment, encryptAttachment } from "./attachments.js";
+export {
+  type ChannelLink,
+  type ChannelPostContent,
+  forwardedChannelPost,
+  parseChannelLink,
+} from "./channel-feed.js";
 export type { ChatInfo } from "./chats.js";
 export { VeilClient, type VeilClientOptions } from "./client.js";
 export {

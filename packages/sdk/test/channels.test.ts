@@ -1,10 +1,14 @@
-import type {
-  ChannelCountsEvent,
-  ChannelPostDeletedEvent,
-  ChannelPostEvent,
-  VeilClient,
+import { randomBytes } from "node:crypto";
+import {
+  type ChannelCountsEvent,
+  type ChannelPostDeletedEvent,
+  type ChannelPostEvent,
+  forwardedChannelPost,
+  parseChannelLink,
+  type VeilClient,
 } from "@veil/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { grantRole } from "../../server/src/accounts/platform-roles.js";
 import { isVeilError } from "./helpers/bytes.js";
 import {
   backends,
@@ -27,6 +31,19 @@ async function failure(work: Promise<unknown>): Promise<string> {
   }
   throw new Error("it did not fail");
 }
+
+/** The server's media limit in this suite: small, so that "too large" is cheap to send. */
+const mediaLimit = 64 * 1024;
+/** Just enough of a PNG and a PDF for the server's sniffing, random bytes keeping files apart. */
+const png = (size = 64) =>
+  new Uint8Array(
+    Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      randomBytes(size),
+    ]),
+  );
+const pdf = () => new Uint8Array(Buffer.concat([Buffer.from("%PDF-1.7\n"), randomBytes(64)]));
+const hourMs = 3600 * 1000;
 
 /** Every channel event a client emitted, in order. */
 function channelEvents(client: VeilClient) {
@@ -54,7 +71,10 @@ for (const { backend, available } of backends) {
     const newHandle = () => `sdk_${backend}_${handles++}`;
 
     beforeAll(async () => {
-      t = await startTestServer({ backend, env: noRateLimits });
+      t = await startTestServer({
+        backend,
+        env: { ...noRateLimits, VEIL_CHANNEL_MEDIA_LIMIT_BYTES: String(mediaLimit) },
+      });
     });
     afterAll(async () => {
       for (const p of people) await p.client.stop();
@@ -101,13 +121,17 @@ for (const { backend, available } of backends) {
       await olga.client.deleteChannelPost(ch.id, first.seq);
       await eventually(() => expect(seen.deleted).toEqual([{ channelId: ch.id, seq: first.seq }]));
 
-      // Muting keeps the follow; unfollowing stops the posts.
+      // Muting keeps the follow; unfollowing stops the posts. A post to another
+      // channel Finn follows, sent after, arrives on the same socket after it would have.
       expect(await finn.client.muteChannel(ch.id)).toMatchObject({ following: true, muted: true });
+      const marker = await olga.client.createChannel({ name: "Marker", handle: newHandle() });
+      await finn.client.followChannel(marker.id);
       await finn.client.unfollowChannel(ch.id);
       await olga.client.postToChannel(ch.id, "Sunny later");
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(seen.posts).toHaveLength(2);
-      expect(await finn.client.myChannels()).toEqual([]);
+      await olga.client.postToChannel(marker.id, "after the unfollow");
+      await eventually(() => expect(seen.posts.at(-1)?.post.text).toBe("after the unfollow"));
+      expect(seen.posts.map((e) => e.post.text)).not.toContain("Sunny later");
+      expect((await finn.client.myChannels()).map((c) => c.id)).toEqual([marker.id]);
     });
 
     it("catches up after being offline: each missed post once, in order", async () => {
@@ -241,6 +265,312 @@ for (const { backend, available } of backends) {
       await adam.client.deleteChannel(ch.id);
       expect(await failure(finn.client.channel(ch.id))).toBe("channel_not_found");
       expect(await failure(finn.client.channel("c_nope"))).toBe("channel_not_found");
+    });
+
+    it("runs polls end to end: votes, changes, withdrawals, live counts, voters for admins", async () => {
+      const olga = await join("Olga");
+      const finn = await join("Finn");
+      const gail = await join("Gail");
+      const ch = await olga.client.createChannel({ name: "Lunch Club", handle: newHandle() });
+      for (const p of [finn, gail]) await p.client.followChannel(ch.id);
+      const seen = channelEvents(gail.client);
+
+      const post = await olga.client.postToChannel(ch.id, {
+        text: "Friday",
+        poll: { question: "Where?", options: ["Park", "Cafe", "Pier"] },
+      });
+      expect(post.poll).toEqual({
+        question: "Where?",
+        options: [
+          { text: "Park", votes: 0 },
+          { text: "Cafe", votes: 0 },
+          { text: "Pier", votes: 0 },
+        ],
+        multiple: false,
+        voters: 0,
+        closesAt: null,
+        closed: false,
+        myVote: [],
+      });
+      // Followers get the poll with the post, live.
+      await eventually(() =>
+        expect(seen.posts.map((e) => e.post.poll?.question)).toEqual(["Where?"]),
+      );
+
+      const votes = (p: { poll: { options: { votes: number }[] } | null }) =>
+        p.poll?.options.map((o) => o.votes);
+      const first = await finn.client.voteInChannelPoll(ch.id, post.seq, 0);
+      expect(first.poll).toMatchObject({ myVote: [0], voters: 1 });
+      expect(votes(first)).toEqual([1, 0, 0]);
+      const changed = await finn.client.voteInChannelPoll(ch.id, post.seq, [2]);
+      expect(changed.poll).toMatchObject({ myVote: [2], voters: 1 });
+      expect(votes(changed)).toEqual([0, 0, 1]);
+      const gails = await gail.client.voteInChannelPoll(ch.id, post.seq, 2);
+      expect(gails.poll).toMatchObject({ myVote: [2], voters: 2 });
+      expect(votes(gails)).toEqual([0, 0, 2]);
+      await eventually(() =>
+        expect(seen.counts.at(-1)).toEqual({
+          channelId: ch.id,
+          seq: post.seq,
+          counts: {},
+          poll: { votes: [0, 0, 2], voters: 2 },
+        }),
+      );
+
+      // Admins see who voted for what, by name and per-channel handle: never an id or number.
+      const who = await olga.client.channelVotes(ch.id, post.seq);
+      expect(who.map((v) => [v.follower.name, v.options]).sort()).toEqual([
+        ["Finn", [2]],
+        ["Gail", [2]],
+      ]);
+      for (const v of who) expect(v.follower.handle).toMatch(/^f_/);
+      const text = JSON.stringify(who);
+      for (const p of [finn, gail]) {
+        expect(text).not.toContain(p.userId);
+        expect(text).not.toContain(p.phone);
+      }
+      expect(await failure(finn.client.channelVotes(ch.id, post.seq))).toBe("not_channel_admin");
+
+      // Withdrawing takes the vote and the voter out of the counts.
+      const withdrawn = await finn.client.withdrawChannelVote(ch.id, post.seq);
+      expect(withdrawn.poll).toMatchObject({ myVote: [], voters: 1 });
+      expect(votes(withdrawn)).toEqual([0, 0, 1]);
+      await eventually(() =>
+        expect(seen.counts.at(-1)?.poll).toEqual({ votes: [0, 0, 1], voters: 1 }),
+      );
+      // Reading the posts shows each their own vote.
+      expect((await gail.client.channelPosts(ch.id)).posts[0]?.poll?.myVote).toEqual([2]);
+      expect((await finn.client.channelPosts(ch.id)).posts[0]?.poll?.myVote).toEqual([]);
+
+      // Several options in a multiple-choice poll, open until a time ahead.
+      const closesAt = new Date(Date.now() + hourMs);
+      const multi = await olga.client.postToChannel(ch.id, {
+        poll: { question: "Which days?", options: ["Mon", "Wed", "Fri"], multiple: true, closesAt },
+      });
+      expect(multi.poll).toMatchObject({ multiple: true, closesAt: closesAt.toISOString() });
+      const both = await finn.client.voteInChannelPoll(ch.id, multi.seq, [0, 2]);
+      expect(both.poll).toMatchObject({ myVote: [0, 2], voters: 1 });
+      expect(votes(both)).toEqual([1, 0, 1]);
+
+      // Refusals, each with its code.
+      expect(await failure(finn.client.voteInChannelPoll(ch.id, post.seq, [0, 1]))).toBe(
+        "vote_invalid",
+      );
+      expect(await failure(finn.client.voteInChannelPoll(ch.id, post.seq, 5))).toBe("vote_invalid");
+      expect(await failure(finn.client.voteInChannelPoll(ch.id, multi.seq, [1, 1]))).toBe(
+        "vote_invalid",
+      );
+      expect(await failure(olga.client.voteInChannelPoll(ch.id, post.seq, 0))).toBe(
+        "not_following",
+      );
+      const plain = await olga.client.postToChannel(ch.id, "No poll here");
+      expect(await failure(finn.client.voteInChannelPoll(ch.id, plain.seq, 0))).toBe(
+        "poll_not_found",
+      );
+      const badPoll = (poll: { question: string; options: string[]; closesAt?: Date }) =>
+        failure(olga.client.postToChannel(ch.id, { poll }));
+      expect(await badPoll({ question: "Twice?", options: ["Yes", "Yes"] })).toBe("poll_invalid");
+      expect(
+        await badPoll({
+          question: "Too late?",
+          options: ["Yes", "No"],
+          closesAt: new Date(Date.now() - hourMs),
+        }),
+      ).toBe("poll_invalid");
+      expect(await failure(olga.client.postToChannel(ch.id, {}))).toBe("post_empty");
+    });
+
+    it("closes a poll (admins): votes stop, the counts stay", async () => {
+      const olga = await join("Olga");
+      const finn = await join("Finn");
+      const ch = await olga.client.createChannel({ name: "Referendum", handle: newHandle() });
+      await finn.client.followChannel(ch.id);
+      const seen = channelEvents(finn.client);
+      const post = await olga.client.postToChannel(ch.id, {
+        poll: { question: "Yes or no?", options: ["Yes", "No"] },
+      });
+      await eventually(() => expect(seen.posts).toHaveLength(1));
+      await finn.client.voteInChannelPoll(ch.id, post.seq, 0);
+      expect(await failure(finn.client.closeChannelPoll(ch.id, post.seq))).toBe(
+        "not_channel_admin",
+      );
+      const closed = await olga.client.closeChannelPoll(ch.id, post.seq);
+      expect(closed.poll).toMatchObject({ closed: true, voters: 1 });
+      expect(closed.poll?.options.map((o) => o.votes)).toEqual([1, 0]);
+      // Followers get the post again, closed, to replace the one they show; then the final counts.
+      await eventually(() => expect(seen.posts).toHaveLength(2));
+      expect(seen.posts[1]).toMatchObject({
+        edited: true,
+        source: "live",
+        post: { seq: post.seq, editedAt: null, poll: { closed: true, voters: 1 } },
+      });
+      await eventually(() =>
+        expect(seen.counts.at(-1)).toEqual({
+          channelId: ch.id,
+          seq: post.seq,
+          counts: {},
+          poll: { votes: [1, 0], voters: 1 },
+        }),
+      );
+      // Closing again changes nothing.
+      expect((await olga.client.closeChannelPoll(ch.id, post.seq)).poll?.closed).toBe(true);
+      expect(await failure(finn.client.voteInChannelPoll(ch.id, post.seq, 1))).toBe("poll_closed");
+      expect(await failure(finn.client.withdrawChannelVote(ch.id, post.seq))).toBe("poll_closed");
+      const plain = await olga.client.postToChannel(ch.id, "No poll here");
+      expect(await failure(olga.client.closeChannelPoll(ch.id, plain.seq))).toBe("poll_not_found");
+    });
+
+    it("posts media and link previews: uploaded, referenced, downloaded; type and size checked", async () => {
+      const olga = await join("Olga");
+      const finn = await join("Finn");
+      const ch = await olga.client.createChannel({ name: "Photo Walks", handle: newHandle() });
+      await finn.client.followChannel(ch.id);
+      const seen = channelEvents(finn.client);
+
+      const photo = png();
+      const post = await olga.client.postToChannel(ch.id, { text: "The view", media: [photo] });
+      expect(post.text).toBe("The view");
+      expect(post.media).toEqual([
+        { id: expect.any(String), contentType: "image/png", size: photo.length },
+      ]);
+      const mediaId = post.media[0]?.id as string;
+      await eventually(() =>
+        expect(seen.posts.at(-1)?.post.media.map((m) => m.id)).toEqual([mediaId]),
+      );
+      expect(await finn.client.channelMedia(ch.id, mediaId)).toEqual(photo);
+
+      // The same bytes are the same file; an id already uploaded is posted as it is.
+      expect((await olga.client.uploadChannelMedia(ch.id, photo)).id).toBe(mediaId);
+      const document = pdf();
+      const both = await olga.client.postToChannel(ch.id, { media: [mediaId, document] });
+      expect(both.text).toBe("");
+      expect(both.media.map((m) => m.contentType)).toEqual(["image/png", "application/pdf"]);
+
+      // A link preview made by the client, its image uploaded with it.
+      const thumbnail = png();
+      const linked = await olga.client.postToChannel(ch.id, {
+        text: "Read this",
+        preview: {
+          url: "https://example.org/walks",
+          title: "Walks",
+          description: "Where to go",
+          image: thumbnail,
+        },
+      });
+      expect(linked.preview).toMatchObject({ url: "https://example.org/walks", title: "Walks" });
+      expect(await finn.client.channelMedia(ch.id, linked.preview?.image as string)).toEqual(
+        thumbnail,
+      );
+
+      // The server sniffs the type, checks the size, and the ids must be this channel's.
+      const text = new TextEncoder().encode("just some text, not an image");
+      expect(await failure(olga.client.postToChannel(ch.id, { media: [text] }))).toBe(
+        "media_type_not_allowed",
+      );
+      expect(await failure(olga.client.uploadChannelMedia(ch.id, png(mediaLimit)))).toBe(
+        "media_too_large",
+      );
+      const other = await olga.client.createChannel({ name: "Elsewhere", handle: newHandle() });
+      expect(await failure(olga.client.postToChannel(other.id, { media: [mediaId] }))).toBe(
+        "media_not_found",
+      );
+      expect(await failure(finn.client.uploadChannelMedia(ch.id, png()))).toBe("not_channel_admin");
+      expect(await failure(finn.client.channelMedia(ch.id, "nope"))).toBe("media_not_found");
+      const preview = { url: "https://user:secret@example.org/", title: "", description: "" };
+      expect(await failure(olga.client.postToChannel(ch.id, { text: "x", preview }))).toBe(
+        "link_preview_invalid",
+      );
+    });
+
+    it("forwards a post into a chat; the receiver opens its link without following", async () => {
+      const olga = await join("Olga");
+      const finn = await join("Finn");
+      const gail = await join("Gail");
+      const handle = newHandle();
+      const ch = await olga.client.createChannel({ name: "Harbour News", handle });
+      await olga.client.postToChannel(ch.id, "Ferry delayed");
+      const post = await olga.client.postToChannel(ch.id, "Ferry back on time");
+      expect(post.link).toBe(`veil://channel/${handle}/${post.seq}`);
+
+      // Finn reads it without following, and forwards it to Gail, end to end encrypted.
+      const [read] = (await finn.client.channelPosts(ch.id, { after: post.seq - 1 })).posts;
+      const forwarded = finn.client.forwardChannelPost(read ?? post);
+      expect(forwarded).toBe(`Ferry back on time\n\nForwarded from @${handle}: ${post.link}`);
+      await introduce(finn, gail);
+      const chat = await finn.client.startDirectChat(gail.userId);
+      await gail.client.waitForChat(chat.groupId);
+      await finn.client.sendText(chat.groupId, forwarded);
+      await eventually(() => expect(gail.seen.texts(chat.groupId)).toEqual([forwarded]));
+
+      // Gail, who does not follow, opens the link: the channel and that post.
+      const opened = await gail.client.openChannelLink(gail.seen.texts(chat.groupId)[0] as string);
+      expect(opened.channel).toMatchObject({ id: ch.id, handle, following: false, role: null });
+      expect(opened.post).toMatchObject({ seq: post.seq, text: "Ferry back on time" });
+      expect(JSON.stringify(opened)).not.toContain(olga.userId);
+
+      // The channel alone, by handle or by invite; a deleted post opens as null.
+      expect((await gail.client.channelByHandle(`@${handle}`)).id).toBe(ch.id);
+      const byHandle = await gail.client.openChannelLink(`veil://channel/${handle}`);
+      expect([byHandle.channel.id, byHandle.post]).toEqual([ch.id, null]);
+      const byInvite = await gail.client.openChannelLink(`Join: veil-channel:${ch.inviteCode}`);
+      expect([byInvite.channel.id, byInvite.post]).toEqual([ch.id, null]);
+      await olga.client.deleteChannelPost(ch.id, post.seq);
+      expect((await gail.client.openChannelLink(forwarded)).post).toBeNull();
+      expect(await failure(gail.client.openChannelLink("veil://channel/nobody_here/1"))).toBe(
+        "channel_not_found",
+      );
+      expect(await failure(gail.client.openChannelLink("no link at all"))).toBe("invalid_argument");
+
+      // A poll or a file forwards with what it is.
+      const poll = await olga.client.postToChannel(ch.id, {
+        poll: { question: "Sail?", options: ["Yes", "No"] },
+      });
+      expect(forwardedChannelPost(poll)).toBe(
+        `Poll: Sail?\n\nForwarded from @${handle}: ${poll.link}`,
+      );
+      const file = await olga.client.postToChannel(ch.id, { media: [png()] });
+      expect(forwardedChannelPost(file)).toBe(
+        `[1 file]\n\nForwarded from @${handle}: ${file.link}`,
+      );
+      expect(parseChannelLink(`see ${file.link}.`)).toEqual({
+        type: "handle",
+        handle,
+        seq: file.seq,
+      });
+    });
+
+    it("sets the channel photo, and suspends a channel (platform admins)", async () => {
+      const olga = await join("Olga");
+      const finn = await join("Finn");
+      const gail = await join("Gail");
+      const root = await join("Root");
+      const handle = newHandle();
+      const ch = await olga.client.createChannel({ name: "Boat Club", handle });
+      await finn.client.followChannel(ch.id);
+
+      const image = png();
+      expect(await failure(finn.client.setChannelPhoto(ch.id, image))).toBe("not_channel_admin");
+      expect(await olga.client.setChannelPhoto(ch.id, image)).toMatchObject({ hasPhoto: true });
+      expect(await gail.client.channelPhoto(ch.id)).toEqual(image);
+      expect(await olga.client.setChannelPhoto(ch.id, null)).toMatchObject({ hasPhoto: false });
+      expect(await failure(gail.client.channelPhoto(ch.id))).toBe("photo_not_found");
+
+      expect(await failure(olga.client.suspendChannel(ch.id, "spam"))).toBe("not_platform_admin");
+      await grantRole(t.server.context.database.db, root.userId, "admin");
+      await root.client.suspendChannel(ch.id, "Spam reports");
+      // Strangers see nothing; its follower sees why; its admins may not post.
+      expect(await failure(gail.client.channel(ch.id))).toBe("channel_not_found");
+      expect(await failure(gail.client.channelByHandle(handle))).toBe("channel_not_found");
+      expect(await finn.client.channel(ch.id)).toMatchObject({
+        status: "suspended",
+        suspensionReason: "Spam reports",
+      });
+      expect(await failure(olga.client.postToChannel(ch.id, "still here"))).toBe(
+        "channel_suspended",
+      );
+      await root.client.unsuspendChannel(ch.id);
+      expect(await gail.client.channel(ch.id)).toMatchObject({ status: "active" });
+      expect((await olga.client.postToChannel(ch.id, "back")).text).toBe("back");
     });
   });
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -156,6 +156,185 @@ for (const { backend, available } of backends) {
       ).toContain("not_community_admin");
       expect(await run("ana", ["community", "leave", "Riverside"])).toContain("Left Riverside.");
       expect(await run("ana", ["community", "list"])).toContain("You are in no community yet.");
+    });
+
+    describe("communities, run from the command line", () => {
+      it("settles requests, admins, invites, photo, groups, links, reactions, ownership", async () => {
+        const [olgaPhone, anaPhone] = [nextPhone(), nextPhone()];
+        const ids = new Map<string, string>();
+        for (const [profile, name, phone] of [
+          ["olga-co", "Olga", olgaPhone],
+          ["ana-co", "Ana", anaPhone],
+          ["ben-co", "Ben", nextPhone()],
+        ] as const) {
+          await register(profile, name, phone);
+          const whoami = await run(profile, ["whoami"]);
+          ids.set(name, whoami.match(/user: +(u_[A-Za-z0-9_-]+)/)?.[1] as string);
+        }
+        const idOf = (name: string) => ids.get(name) as string;
+        const [olga, ana, ben] = [idOf("Olga"), idOf("Ana"), idOf("Ben")];
+        const co = (profile: string, ...args: string[]) => run(profile, ["community", ...args]);
+
+        await co("olga-co", "create", "Harbour");
+        const settings = await co(
+          "olga-co",
+          ...["settings", "Harbour", "--approve-members", "on", "--group-adding", "members"],
+        );
+        expect(settings).toContain("approve members: on");
+        expect(settings).toContain("groups added by: members");
+        const code = (await co("olga-co", "invite", "Harbour")).split("\n")[0] as string;
+        expect(await co("ana-co", "join", code)).toContain("an admin has to approve");
+        expect(await co("ben-co", "join", code)).toContain("an admin has to approve");
+        expect(await co("olga-co", "requests", "Harbour")).toMatch(
+          new RegExp(`${ana} {2}Ana\\n${ben} {2}Ben`),
+        );
+        expect(await co("olga-co", "approve", "Harbour", ana)).toContain(
+          `Let ${ana} into Harbour.`,
+        );
+        expect(await co("olga-co", "decline", "Harbour", ben)).toContain(`Turned ${ben} down`);
+        expect(await co("olga-co", "requests", "Harbour")).toContain("Nobody is waiting.");
+
+        // Members: the admins see them (R6, the number too); a member does not.
+        const members = await co("olga-co", "members", "Harbour");
+        expect(members).toContain(`${ana}  Ana  ${anaPhone}  (member)`);
+        expect(members).not.toContain(ben);
+        expect(await co("ana-co", "members", "Harbour").catch(String)).toContain(
+          "not_community_admin",
+        );
+        expect(await co("olga-co", "admins", "promote", "Harbour", ana)).toContain(
+          "Ana is now an admin of Harbour.",
+        );
+        expect(await co("ana-co", "admins", "list", "Harbour")).toMatch(/Olga\n.*Ana/);
+        expect(await co("olga-co", "admins", "demote", "Harbour", anaPhone)).toContain(
+          "Ana is no longer an admin of Harbour.",
+        );
+
+        // Invite links and the photo.
+        expect(await co("olga-co", "invites", "list", "Harbour")).toContain(code);
+        expect(await co("olga-co", "invites", "revoke", "Harbour", code)).toContain("Revoked");
+        expect(await co("olga-co", "invites", "list", "Harbour")).toContain(
+          "No live invite links.",
+        );
+        const picture = path.join(root, "harbour.png");
+        writeFileSync(picture, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2]));
+        expect(await co("olga-co", "photo", "set", "Harbour", picture)).toContain("Set the photo");
+        expect(await co("ana-co", "show", "Harbour")).toContain("It has a photo");
+        expect(await co("olga-co", "photo", "remove", "Harbour")).toContain("Removed the photo");
+        expect(await co("ana-co", "show", "Harbour")).not.toContain("It has a photo");
+
+        // A member's group, run by its admin: settings, a request to join, a new admin.
+        expect(await co("ana-co", "new-group", "Harbour", "Boats")).toContain(
+          'Created group "Boats"',
+        );
+        const rules = ["--send", "admins", "--approve-members", "on"];
+        expect(await co("ana-co", "group", "settings", "Boats", ...rules)).toContain(
+          '"Boats": send admins, edit info all, approve members on',
+        );
+        await co("olga-co", "ask", "Harbour", "Boats");
+        expect(await co("ana-co", "requests", "Harbour", "--group", "Boats")).toContain(
+          `${olga}  Olga`,
+        );
+        expect(await co("ana-co", "approve", "Harbour", olga, "--group", "boats")).toContain(
+          `Let ${olga} into "Boats".`,
+        );
+        expect(await co("ana-co", "group", "admin", "Boats", olga)).toContain(
+          'Olga is now an admin of "Boats".',
+        );
+        const info = await co("olga-co", "group", "info", "Boats");
+        expect(info).toMatch(/members: {3}(Ana, Olga|Olga, Ana)/);
+        expect(info).toMatch(/admins: {4}(Ana, Olga|Olga, Ana)/);
+        expect(info).toContain("send: admins  edit info: all  approve members: on");
+        expect(await co("olga-co", "group", "leave", "Boats")).toContain("Left Boats.");
+
+        // Unlinked, then offered again: only admins add groups now, so it is a suggestion.
+        await co("olga-co", "settings", "Harbour", "--group-adding", "admins");
+        expect(await co("olga-co", "unlink", "Harbour", "Boats")).toContain('Unlinked "Boats"');
+        expect(await co("ana-co", "link", "Harbour", "Boats")).toContain(
+          'Suggested "Boats" to the admins of Harbour.',
+        );
+        expect(await co("olga-co", "suggestions", "list", "Harbour")).toMatch(
+          /Boats {2}\(1\) {2}suggested by Ana/,
+        );
+        expect(await co("olga-co", "suggestions", "approve", "Harbour", "boats")).toContain(
+          'Linked "Boats" into Harbour.',
+        );
+        expect(await co("ana-co", "directory", "Harbour")).toMatch(/Boats {2}\(1\) {2}in/);
+
+        // An announcement, a reaction; the admin sees who, the member does not.
+        await co("olga-co", "announce", "Harbour", "Ferry", "at", "noon");
+        expect(await co("ana-co", "read", "Harbour")).toContain("#1 Olga: Ferry at noon");
+        expect(await co("ana-co", "react", "Harbour", "1", "⛵")).toContain(
+          'Reacted ⛵ to "Ferry at noon".',
+        );
+        expect(await co("olga-co", "reactions", "Harbour", "#1")).toContain("⛵  Ana");
+        expect(await co("ana-co", "reactions", "Harbour", "1").catch(String)).toContain(
+          "not_community_admin",
+        );
+
+        // Ownership moves; the new owner removes the old one, then ends the community.
+        expect(await co("olga-co", "transfer", "Harbour", ana)).toContain("Ana now owns Harbour");
+        expect(await co("ana-co", "show", "Harbour")).toContain("you:     owner");
+        expect(await co("ana-co", "remove", "Harbour", olga)).toContain(
+          "Removed Olga from Harbour.",
+        );
+        expect(await co("olga-co", "list")).toContain("You are in no community yet.");
+        expect(await co("ana-co", "deactivate", "Harbour").catch(String)).toContain("--yes");
+        expect(await co("ana-co", "deactivate", "Harbour", "--yes")).toContain(
+          "Deactivated Harbour",
+        );
+        expect(await co("ana-co", "list")).toContain("You are in no community yet.");
+      }, 240_000);
+    });
+
+    describe("channels", () => {
+      it("posts a poll and a picture, votes, shows counts and voters, opens a forwarded link", async () => {
+        await register("olga-ch", "Olga", nextPhone());
+        await register("finn-ch", "Finn", nextPhone());
+        await register("gail-ch", "Gail", nextPhone());
+        const ch = `@cli_${backend}`;
+        expect(await run("olga-ch", ["channel", "create", ch.slice(1), "Lunch Club"])).toContain(
+          `Created ${ch} "Lunch Club"`,
+        );
+        expect(await run("finn-ch", ["channel", "follow", ch])).toContain(`Following ${ch}.`);
+
+        const poll = ["--poll", "Where?", "--option", "Park", "--option", "Cafe"];
+        const posted = await run("olga-ch", ["channel", "post", ch, "Friday", ...poll]);
+        expect(posted).toContain(`Posted #1 to ${ch}`);
+        expect(posted).toContain("poll: Where?  (one choice)");
+        expect(await run("finn-ch", ["channel", "vote", ch, "1", "Cafe"])).toMatch(
+          /2\. Cafe {2}1 {2}\(your vote\)/,
+        );
+        expect(await run("finn-ch", ["channel", "read", ch])).toMatch(/#1 {2}Friday[\s\S]*1 voter/);
+        expect(await run("olga-ch", ["channel", "votes", ch, "1"])).toMatch(
+          /Finn \(f_[A-Za-z0-9_-]+\): Cafe/,
+        );
+        expect(await run("finn-ch", ["channel", "votes", ch, "1"]).catch(String)).toContain(
+          "not_channel_admin",
+        );
+        expect(await run("finn-ch", ["channel", "unvote", ch, "1"])).toContain("0 voters");
+
+        const picture = path.join(root, "view.png");
+        writeFileSync(picture, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2]));
+        expect(
+          await run("olga-ch", ["channel", "post", ch, "The view", "--image", picture]),
+        ).toMatch(/Posted #2[\s\S]*file: image\/png, 10 B/);
+        expect(await run("olga-ch", ["channel", "edit", ch, "2", "The", "new", "view"])).toContain(
+          "#2 (edited)  The new view",
+        );
+
+        // Gail follows nothing: the link a forwarded post carries opens it.
+        const opened = await run("gail-ch", ["channel", "open", `veil://channel/${ch.slice(1)}/2`]);
+        expect(opened).toContain("#2 (edited)  The new view");
+        expect(opened).toContain(`Follow it with: veil-chat channel follow ${ch}`);
+        expect(await run("olga-ch", ["channel", "delete", ch, "2"])).toContain("Deleted #2");
+        expect(
+          await run("gail-ch", ["channel", "open", `veil://channel/${ch.slice(1)}/2`]),
+        ).toContain("That post is gone");
+        expect(await run("finn-ch", ["channel", "mute", ch])).toContain(`${ch} is muted.`);
+        expect(await run("olga-ch", ["channel", "admins", "list", ch])).toMatch(
+          /Olga {2}\(owner\)/,
+        );
+      });
     });
   });
 }

@@ -218,6 +218,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     posts: channelPosts,
     media: channelMedia,
     db: database.db,
+    photoLimitBytes: config.photoLimitBytes,
     now,
   });
   communityRoutes(app, {

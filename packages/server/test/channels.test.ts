@@ -1,11 +1,12 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { errorRegistry } from "@veil/protocol";
-import { type Kysely, Migrator } from "kysely";
+import { type Kysely, Migrator, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grantRole } from "../src/accounts/platform-roles.js";
+import { isSingleEmoji } from "../src/channels/emoji.js";
 import type { Database } from "../src/store/database.js";
 import { migrations } from "../src/store/migrations/index.js";
 import { openPostgres } from "../src/store/postgres.js";
@@ -28,6 +29,56 @@ const files = {
   pdf: () => Buffer.concat([Buffer.from("%PDF-1.7\n"), randomBytes(64)]),
   mp3: () => Buffer.concat([Buffer.from("ID3"), randomBytes(64)]),
 };
+
+/** One emoji each: skin tones, ZWJ sequences, flags, tag sequences and keycaps included. */
+const singleEmoji = [
+  "👍",
+  "❤️",
+  "❤",
+  "👍🏽",
+  "👨‍👩‍👧‍👦",
+  "👩🏽‍❤️‍💋‍👨🏿",
+  "🧑🏿‍🦰",
+  "🏳️‍🌈",
+  "🇫🇷",
+  "🏴󠁧󠁢󠁳󠁣󠁴󠁿",
+  "1️⃣",
+  "#️⃣",
+  "*️⃣",
+  "©️",
+  "🦄",
+];
+/** Not one emoji: text, two emoji, pieces of one, a bare digit or lone regional indicator. */
+const notSingleEmoji = [
+  "",
+  " ",
+  "a",
+  "ok",
+  ":)",
+  "👍👍",
+  "👍a",
+  "a\u200D👍",
+  "👍 ",
+  "🇫",
+  "🇫🇷🇩🇪",
+  "1",
+  "12",
+  "#",
+  "1\uFE0F",
+  "x\u20E3",
+  "🏽",
+  "\u200D",
+  "\uFE0F",
+  "\u00A0",
+];
+
+describe("isSingleEmoji", () => {
+  it("takes one emoji grapheme and nothing else", () => {
+    for (const emoji of singleEmoji) expect(isSingleEmoji(emoji), emoji).toBe(true);
+    for (const text of notSingleEmoji)
+      expect(isSingleEmoji(text), JSON.stringify(text)).toBe(false);
+  });
+});
 
 for (const { backend, available } of backends) {
   describe.skipIf(!available)(`channels [${backend}]`, () => {
@@ -88,6 +139,10 @@ for (const { backend, available } of backends) {
         verified: false,
         followerCount: 2,
         role: null,
+        hasPhoto: false,
+        photoVersion: null,
+        status: "active",
+        suspensionReason: null,
       });
       expect((await post(olga, c.id)).status).toBe(201);
       const page = await finn.request("GET", `/v1/channels/${c.id}/posts`);
@@ -221,6 +276,139 @@ for (const { backend, available } of backends) {
       }
     });
 
+    /** The stored counters of a post against its rows: reactions by emoji, votes by option, voters. */
+    async function countsAgainstRows(channelId: string, seq: number) {
+      const db = t.server.context.database.db;
+      const tally = <T>(rows: T[], key: (r: T) => string) => {
+        const out: Record<string, number> = {};
+        for (const r of rows) out[key(r)] = (out[key(r)] ?? 0) + 1;
+        return out;
+      };
+      const positive = (rows: Array<{ key: string; count: number }>) =>
+        Object.fromEntries(
+          rows.filter((r) => Number(r.count) !== 0).map((r) => [r.key, Number(r.count)]),
+        );
+      const [reactions, counts, votes, pollCounts, poll] = await Promise.all([
+        db
+          .selectFrom("channel_reactions")
+          .select(["user_id", "emoji"])
+          .where("channel_id", "=", channelId)
+          .where("seq", "=", seq)
+          .execute(),
+        db
+          .selectFrom("channel_counts")
+          .select(["emoji", "count"])
+          .where("channel_id", "=", channelId)
+          .where("seq", "=", seq)
+          .execute(),
+        db
+          .selectFrom("channel_poll_votes")
+          .select(["user_id", "option"])
+          .where("channel_id", "=", channelId)
+          .where("seq", "=", seq)
+          .execute(),
+        db
+          .selectFrom("channel_poll_counts")
+          .select(["option", "count"])
+          .where("channel_id", "=", channelId)
+          .where("seq", "=", seq)
+          .execute(),
+        db
+          .selectFrom("channel_polls")
+          .select("voters")
+          .where("channel_id", "=", channelId)
+          .where("seq", "=", seq)
+          .executeTakeFirst(),
+      ]);
+      return {
+        reactionRows: tally(reactions, (r) => r.emoji),
+        reactionCounts: positive(counts.map((c) => ({ key: c.emoji, count: c.count }))),
+        voteRows: tally(votes, (v) => String(v.option)),
+        voteCounts: positive(pollCounts.map((c) => ({ key: String(c.option), count: c.count }))),
+        votesPerVoter: Object.values(tally(votes, (v) => v.user_id)),
+        voterRows: new Set(votes.map((v) => v.user_id)).size,
+        voters: poll ? Number(poll.voters) : 0,
+      };
+    }
+
+    it("takes exactly one emoji when any reaction is allowed", async () => {
+      const olga = await person("Olga");
+      const finn = await person("Finn");
+      const c = await channel(olga);
+      await finn.request("PUT", `/v1/channels/${c.id}/follow`, {});
+      await post(olga, c.id);
+      const react = (emoji: string) =>
+        finn.request("PUT", `/v1/channels/${c.id}/posts/1/reaction`, { emoji });
+      for (const emoji of singleEmoji) {
+        const r = await react(emoji);
+        expect(r.status, emoji).toBe(200);
+        expect(r.body.reactions).toEqual({ [emoji]: 1 });
+      }
+      for (const text of notSingleEmoji.filter((x) => x.trim() !== "" && !/\s/u.test(x))) {
+        const r = await react(text);
+        expect(r.status, JSON.stringify(text)).toBe(400);
+        expect(r.body.error.code, JSON.stringify(text)).toBe("reaction_not_allowed");
+      }
+    });
+
+    it("keeps counts exact under overlapping follows, reactions and votes from the same followers", async () => {
+      const olga = await person("Olga");
+      const followers: Person[] = [];
+      for (let i = 0; i < 4; i++) followers.push(await person(`Fan ${i}`));
+      const c = await channel(olga);
+      const perFollower = 12;
+      const all = <T>(n: number, make: (f: Person, k: number, i: number) => Promise<T>) =>
+        Promise.all(
+          followers.flatMap((f, i) => Array.from({ length: n }, (_, k) => make(f, k, i))),
+        );
+      // Follows overlap: each follower follows (and flips mute) several times at once.
+      const follows = await all(6, (f, k) =>
+        f.request("PUT", `/v1/channels/${c.id}/follow`, { muted: k % 2 === 1 }),
+      );
+      expect(follows.map((r) => r.status)).toEqual(follows.map(() => 200));
+      const rows = await t.server.context.database.db
+        .selectFrom("channel_followers")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .where("channel_id", "=", c.id)
+        .executeTakeFirstOrThrow();
+      expect(Number(rows.n)).toBe(followers.length);
+      expect((await olga.request("GET", `/v1/channels/${c.id}`)).body.followerCount).toBe(
+        followers.length,
+      );
+      const created = await olga.request("POST", `/v1/channels/${c.id}/posts`, {
+        id: postId(),
+        text: "Vote and react",
+        poll: { question: "Which?", options: ["a", "b", "c"] },
+      });
+      const seq = created.body.seq as number;
+      const emoji = ["👍", "❤️", null, "🔥"];
+      // Every follower sends its reactions, changes, removals and votes all at once.
+      const replies = await all(perFollower, (f, k, i) => {
+        const path = `/v1/channels/${c.id}/posts/${seq}`;
+        const e = emoji[(i + k) % emoji.length];
+        if (k % 2 === 0) {
+          return e === null
+            ? f.request("DELETE", `${path}/reaction`)
+            : f.request("PUT", `${path}/reaction`, { emoji: e });
+        }
+        const option = (i + k) % 4;
+        return option === 3
+          ? f.request("DELETE", `${path}/vote`)
+          : f.request("PUT", `${path}/vote`, { options: [option] });
+      });
+      for (const r of replies) expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const after = await countsAgainstRows(c.id, seq);
+      expect(after.reactionCounts).toEqual(after.reactionRows);
+      expect(after.voteCounts).toEqual(after.voteRows);
+      expect(after.voters).toBe(after.voterRows);
+      // A single-choice poll: at most one option per follower.
+      for (const n of after.votesPerVoter) expect(n).toBe(1);
+      // What the API shows is what the rows say.
+      const page = await olga.request("GET", `/v1/channels/${c.id}/posts?after=${seq - 1}`);
+      expect(page.body.posts[0].reactions).toEqual(after.reactionRows);
+      expect(page.body.posts[0].poll.voters).toBe(after.voterRows);
+    });
+
     it("closes edits after 30 days and drops posts past the retention period", async () => {
       const olga = await person("Olga");
       const c = await channel(olga);
@@ -246,6 +434,128 @@ for (const { backend, available } of backends) {
         .where("channel_id", "=", c.id)
         .execute();
       expect(left.map((r) => Number(r.seq))).toEqual([2]);
+    });
+
+    // Only PostgreSQL runs transactions side by side (SQLite runs one at a time).
+    if (backend === "postgres") {
+      it("refuses a vote still in flight when the poll closes, so the close's counts are final", async () => {
+        const olga = await person("Olga");
+        const [finn, gail] = [await person("Finn"), await person("Gail")];
+        const c = await channel(olga);
+        for (const f of [finn, gail]) await f.request("PUT", `/v1/channels/${c.id}/follow`, {});
+        const created = await olga.request("POST", `/v1/channels/${c.id}/posts`, {
+          id: postId(),
+          poll: { question: "Which?", options: ["a", "b"] },
+        });
+        const seq = created.body.seq as number;
+        const path = `/v1/channels/${c.id}/posts/${seq}`;
+        await finn.request("PUT", `${path}/vote`, { options: [0] });
+        // Hold the counter of option 0, so that Gail's vote stops there, past its "is it open?".
+        const db = t.server.context.database.db;
+        let release = () => {};
+        const released = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let holder = 0;
+        const holding = new Promise<void>((held, failed) => {
+          db.transaction()
+            .execute(async (trx) => {
+              holder = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx))
+                .rows[0]?.pid as number;
+              await trx
+                .selectFrom("channel_poll_counts")
+                .select("count")
+                .where("channel_id", "=", c.id)
+                .where("seq", "=", seq)
+                .forUpdate()
+                .execute();
+              held();
+              await released;
+            })
+            .catch(failed);
+        });
+        try {
+          await holding;
+          const vote = gail.request("PUT", `${path}/vote`, { options: [0] });
+          for (;;) {
+            const waiting = await sql<{ n: string }>`
+              select count(*) as n from pg_stat_activity
+              where ${holder} = any(pg_blocking_pids(pid))`.execute(db);
+            if (Number(waiting.rows[0]?.n) > 0) break;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          const closing = await olga.request("POST", `${path}/poll/close`);
+          expect(closing.body.poll).toMatchObject({
+            closed: true,
+            voters: 1,
+            options: [
+              { text: "a", votes: 1 },
+              { text: "b", votes: 0 },
+            ],
+          });
+          release();
+          const late = await vote;
+          expect(late.status).toBe(409);
+          expect(late.body.error.code).toBe("poll_closed");
+        } finally {
+          release();
+        }
+        const after = await countsAgainstRows(c.id, seq);
+        expect(after).toMatchObject({ voteRows: { 0: 1 }, voteCounts: { 0: 1 }, voters: 1 });
+      });
+    }
+
+    it("caps the preview for non-followers at 30 days when the retention period is longer", async () => {
+      const long = await startTestServer({
+        backend,
+        env: { ...noRateLimits, VEIL_CHANNEL_RETENTION_DAYS: "90" },
+      });
+      try {
+        const join = async (name: string) => {
+          const phone = nextPhone();
+          return TestUser.register(long.url, { name, phone, verifier: long.verifier });
+        };
+        const olga = await join("Olga");
+        const finn = await join("Finn");
+        const stranger = await join("Stranger");
+        const created = await olga.request("POST", "/v1/channels", {
+          name: "Archive",
+          handle: `archive_${backend}`,
+        });
+        const id = created.body.id as string;
+        await finn.request("PUT", `/v1/channels/${id}/follow`, {});
+        for (const text of ["60 days ago", "31 days ago", "29 days ago", "today"]) {
+          await olga.request("POST", `/v1/channels/${id}/posts`, { id: postId(), text });
+        }
+        const db = long.server.context.database.db;
+        for (const [seq, days] of [
+          [1, 60],
+          [2, 31],
+          [3, 29],
+        ] as const) {
+          await db
+            .updateTable("channel_posts")
+            .set({ created_at: Date.now() - days * dayMs })
+            .where("channel_id", "=", id)
+            .where("seq", "=", seq)
+            .execute();
+        }
+        const texts = async (p: TestUser, after = 0) =>
+          (await p.request("GET", `/v1/channels/${id}/posts?after=${after}`)).body.posts.map(
+            (x: { text: string }) => x.text,
+          );
+        const all = ["60 days ago", "31 days ago", "29 days ago", "today"];
+        expect(await texts(finn)).toEqual(all);
+        expect(await texts(olga)).toEqual(all);
+        expect(await texts(stranger)).toEqual(["29 days ago", "today"]);
+        // Asking by sequence number reaches no further back.
+        expect(await texts(stranger, 1)).toEqual(["29 days ago", "today"]);
+        // Following opens the whole retention period.
+        await stranger.request("PUT", `/v1/channels/${id}/follow`, {});
+        expect(await texts(stranger)).toEqual(all);
+      } finally {
+        await long.close();
+      }
     });
 
     it("runs admin invitations, their expiry and limit, and ownership (R10 between admins)", async () => {
@@ -299,6 +609,38 @@ for (const { backend, available } of backends) {
         (await olga.request("POST", `/v1/channels/${c.id}/admins`, { userId: bea.id })).body.error
           .code,
       ).toBe("channel_admin_limit");
+      // An admin who is not the owner removes no other admin and hands over nothing.
+      const extra = more[0] as Person;
+      expect((await extra.request("PUT", `/v1/channels/${c.id}/admins/me`)).body.role).toBe(
+        "admin",
+      );
+      expect(
+        (await alan.request("DELETE", `/v1/channels/${c.id}/admins/${extra.id}`)).body.error.code,
+      ).toBe("not_channel_owner");
+      expect(
+        (await alan.request("DELETE", `/v1/channels/${c.id}/admins/${olga.id}`)).body.error.code,
+      ).toBe("not_channel_owner");
+      expect(
+        (await alan.request("POST", `/v1/channels/${c.id}/owner`, { userId: extra.id })).body.error
+          .code,
+      ).toBe("not_channel_owner");
+      expect(
+        (await alan.request("POST", `/v1/channels/${c.id}/owner`, { userId: alan.id })).body.error
+          .code,
+      ).toBe("not_channel_owner");
+      const roles = await olga.request("GET", `/v1/channels/${c.id}/admins`);
+      expect(
+        roles.body.admins
+          .filter((a: { id: string }) => [olga.id, alan.id, extra.id].includes(a.id))
+          .map((a: { id: string; role: string }) => [a.id, a.role])
+          .sort(),
+      ).toEqual(
+        [
+          [olga.id, "owner"],
+          [alan.id, "admin"],
+          [extra.id, "admin"],
+        ].sort(),
+      );
       // Ownership moves to an admin only; the old owner stays an admin.
       expect(
         (await olga.request("POST", `/v1/channels/${c.id}/owner`, { userId: bea.id })).body.error
@@ -336,6 +678,17 @@ for (const { backend, available } of backends) {
           (c: { id: string }) => c.id,
         ),
       ).toEqual([b.id]);
+      // Most active: the latest post first, channels that never posted last.
+      await post(olga, a.id);
+      expect(await search(`q=${tag}&sort=active`)).toEqual([a.id, b.id]);
+      await post(olga, b.id);
+      await t.server.context.database.db
+        .updateTable("channels")
+        .set({ last_post_at: Date.now() - dayMs })
+        .where("id", "=", a.id)
+        .execute();
+      expect(await search(`q=${tag}&sort=active`)).toEqual([b.id, a.id]);
+      expect(await search(`q=${tag}`)).toEqual([b.id, a.id]); // popular is unchanged by posts
     });
 
     it("lets only platform admins verify a channel", async () => {
@@ -348,6 +701,99 @@ for (const { backend, available } of backends) {
       await grantRole(t.server.context.database.db, root.id, "admin");
       expect((await root.request("PUT", `/v1/channels/${c.id}/verified`)).status).toBe(204);
       expect((await olga.request("GET", `/v1/channels/${c.id}`)).body.verified).toBe(true);
+    });
+
+    it("lets a platform admin suspend a channel: unlisted, no new posts, invite closed, its people told why", async () => {
+      const olga = await person("Olga");
+      const finn = await person("Finn");
+      const stranger = await person("Stranger");
+      const root = await person("Root");
+      await grantRole(t.server.context.database.db, root.id, "admin");
+      const tag = randomBytes(3).toString("hex");
+      const c = await channel(olga, { name: `Rumours ${tag}` });
+      await finn.request("PUT", `/v1/channels/${c.id}/follow`, {});
+      await post(olga, c.id, "before");
+      const path = `/v1/channels/${c.id}/suspension`;
+      expect((await olga.request("PUT", path, { reason: "Spam" })).body.error.code).toBe(
+        "not_platform_admin",
+      );
+      expect(
+        (await root.request("PUT", "/v1/channels/h_nope/suspension", { reason: "Spam" })).body.error
+          .code,
+      ).toBe("channel_not_found");
+      expect((await root.request("PUT", path, { reason: "  Spam and scams  " })).status).toBe(204);
+      const listed = async (query: string) =>
+        (await stranger.request("GET", `/v1/channels?${query}`)).body.channels.map(
+          (x: { id: string }) => x.id,
+        );
+      // Not in the directory, not in search, and its invite link opens nothing.
+      expect(await listed(`q=${tag}`)).toEqual([]);
+      expect(await listed(`q=${c.handle}`)).toEqual([]);
+      for (const sort of ["new", "active", "popular"]) {
+        expect(await listed(`sort=${sort}&limit=100`)).not.toContain(c.id);
+      }
+      for (const p of [stranger, finn]) {
+        expect((await p.request("GET", `/v1/channel-invites/${c.inviteCode}`)).body).toEqual(
+          (await p.request("GET", "/v1/channel-invites/AAAAAAAAAAAAAAAAAAAAAAAA")).body,
+        );
+      }
+      // Outsiders get what an unknown channel answers, for everything.
+      const unknown = (await stranger.request("GET", "/v1/channels/h_nope")).body;
+      expect((await stranger.request("GET", `/v1/channels/${c.id}`)).body).toEqual(unknown);
+      expect((await stranger.request("GET", `/v1/channels/${c.id}/posts`)).body).toEqual(unknown);
+      expect((await stranger.request("PUT", `/v1/channels/${c.id}/follow`, {})).body).toEqual(
+        unknown,
+      );
+      // Its followers and admins still see it, with the reason, and in their lists.
+      for (const [p, role] of [
+        [finn, null],
+        [olga, "owner"],
+      ] as const) {
+        const view = await p.request("GET", `/v1/channels/${c.id}`);
+        expect(view.body).toMatchObject({
+          status: "suspended",
+          suspensionReason: "Spam and scams",
+          role,
+        });
+        const mine = await p.request("GET", "/v1/me/channels");
+        expect(mine.body.channels).toContainEqual(view.body);
+      }
+      expect(
+        (await finn.request("GET", `/v1/channels/${c.id}/posts`)).body.posts.map(
+          (p: { text: string }) => p.text,
+        ),
+      ).toEqual(["before"]);
+      // A follower may still mute it.
+      expect(
+        (await finn.request("PUT", `/v1/channels/${c.id}/follow`, { muted: true })).body,
+      ).toMatchObject({ muted: true, status: "suspended" });
+      // No new posts or media.
+      const refused = await post(olga, c.id, "after");
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.code).toBe("channel_suspended");
+      expect((await upload(olga, c.id, files.png())).body.error.code).toBe("channel_suspended");
+      // Suspending again replaces the reason; only a platform admin reinstates.
+      await root.request("PUT", path, { reason: "Scams" });
+      expect((await finn.request("GET", `/v1/channels/${c.id}`)).body.suspensionReason).toBe(
+        "Scams",
+      );
+      expect((await olga.request("DELETE", path)).body.error.code).toBe("not_platform_admin");
+      expect((await root.request("DELETE", path)).status).toBe(204);
+      expect((await stranger.request("GET", `/v1/channels/${c.id}`)).body).toMatchObject({
+        status: "active",
+        suspensionReason: null,
+      });
+      expect(await listed(`q=${tag}`)).toEqual([c.id]);
+      expect((await stranger.request("GET", `/v1/channel-invites/${c.inviteCode}`)).body.id).toBe(
+        c.id,
+      );
+      expect((await post(olga, c.id, "after")).status).toBe(201);
+      // Reinstating an active channel changes nothing; a deleted one cannot be suspended.
+      expect((await root.request("DELETE", path)).status).toBe(204);
+      await olga.request("DELETE", `/v1/channels/${c.id}`);
+      expect((await root.request("PUT", path, { reason: "Spam" })).body.error.code).toBe(
+        "channel_not_found",
+      );
     });
 
     it("answers bad input with registered codes and never a 5xx", async () => {
@@ -364,6 +810,16 @@ for (const { backend, available } of backends) {
         ["GET", `/v1/channels/${c.id}/posts?after=x`, undefined],
         ["GET", "/v1/channels/h_nope", undefined],
         ["GET", "/v1/channels?sort=random", undefined],
+        ["POST", `/v1/channels/${c.id}/posts/99/poll/close`, undefined],
+        ["PUT", `/v1/channels/${c.id}/suspension`, { reason: "" }],
+        ["PUT", `/v1/channels/${c.id}/suspension`, { reason: "   " }],
+        ["PUT", `/v1/channels/${c.id}/suspension`, { reason: "x".repeat(501) }],
+        ["PUT", `/v1/channels/${c.id}/suspension`, { reason: "spam", extra: 1 }],
+        ["PUT", `/v1/channels/${c.id}/photo`, { photo: "x" }],
+        ["GET", `/v1/channels/${c.id}/photo`, undefined],
+        ["GET", "/v1/channels/by-handle/no_such_handle", undefined],
+        ["GET", "/v1/channels/by-handle/9%20bad", undefined],
+        ["GET", `/v1/channels/by-handle/${"x".repeat(65)}`, undefined],
       ];
       for (const [method, path, body] of bad) {
         const r = await olga.request(method, path, body);
@@ -491,13 +947,46 @@ for (const { backend, available } of backends) {
       );
       expect(seenByFollower).not.toContain(finn.id);
       expect(seenByFollower).not.toContain("Finn");
+      // Only admins close a poll; a post without a poll has none to close.
+      const close = (p: Person, at = seq) =>
+        p.request("POST", `/v1/channels/${c.id}/posts/${at}/poll/close`);
+      expect((await close(finn)).body.error.code).toBe("not_channel_admin");
+      expect((await close(olga, seq + 1)).body.error.code).toBe("poll_not_found");
+      // Closing pushes the closed poll and its final counts to connected followers.
+      const live = await gail.connect(t.wsUrl);
+      let closedAt: string | null = null;
+      try {
+        const closing = await close(olga);
+        expect(closing.status).toBe(200);
+        expect(closing.body.poll).toMatchObject({
+          closed: true,
+          voters: 2,
+          options: [
+            { text: "tea", votes: 1 },
+            { text: "coffee", votes: 1 },
+            { text: "both", votes: 0 },
+          ],
+        });
+        closedAt = closing.body.poll.closesAt;
+        expect(closedAt).not.toBeNull();
+        const update = await live.next((f) => f.type === "channel.post");
+        expect(update.type === "channel.post" && update.post.seq).toBe(seq);
+        expect(update.type === "channel.post" && update.post.poll?.closed).toBe(true);
+        const counts = await live.next((f) => f.type === "channel.counts");
+        expect(counts).toEqual({
+          type: "channel.counts",
+          channelId: c.id,
+          seq,
+          counts: {},
+          poll: { votes: [1, 1, 0], voters: 2 },
+        });
+      } finally {
+        live.close();
+      }
+      // Closing again changes nothing.
+      const again = await close(olga);
+      expect(again.body.poll).toMatchObject({ closed: true, voters: 2, closesAt: closedAt });
       // A closed poll takes no votes, changes or withdrawals.
-      await db
-        .updateTable("channel_polls")
-        .set({ closes_at: Date.now() - 1 })
-        .where("channel_id", "=", c.id)
-        .where("seq", "=", seq)
-        .execute();
       expect((await vote(gail, [2])).body.error.code).toBe("poll_closed");
       expect((await vote(finn, [1])).body.error.code).toBe("poll_closed");
       expect((await vote(finn, null)).body.error.code).toBe("poll_closed");
@@ -635,6 +1124,68 @@ for (const { backend, available } of backends) {
       ).toBe("channel_not_found");
     });
 
+    it("sets, serves and removes the channel photo, versioned for caching", async () => {
+      const olga = await person("Olga");
+      const finn = await person("Finn");
+      const stranger = await person("Stranger");
+      const c = await channel(olga);
+      await finn.request("PUT", `/v1/channels/${c.id}/follow`, {});
+      const path = `/v1/channels/${c.id}/photo`;
+      const put = (p: Person, bytes: Buffer, contentType = "image/png") =>
+        http(t.url, "PUT", path, { token: p.token, raw: bytes, contentType });
+      const get = (p: Person, headers: Record<string, string> = {}) =>
+        fetch(`${t.url}${path}`, { headers: { authorization: `Bearer ${p.token}`, ...headers } });
+      const none = await stranger.request("GET", path);
+      expect(none.status).toBe(404);
+      expect(none.body.error.code).toBe("photo_not_found");
+      expect((await put(finn, files.png())).body.error.code).toBe("not_channel_admin");
+      expect((await put(olga, Buffer.from("not an image at all"))).body.error.code).toBe(
+        "photo_invalid",
+      );
+      const wrongType = await put(olga, files.png(), "text/plain");
+      expect(wrongType.status).toBe(415);
+      expect(wrongType.body.error.code).toBe("unsupported_media_type");
+      const huge = await put(olga, Buffer.concat([files.png(), Buffer.alloc(1024 * 1024)]));
+      expect(huge.status).toBe(413);
+      expect(huge.body.error.code).toBe("body_too_large");
+      const png = files.png();
+      const set = await put(olga, png);
+      expect(set.status).toBe(200);
+      const version = createHash("sha256").update(png).digest("base64url");
+      expect(set.body).toMatchObject({ id: c.id, hasPhoto: true, photoVersion: version });
+      // Anyone the channel is shown to gets the bytes, with an ETag that is the version.
+      for (const p of [finn, stranger]) {
+        expect((await p.request("GET", `/v1/channels/${c.id}`)).body.photoVersion).toBe(version);
+        const got = await get(p);
+        expect(got.status).toBe(200);
+        expect(got.headers.get("content-type")).toBe("image/png");
+        expect(got.headers.get("etag")).toBe(`"${version}"`);
+        expect(Buffer.from(await got.arrayBuffer()).equals(png)).toBe(true);
+      }
+      const cached = await get(stranger, { "if-none-match": `"${version}"` });
+      expect(cached.status).toBe(304);
+      // A new photo is a new version.
+      const webp = Buffer.concat([
+        Buffer.from("RIFF"),
+        Buffer.alloc(4),
+        Buffer.from("WEBP"),
+        randomBytes(32),
+      ]);
+      const replaced = await put(olga, webp, "image/webp");
+      expect(replaced.body.photoVersion).not.toBe(version);
+      expect((await get(stranger, { "if-none-match": `"${version}"` })).status).toBe(200);
+      expect((await get(finn)).headers.get("content-type")).toBe("image/webp");
+      // Removing it: admins only.
+      expect((await finn.request("DELETE", path)).body.error.code).toBe("not_channel_admin");
+      const removed = await olga.request("DELETE", path);
+      expect(removed.body).toMatchObject({ hasPhoto: false, photoVersion: null });
+      expect((await finn.request("GET", path)).body.error.code).toBe("photo_not_found");
+      // A deleted channel's photo answers as the channel does.
+      await put(olga, png);
+      await olga.request("DELETE", `/v1/channels/${c.id}`);
+      expect((await stranger.request("GET", path)).body.error.code).toBe("channel_not_found");
+    });
+
     it("stores link previews with the post and links every post back to its channel", async () => {
       const olga = await person("Olga");
       const finn = await person("Finn");
@@ -695,7 +1246,63 @@ for (const { backend, available } of backends) {
       ).toBe("post_empty");
     });
 
-    it("migrates 0009 to 0010: existing posts keep their text, with no media, preview or poll", async () => {
+    it("resolves a forwarded post's link by handle and previews the post to a non-follower", async () => {
+      const olga = await person("Olga");
+      const finn = await person("Finn");
+      const stranger = await person("Stranger");
+      const root = await person("Root");
+      await grantRole(t.server.context.database.db, root.id, "admin");
+      const c = await channel(olga);
+      await finn.request("PUT", `/v1/channels/${c.id}/follow`, {});
+      await post(olga, c.id, "first");
+      await post(olga, c.id, "worth forwarding");
+      await post(olga, c.id, "third");
+      // Finn forwards the second post: the copy carries its link.
+      const seen = await finn.request("GET", `/v1/channels/${c.id}/posts`);
+      const forwarded = seen.body.posts[1] as { link: string; text: string };
+      const link = /^veil:\/\/channel\/([^/]+)\/(\d+)$/.exec(forwarded.link);
+      expect(link).not.toBeNull();
+      const [, handle, seq] = link as unknown as [string, string, string];
+      // The stranger who receives it resolves the handle (any case) and previews the post.
+      const resolved = await stranger.request(
+        "GET",
+        `/v1/channels/by-handle/${handle.toUpperCase()}`,
+      );
+      expect(resolved.status).toBe(200);
+      expect(resolved.body).toMatchObject({
+        id: c.id,
+        handle: c.handle,
+        following: false,
+        role: null,
+      });
+      expect(JSON.stringify(resolved.body)).not.toContain(olga.id);
+      const preview = await stranger.request(
+        "GET",
+        `/v1/channels/${resolved.body.id}/posts?after=${Number(seq) - 1}&limit=1`,
+      );
+      expect(preview.body.posts.map((p: { text: string }) => p.text)).toEqual(["worth forwarding"]);
+      expect(preview.body.posts[0].link).toBe(forwarded.link);
+      // A suspended channel's handle resolves for its admins only; a deleted or unknown one for nobody.
+      const unknown = (await stranger.request("GET", "/v1/channels/by-handle/no_such_channel"))
+        .body;
+      expect(unknown.error.code).toBe("channel_not_found");
+      await root.request("PUT", `/v1/channels/${c.id}/suspension`, { reason: "Spam" });
+      for (const p of [stranger, finn]) {
+        expect((await p.request("GET", `/v1/channels/by-handle/${handle}`)).body).toEqual(unknown);
+      }
+      expect((await olga.request("GET", `/v1/channels/by-handle/${handle}`)).body).toMatchObject({
+        id: c.id,
+        status: "suspended",
+        role: "owner",
+      });
+      await root.request("DELETE", `/v1/channels/${c.id}/suspension`);
+      await olga.request("DELETE", `/v1/channels/${c.id}`);
+      for (const p of [stranger, olga]) {
+        expect((await p.request("GET", `/v1/channels/by-handle/${handle}`)).body).toEqual(unknown);
+      }
+    });
+
+    it("migrates 0009 to 0011: existing posts keep their text; channels stay active, with no photo", async () => {
       let database: Database;
       let cleanup: () => Promise<void>;
       let schema: string | undefined;
@@ -742,7 +1349,10 @@ for (const { backend, available } of backends) {
             created_at: 1,
           })
           .execute();
-        expect(await database.migrate()).toEqual(["0010-channel-posts-media-polls"]);
+        const to0010 = await migrator.migrateTo("0010-channel-posts-media-polls");
+        expect(to0010.results?.map((r) => [r.migrationName, r.status])).toEqual([
+          ["0010-channel-posts-media-polls", "Success"],
+        ]);
         const row = await database.db
           .selectFrom("channel_posts")
           .selectAll()
@@ -751,6 +1361,22 @@ for (const { backend, available } of backends) {
         expect(row).toMatchObject({ text: "before", media: null, preview: null });
         const polls = await database.db.selectFrom("channel_polls").selectAll().execute();
         expect(polls).toEqual([]);
+        const to0011 = await migrator.migrateTo("0011-channel-photo-suspension");
+        expect(to0011.results?.map((r) => [r.migrationName, r.status])).toEqual([
+          ["0011-channel-photo-suspension", "Success"],
+        ]);
+        const channel = await database.db
+          .selectFrom("channels")
+          .selectAll()
+          .where("id", "=", "h_old")
+          .executeTakeFirstOrThrow();
+        expect(channel).toMatchObject({
+          status: "active",
+          photo: null,
+          photo_type: null,
+          suspension_reason: null,
+          suspended_at: null,
+        });
       } finally {
         await database.close();
         await cleanup();

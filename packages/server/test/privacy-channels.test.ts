@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import type { PrivacyAudience, PrivacySettings } from "@veil/protocol";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +16,7 @@ import {
   type MissingIds,
   type Oracle,
   pairKey,
+  pollCounts,
   profileRoute,
   type RawReply,
   readRoutes,
@@ -22,21 +24,29 @@ import {
   type Violation,
   World,
   type WorldChannel,
+  type WorldPoll,
 } from "./helpers/privacy-audit.js";
 import { noRateLimits, startTestServer, type TestServer } from "./helpers/test-server.js";
 
 /*
  * Invariants 1 and 2 of PRIVACY-MODEL.md in random channels (R7-R10):
  * fast-check draws users (settings, contacts, lookups, blocks), channels with
- * an owner, invited admins, followers, posts and reactions, and a few
- * actions; then every user reads every read route (profiles of everyone,
- * every channel, its posts, admins and who reacted), and everything every
+ * an owner, invited admins, followers, posts, polls (single and multiple
+ * choice), reactions and votes, and a few actions (invitations, follows,
+ * posts and polls, reactions, votes changed and withdrawn, ownership handed
+ * over, channels deleted, profiles, settings, contacts, blocks); then every
+ * user reads every read route (profiles of everyone, every channel, its
+ * posts, admins and invitations, who reacted and who voted; a deleted
+ * channel must answer like one that never existed), and everything every
  * user received (replies to its own actions, reads, WebSocket frames:
  * channel.post, channel.post.deleted, channel.counts, profile.updated) is
  * audited by helpers/privacy-audit.ts. Invariant 2 is checked on its own:
- * in a channel reply or frame a follower shows only as R8 and R10 allow, and
- * a follower's per-channel handle only to that channel's admins, beside a
- * reaction; the same follower has a different handle in every channel.
+ * in a channel reply or frame a follower shows only as R8 and R10 allow, a
+ * follower's per-channel handle only to that channel's admins, beside a
+ * reaction or vote, and an invitee only to the owner who invited them; the
+ * same follower has a different handle in every channel; what a channel
+ * pushes to followers (channel.counts, channel.post) carries counts only,
+ * and the last counts a follower got are the post's final counts.
  *
  * Replay: PRIVACY_AUDIT_SEED=<seed> PRIVACY_AUDIT_PATH=<path>;
  * PRIVACY_AUDIT_CHANNEL_RUNS sets the run count; PRIVACY_AUDIT_VERBOSE=1
@@ -66,13 +76,19 @@ const policy = fc.constantFrom<Policy>("any", "any", "default", "none");
 /** The first three are in the `default` set, the last two are not. */
 const emojis = ["👍", "❤️", "😂", "🦄", "🔥"] as const;
 
+type PollKind = "single" | "multiple";
+
 interface ChannelSpec {
   owner: number;
   admins: number[];
   followers: number[];
   muted: number[];
   posts: number;
+  /** Poll posts after the plain ones. */
+  polls: PollKind[];
   reactions: Array<[number, number, number]>;
+  /** [follower, poll, options]: `options` picks the option(s) (a bit mask in a multiple-choice poll). */
+  votes: Array<[number, number, number]>;
 }
 
 type Action =
@@ -82,7 +98,7 @@ type Action =
   | { kind: "removeAdmin"; channel: number; pick: number; self: boolean }
   | { kind: "follow"; channel: number; user: number; muted: boolean }
   | { kind: "unfollow"; channel: number; user: number }
-  | { kind: "post"; channel: number; actor: number; anyone: boolean }
+  | { kind: "post"; channel: number; actor: number; anyone: boolean; poll: PollKind | null }
   | { kind: "edit"; channel: number; pick: number }
   | { kind: "deletePost"; channel: number; pick: number }
   | {
@@ -94,6 +110,20 @@ type Action =
       anyone: boolean;
     }
   | { kind: "unreact"; channel: number; user: number; post: number }
+  | {
+      kind: "vote";
+      channel: number;
+      user: number;
+      post: number;
+      options: number;
+      /** Any user (maybe no follower), on any post (maybe no poll). */
+      anyone: boolean;
+      /** Options the poll refuses (two in a single-choice poll, or one past the last). */
+      invalid: boolean;
+    }
+  | { kind: "unvote"; channel: number; user: number; post: number }
+  | { kind: "transfer"; channel: number; pick: number; anyone: boolean }
+  | { kind: "deleteChannel"; channel: number; byAdmin: boolean }
   | { kind: "policy"; channel: number; policy: Policy }
   | { kind: "profile"; user: number }
   | { kind: "privacy"; user: number; patch: Partial<PrivacySettings> }
@@ -114,9 +144,12 @@ const channelSpec: fc.Arbitrary<ChannelSpec> = fc.record({
   admins: fc.uniqueArray(pick, { maxLength: 2 }),
   followers: fc.uniqueArray(pick, { minLength: 1, maxLength: 5 }),
   muted: fc.uniqueArray(pick, { maxLength: 1 }),
-  posts: fc.integer({ min: 0, max: 3 }),
+  posts: fc.integer({ min: 0, max: 2 }),
+  polls: fc.array(fc.constantFrom<PollKind>("single", "multiple"), { maxLength: 2 }),
   reactions: fc.array(fc.tuple(pick, pick, fc.nat(4)), { maxLength: 5 }),
+  votes: fc.array(fc.tuple(pick, pick, fc.nat(15)), { maxLength: 4 }),
 });
+const pollKind = fc.constantFrom<PollKind | null>(null, null, null, "single", "multiple");
 const ch = { channel: pick };
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("createChannel"), actor: pick }) },
@@ -133,7 +166,13 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("unfollow"), ...ch, user: pick }) },
   {
     weight: 2,
-    arbitrary: fc.record({ kind: fc.constant("post"), ...ch, actor: pick, anyone: chance(15) }),
+    arbitrary: fc.record({
+      kind: fc.constant("post"),
+      ...ch,
+      actor: pick,
+      anyone: chance(15),
+      poll: pollKind,
+    }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("edit"), ...ch, pick }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("deletePost"), ...ch, pick }) },
@@ -151,6 +190,30 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant("unreact"), ...ch, user: pick, post: pick }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("vote"),
+      ...ch,
+      user: pick,
+      post: pick,
+      options: fc.nat(15),
+      anyone: chance(15),
+      invalid: chance(10),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("unvote"), ...ch, user: pick, post: pick }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("transfer"), ...ch, pick, anyone: chance(20) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("deleteChannel"), ...ch, byAdmin: chance(30) }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("policy"), ...ch, policy }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("profile"), user: pick }) },
@@ -194,6 +257,13 @@ const coverage = {
   pairs: new Map<string, number>(),
   frames: new Map<string, number>(),
   reactionsShown: 0,
+  votesShown: 0,
+  /** channel.counts frames carrying a poll's counts. */
+  pollCountsFrames: 0,
+  /** Last counts frames compared with a post's final counts. */
+  finalCountsChecked: 0,
+  /** Admin lists read by an admin who is not the owner while invitations were pending. */
+  invitationsCountedOnly: 0,
   handlesInTwoChannels: 0,
   deliveries: 0,
 };
@@ -204,6 +274,10 @@ function resetCoverage(): void {
   coverage.pairs.clear();
   coverage.frames.clear();
   coverage.reactionsShown = 0;
+  coverage.votesShown = 0;
+  coverage.pollCountsFrames = 0;
+  coverage.finalCountsChecked = 0;
+  coverage.invitationsCountedOnly = 0;
   coverage.handlesInTwoChannels = 0;
   coverage.deliveries = 0;
 }
@@ -224,6 +298,12 @@ class Driver {
   private versions: number[] = [];
   private posts = 0;
   private lastReactionAt = 0;
+  /** Orders follows and count changes (several may share a world step during set-up). */
+  private ticks = 0;
+  /** `channel user` → when (in ticks) the user's current follow began. */
+  private readonly followedAt = new Map<string, number>();
+  /** `channel seq` → when (in ticks) the post's counts (reactions, votes) last changed. */
+  private readonly changedAt = new Map<string, number>();
 
   constructor(
     readonly t: TestServer,
@@ -246,8 +326,19 @@ class Driver {
     ).toEqual({ status, code: code ?? r.body?.error?.code });
   }
 
+  /** The live channels: the ones actions pick from. */
   channels(): WorldChannel[] {
+    return this.allChannels().filter((c) => !c.deleted);
+  }
+
+  allChannels(): WorldChannel[] {
     return [...this.world.channels.values()];
+  }
+
+  /** The counts of `seq` changed now: pushed within a second, to whoever follows by then. */
+  private countsChanged(c: WorldChannel, seq: number): void {
+    this.changedAt.set(`${c.id} ${seq}`, this.ticks++);
+    this.lastReactionAt = Date.now();
   }
 
   /** The follower's handle in the server's store, kept in the world (all it ever had). */
@@ -355,10 +446,17 @@ class Driver {
       }
       for (const f of cs.followers.map(u)) await this.follow(c, f, cs.muted.map(u).includes(f), "");
       for (let k = 0; k < cs.posts; k++) await this.post(c, owner, "set-up");
+      for (const kind of cs.polls) await this.post(c, owner, "set-up", kind);
       for (const [x, p, e] of cs.reactions) {
         const seq = choose([...c.posts.keys()], p);
         const f = choose([...c.followers.keys()], x);
         if (seq !== undefined && f !== undefined) await this.react(c, f, seq, e, "set-up");
+      }
+      const polls = [...c.posts].filter(([, post]) => post.poll !== null).map(([seq]) => seq);
+      for (const [x, p, o] of cs.votes) {
+        const seq = choose(polls, p);
+        const f = choose([...c.followers.keys()], x);
+        if (seq !== undefined && f !== undefined) await this.vote(c, f, seq, o, false, "set-up");
       }
     }
     world.commit();
@@ -384,6 +482,7 @@ class Driver {
       reactionPolicy: "any",
       lastSeq: 0,
       posts: new Map(),
+      deleted: false,
     };
     this.world.channels.set(c.id, c);
     this.world.commit();
@@ -424,20 +523,78 @@ class Driver {
   async follow(c: WorldChannel, user: number, muted: boolean, ctx: string): Promise<void> {
     const r = await this.req(user, "PUT", `/v1/channels/${c.id}/follow`, { muted });
     this.expectStatus(r, 200, ctx);
+    if (!c.followers.has(user)) this.followedAt.set(`${c.id} ${user}`, this.ticks++);
     c.followers.set(user, { muted });
     await this.learnHandle(c, user);
   }
 
-  async post(c: WorldChannel, actor: number, ctx: string): Promise<void> {
+  /** A post, or (`kind` set) a poll without text: 2 to 4 options, one or several per follower. */
+  async post(c: WorldChannel, actor: number, ctx: string, kind: PollKind | null = null) {
     const n = this.posts++;
     const id = `post_${this.tag}_${n}`;
-    const text = `T[${this.tag}:${n}]`;
-    const r = await this.req(actor, "POST", `/v1/channels/${c.id}/posts`, { id, text });
+    const poll: WorldPoll | null = kind
+      ? {
+          question: `Q[${this.tag}:${n}]`,
+          options: Array.from({ length: 2 + (n % 3) }, (_, i) => `O[${this.tag}:${n}:${i}]`),
+          multiple: kind === "multiple",
+          votes: new Map(),
+        }
+      : null;
+    const text = poll ? "" : `T[${this.tag}:${n}]`;
+    const body = poll
+      ? { id, poll: { question: poll.question, options: poll.options, multiple: poll.multiple } }
+      : { id, text };
+    const r = await this.req(actor, "POST", `/v1/channels/${c.id}/posts`, body);
     if (!c.admins.has(actor)) return this.expectStatus(r, 403, ctx, "not_channel_admin");
     this.expectStatus(r, 201, ctx);
     c.lastSeq++;
     expect(r.body.seq, ctx).toBe(c.lastSeq);
-    c.posts.set(c.lastSeq, { id, text, edited: false, reactions: new Map() });
+    c.posts.set(c.lastSeq, { id, text, edited: false, reactions: new Map(), poll });
+  }
+
+  /**
+   * A vote: option `pick % n` in a single-choice poll, the options of the
+   * bit mask `pick` in a multiple-choice one; `invalid` sends options the
+   * poll refuses. Only followers vote, in polls.
+   */
+  async vote(
+    c: WorldChannel,
+    user: number,
+    seq: number,
+    pick: number,
+    invalid: boolean,
+    ctx: string,
+  ) {
+    const poll = c.posts.get(seq)?.poll ?? null;
+    const n = poll?.options.length ?? 2;
+    const mask = [...Array(n).keys()].filter((i) => (pick >> i) & 1);
+    const chosen = invalid
+      ? poll?.multiple
+        ? [0, n]
+        : [0, 1]
+      : poll?.multiple && mask.length > 0
+        ? mask
+        : [pick % n];
+    const r = await this.req(user, "PUT", `/v1/channels/${c.id}/posts/${seq}/vote`, {
+      options: chosen,
+    });
+    if (!c.followers.has(user)) return this.expectStatus(r, 403, ctx, "not_following");
+    if (!poll) return this.expectStatus(r, 404, ctx, "poll_not_found");
+    if (invalid) return this.expectStatus(r, 400, ctx, "vote_invalid");
+    this.expectStatus(r, 200, ctx);
+    expect(r.body.poll?.myVote, ctx).toEqual(chosen);
+    if (!isDeepStrictEqual(poll.votes.get(user), chosen)) this.countsChanged(c, seq);
+    poll.votes.set(user, chosen);
+  }
+
+  async unvote(c: WorldChannel, user: number, seq: number, ctx: string): Promise<void> {
+    const poll = c.posts.get(seq)?.poll ?? null;
+    const r = await this.req(user, "DELETE", `/v1/channels/${c.id}/posts/${seq}/vote`);
+    if (!c.followers.has(user)) return this.expectStatus(r, 403, ctx, "not_following");
+    if (!poll) return this.expectStatus(r, 404, ctx, "poll_not_found");
+    this.expectStatus(r, 200, ctx);
+    expect(r.body.poll?.myVote, ctx).toEqual([]);
+    if (poll.votes.delete(user)) this.countsChanged(c, seq);
   }
 
   async react(c: WorldChannel, user: number, seq: number, e: number, ctx: string) {
@@ -450,8 +607,9 @@ class Driver {
     if (!c.followers.has(user)) return this.expectStatus(r, 403, ctx, "not_following");
     this.expectStatus(r, 200, ctx);
     expect(r.body.myReaction, ctx).toBe(emoji);
-    c.posts.get(seq)?.reactions.set(user, emoji);
-    this.lastReactionAt = Date.now();
+    const reactions = c.posts.get(seq)?.reactions;
+    if (reactions?.get(user) !== emoji) this.countsChanged(c, seq);
+    reactions?.set(user, emoji);
   }
 
   async apply(a: Action): Promise<void> {
@@ -516,12 +674,13 @@ class Driver {
         const r = await this.req(user, "DELETE", `/v1/channels/${c.id}/follow`);
         this.expectStatus(r, 204, ctx);
         c.followers.delete(user);
+        this.followedAt.delete(`${c.id} ${user}`);
         return;
       }
       case "post": {
         if (!c) return;
         const actor = a.anyone ? choose(all, a.actor) : choose([...c.admins.keys()], a.actor);
-        await this.post(c, actor as number, ctx);
+        await this.post(c, actor as number, ctx, a.poll);
         return;
       }
       case "edit":
@@ -540,6 +699,7 @@ class Driver {
         } else {
           this.expectStatus(await this.req(admin, "DELETE", where), 204, ctx);
           c.posts.delete(seq);
+          this.changedAt.delete(`${c.id} ${seq}`);
         }
         return;
       }
@@ -554,8 +714,48 @@ class Driver {
         if (a.kind === "react") return this.react(c, user, seq, a.emoji, ctx);
         const r = await this.req(user, "DELETE", `/v1/channels/${c.id}/posts/${seq}/reaction`);
         this.expectStatus(r, 200, ctx);
-        c.posts.get(seq)?.reactions.delete(user);
-        this.lastReactionAt = Date.now();
+        if (c.posts.get(seq)?.reactions.delete(user)) this.countsChanged(c, seq);
+        return;
+      }
+      case "vote":
+      case "unvote": {
+        if (!c) return;
+        const polls = [...c.posts].filter(([, p]) => p.poll !== null).map(([seq]) => seq);
+        const anyone = a.kind === "vote" && a.anyone;
+        const seq = choose(anyone || polls.length === 0 ? [...c.posts.keys()] : polls, a.post);
+        const user = choose(anyone ? all : [...c.followers.keys()], a.user);
+        if (seq === undefined || user === undefined) return;
+        if (a.kind === "unvote") return this.unvote(c, user, seq, ctx);
+        return this.vote(c, user, seq, a.options, a.invalid, ctx);
+      }
+      case "transfer": {
+        if (!c || owner === undefined) return;
+        const admins = [...c.admins.keys()].filter((x) => x !== owner);
+        const others = all.filter((x) => x !== owner);
+        const target = choose(a.anyone || admins.length === 0 ? others : admins, a.pick) as number;
+        const r = await this.req(owner, "POST", `/v1/channels/${c.id}/owner`, {
+          userId: w.user(target).id,
+        });
+        // Only an admin takes over; anyone else answers like an id nobody has.
+        if (!c.admins.has(target)) return this.expectStatus(r, 404, ctx, "user_not_found");
+        this.expectStatus(r, 200, ctx);
+        expect(r.body.role, ctx).toBe("admin");
+        c.admins.set(target, "owner");
+        c.admins.set(owner, "admin");
+        return;
+      }
+      case "deleteChannel": {
+        if (!c || owner === undefined) return;
+        const admin = choose(
+          [...c.admins.keys()].filter((x) => x !== owner),
+          a.channel,
+        );
+        if (a.byAdmin && admin !== undefined) {
+          const r = await this.req(admin, "DELETE", `/v1/channels/${c.id}`);
+          return this.expectStatus(r, 403, ctx, "not_channel_owner");
+        }
+        this.expectStatus(await this.req(owner, "DELETE", `/v1/channels/${c.id}`), 204, ctx);
+        c.deleted = true;
         return;
       }
       case "policy": {
@@ -580,6 +780,9 @@ class Driver {
       case "privacy": {
         const user = choose(all, a.user) as number;
         const r = await this.req(user, "PATCH", "/v1/me/privacy", a.patch);
+        // An empty change is bad input, refused with a 4xx.
+        if (Object.keys(a.patch).length === 0)
+          return this.expectStatus(r, 400, ctx, "validation_failed");
         this.expectStatus(r, 200, ctx);
         w.user(user).privacy = { ...w.user(user).privacy, ...a.patch };
         return;
@@ -640,6 +843,52 @@ class Driver {
     return out;
   }
 
+  /**
+   * The last `channel.counts` frame each follower got for each post equals
+   * the post's counts now (emoji, and a poll's votes and voters), for the
+   * followers who followed before its last change: that push reached them.
+   */
+  finalCountsViolations(): Violation[] {
+    const out: Violation[] = [];
+    const last = new Map<string, { counts: unknown; poll?: unknown }>();
+    for (const d of this.collector.delivered) {
+      if (d.where !== "frame channel.counts") continue;
+      const f = d.body as { channelId: string; seq: number; counts: unknown; poll?: unknown };
+      last.set(`${d.viewer} ${f.channelId} ${f.seq}`, f);
+      if (f.poll !== undefined) coverage.pollCountsFrames++;
+    }
+    for (const c of this.channels()) {
+      for (const [seq, post] of c.posts) {
+        const changed = this.changedAt.get(`${c.id} ${seq}`);
+        if (changed === undefined) continue;
+        const counts: Record<string, number> = {};
+        for (const e of post.reactions.values()) counts[e] = (counts[e] ?? 0) + 1;
+        const want = { counts, ...(post.poll ? { poll: pollCounts(post.poll) } : {}) };
+        for (const v of c.followers.keys()) {
+          const since = this.followedAt.get(`${c.id} ${v}`);
+          if (since === undefined || since >= changed) continue;
+          const frame = last.get(`${v} ${c.id} ${seq}`);
+          const got = frame && {
+            counts: frame.counts,
+            ...(frame.poll ? { poll: frame.poll } : {}),
+          };
+          coverage.finalCountsChecked++;
+          if (isDeepStrictEqual(got, want)) continue;
+          out.push({
+            kind: "mismatch",
+            invariant: 1,
+            viewer: this.world.user(v).label,
+            subject: null,
+            where: `frame channel.counts ${c.id} ${seq}`,
+            field: null,
+            detail: `last counts ${JSON.stringify(got)}, want ${JSON.stringify(want)}`,
+          });
+        }
+      }
+    }
+    return out;
+  }
+
   /** Every read route as every user while nothing changes, then everything received. */
   async audit(missing: MissingIds, routes = channelReadRoutes): Promise<Violation[]> {
     const { world, collector } = this;
@@ -660,7 +909,12 @@ class Driver {
     const wait = this.lastReactionAt + 1150 - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     await collector.settle(20, 300);
-    return [...reads, ...this.handleViolations(), ...new Auditor(world).inspectAll(collector)];
+    return [
+      ...reads,
+      ...this.handleViolations(),
+      ...this.finalCountsViolations(),
+      ...new Auditor(world).inspectAll(collector),
+    ];
   }
 
   tally(): void {
@@ -673,6 +927,15 @@ class Driver {
         const list = (d.body as { reactions?: unknown[] } | null)?.reactions;
         if (Array.isArray(list)) coverage.reactionsShown += list.length;
       }
+      if (/\/votes$/.test(d.where)) {
+        const list = (d.body as { votes?: unknown[] } | null)?.votes;
+        if (Array.isArray(list)) coverage.votesShown += list.length;
+      }
+      const m = /^GET \/v1\/channels\/([^/]+)\/admins$/.exec(d.where);
+      const listed = d.body as { invited?: unknown[]; invitedCount?: number } | null;
+      if (m && w.channels.get(m[1] as string)?.admins.get(d.viewer) === "admin")
+        if ((listed?.invitedCount ?? 0) > 0 && listed?.invited?.length === 0)
+          coverage.invitationsCountedOnly++;
     }
     const seen = new Set<string>();
     for (const v of w.users)
@@ -725,7 +988,7 @@ for (const { backend, available } of backends) {
     });
     afterAll(async () => t?.close());
 
-    it("followers learn nothing of each other or of admins; admins see reactors only as R8 allows (invariants 1 and 2)", async () => {
+    it("followers learn nothing of each other or of admins; admins see reactors and voters only as R8 allows (invariants 1 and 2)", async () => {
       resetCoverage();
       await fc.assert(
         fc.asyncProperty(worldSpec, async (spec) => {
@@ -750,6 +1013,9 @@ for (const { backend, available } of backends) {
         expect(coverage.pairs.get(fact) ?? 0, fact).toBeGreaterThan(0);
       }
       expect(coverage.reactionsShown, "reactions shown to admins").toBeGreaterThan(0);
+      expect(coverage.votesShown, "votes shown to admins").toBeGreaterThan(0);
+      expect(coverage.pollCountsFrames, "poll counts pushed").toBeGreaterThan(0);
+      expect(coverage.finalCountsChecked, "final counts compared").toBeGreaterThan(0);
       expect(coverage.frames.get("channel.post") ?? 0, "channel.post frames").toBeGreaterThan(0);
       expect(coverage.frames.get("channel.counts") ?? 0, "channel.counts frames").toBeGreaterThan(
         0,
@@ -757,7 +1023,10 @@ for (const { backend, available } of backends) {
       if (process.env.PRIVACY_AUDIT_VERBOSE === "1")
         process.stderr.write(
           `[channels ${backend}] ${coverage.runs} runs, ${coverage.deliveries} deliveries audited, ` +
-            `${coverage.reactionsShown} reactions shown to admins, ` +
+            `${coverage.reactionsShown} reactions and ${coverage.votesShown} votes shown to admins, ` +
+            `${coverage.pollCountsFrames} poll counts pushed, ` +
+            `${coverage.finalCountsChecked} final counts compared, ` +
+            `${coverage.invitationsCountedOnly} invitation lists counted only, ` +
             `${coverage.handlesInTwoChannels} users following two channels; ` +
             `pairs ${JSON.stringify(Object.fromEntries(coverage.pairs))}; ` +
             `frames ${JSON.stringify(Object.fromEntries(coverage.frames))}; ` +
@@ -783,9 +1052,12 @@ const bare = { lookups: [], blocks: [], actions: [] };
 
 /**
  * U0 owns channels A and B and invited U1 to administer A. U2 and U3 follow
- * both and react to their first post; U2 is U0's contact (R2 grants U0 U2's
- * number and username elsewhere, never in a channel reply).
+ * both, react to their first post and vote in their poll (post 2: one option
+ * in A, several in B); U2 is U0's contact (R2 grants U0 U2's number and
+ * username elsewhere, never in a channel reply). Then U0 invites U3 to
+ * administer A, and U3 leaves it pending.
  */
+const inviteU3: Action = { kind: "inviteAdmin", channel: 0, target: 2 };
 const fixed: WorldSpec = {
   ...bare,
   users: people(4),
@@ -797,9 +1069,14 @@ const fixed: WorldSpec = {
       followers: [2, 3],
       muted: [],
       posts: 1,
+      polls: ["single"],
       reactions: [
         [0, 0, 0],
         [1, 0, 1],
+      ],
+      votes: [
+        [0, 0, 1],
+        [1, 0, 0],
       ],
     },
     {
@@ -808,13 +1085,35 @@ const fixed: WorldSpec = {
       followers: [2, 3],
       muted: [],
       posts: 1,
+      polls: ["multiple"],
       reactions: [
         [0, 0, 2],
         [1, 0, 0],
       ],
+      votes: [
+        [0, 0, 3],
+        [1, 0, 2],
+      ],
     },
   ],
+  actions: [inviteU3],
 };
+
+type Shown = { follower: { handle: string; name: string; photo?: string } };
+/** The followers `viewer` was shown in the replies of `where`. */
+function shownTo(driver: Driver, viewer: number, where: string, list: "reactions" | "votes") {
+  return driver.collector.delivered
+    .filter((d) => d.viewer === viewer && d.where === where)
+    .flatMap((d) => (d.body as Record<string, Shown[]>)[list] ?? [])
+    .map((r) => r.follower);
+}
+/** The admin list `viewer` last read for channel `c`. */
+function adminListOf(driver: Driver, viewer: number, c: WorldChannel) {
+  const d = driver.collector.delivered.findLast(
+    (x) => x.viewer === viewer && x.where === `GET /v1/channels/${c.id}/admins`,
+  );
+  return d?.body as { invited: Array<{ userId: string; name?: string }>; invitedCount: number };
+}
 
 describe.skipIf(!backends[0]?.available)("channel privacy audit: fixed scenarios", () => {
   let t: TestServer;
@@ -823,29 +1122,55 @@ describe.skipIf(!backends[0]?.available)("channel privacy audit: fixed scenarios
   });
   afterAll(async () => t?.close());
 
-  it("passes on the honest oracle; a follower's handle differs from channel to channel", async () => {
+  it("passes on the honest oracle; a follower's handle differs from channel to channel; only the owner sees whom it invited", async () => {
     const { driver, violations, report } = await run(t, fixed);
     expect(violations, report).toEqual([]);
     const [a, b] = driver.channels() as [WorldChannel, WorldChannel];
-    // What the owner read: the same follower under another handle in each channel.
-    const shown = (c: WorldChannel) =>
-      driver.collector.delivered
-        .filter((d) => d.viewer === 0 && d.where === `GET /v1/channels/${c.id}/posts/1/reactions`)
-        .flatMap(
-          (d) =>
-            (d.body as { reactions: Array<{ follower: { handle: string; name: string } }> })
-              .reactions,
-        )
-        .map((r) => r.follower);
+    // What the owner read: the same follower under another handle in each channel,
+    // beside a reaction and beside a vote.
     for (const follower of [2, 3]) {
       const name = driver.world.user(follower).name;
-      const inA = shown(a).find((f) => f.name === name)?.handle;
-      const inB = shown(b).find((f) => f.name === name)?.handle;
-      expect(inA).toBeDefined();
-      expect(inB).toBeDefined();
-      expect(inA).not.toBe(inB);
-      expect(inA).toBe(a.handles.get(follower)?.at(-1));
+      for (const [path, list] of [
+        ["posts/1/reactions", "reactions"],
+        ["posts/2/votes", "votes"],
+      ] as const) {
+        const handleIn = (c: WorldChannel) =>
+          shownTo(driver, 0, `GET /v1/channels/${c.id}/${path}`, list).find((f) => f.name === name)
+            ?.handle;
+        expect(handleIn(a), `${path} of A`).toBe(a.handles.get(follower)?.at(-1));
+        expect(handleIn(b), `${path} of B`).toBe(b.handles.get(follower)?.at(-1));
+        expect(handleIn(a)).not.toBe(handleIn(b));
+      }
     }
+    // U3's pending invitation: named to the owner who sent it, counted to the other admin.
+    const u3 = driver.world.user(3);
+    expect(adminListOf(driver, 0, a)).toMatchObject({
+      invited: [{ userId: u3.id, name: u3.name }],
+      invitedCount: 1,
+    });
+    expect(adminListOf(driver, 1, a)).toMatchObject({ invited: [], invitedCount: 1 });
+  });
+
+  it("hands ownership over and deletes a channel: the new owner lists only invitees it may see, the deleted channel answers like none", async () => {
+    const { driver, violations, report } = await run(t, {
+      ...fixed,
+      actions: [
+        inviteU3,
+        { kind: "transfer", channel: 0, pick: 0, anyone: false },
+        { kind: "deleteChannel", channel: 1, byAdmin: false },
+      ],
+    });
+    expect(violations, report).toEqual([]);
+    const [a, b] = driver.allChannels() as [WorldChannel, WorldChannel];
+    expect([a.admins.get(1), a.admins.get(0), b.deleted]).toEqual(["owner", "admin", true]);
+    // U1 now owns A but has no rule to see U3: the invitation is counted, not listed.
+    expect(driver.world.expected(1, 3)).toBeNull();
+    expect(adminListOf(driver, 1, a)).toMatchObject({ invited: [], invitedCount: 1 });
+    expect(adminListOf(driver, 0, a)).toMatchObject({ invited: [], invitedCount: 1 });
+    const gone = driver.collector.delivered.findLast(
+      (d) => d.viewer === 0 && d.where === `GET /v1/channels/${b.id}/admins`,
+    );
+    expect(gone?.body).toMatchObject({ error: { code: "channel_not_found" } });
   });
 
   it("reports an oracle that lets R7 grant id and name: a follower expects the other, the server hides them", async () => {
@@ -916,6 +1241,64 @@ describe.skipIf(!backends[0]?.available)("channel privacy audit: fixed scenarios
     expect(violations).toContainEqual(
       expect.objectContaining({ ...inv2, viewer: "U3", field: "handle" }),
     );
+  });
+
+  it("reports a voter's user id shown to an admin, a voter shown to a follower, voters in pushed counts, and an invitee shown to an admin who did not invite", async () => {
+    const { violations, report } = await run(t, fixed, {
+      forge: (d) => {
+        const [a] = d.channels() as [WorldChannel];
+        const u2 = d.world.user(2);
+        const u3 = d.world.user(3);
+        const handle = a.handles.get(2)?.at(-1) as string;
+        const at = { from: d.world.step, to: d.world.step };
+        const votes = `GET /v1/channels/${a.id}/posts/2/votes`;
+        const entry = { follower: { handle, name: u2.name }, options: [1] };
+        // To the owner, who may see U2's id as a contact: the id beside U2's vote.
+        d.collector.delivered.push({
+          viewer: 0,
+          where: votes,
+          ...at,
+          body: { votes: [{ ...entry, follower: { ...entry.follower, userId: u2.id } }] },
+        });
+        // To U3, a follower and no admin: who voted.
+        d.collector.delivered.push({ viewer: 3, where: votes, ...at, body: { votes: [entry] } });
+        // To U3 again: pushed poll counts that carry more than counts.
+        d.collector.delivered.push({
+          viewer: 3,
+          where: "frame channel.counts",
+          ...at,
+          body: {
+            type: "channel.counts",
+            channelId: a.id,
+            seq: 2,
+            counts: {},
+            poll: { votes: [1, 1], voters: 2, last: "f_0000" },
+          },
+        });
+        // To U1, an admin who did not invite U3: the pending invitation by name.
+        d.collector.delivered.push({
+          viewer: 1,
+          where: `GET /v1/channels/${a.id}/admins`,
+          ...at,
+          body: { admins: [], invited: [{ userId: u3.id, name: u3.name }], invitedCount: 1 },
+        });
+      },
+    });
+    const inv2 = { kind: "leak", invariant: 2 };
+    for (const expected of [
+      { viewer: "U0", subject: "U2", field: "id" },
+      { viewer: "U3", subject: "U2", field: "name" },
+      { viewer: "U3", subject: "U2", field: "handle" },
+      { viewer: "U3", subject: null, field: "counts" },
+      { viewer: "U1", subject: "U3", field: "id" },
+      { viewer: "U1", subject: "U3", field: "name" },
+    ])
+      expect(violations, report).toContainEqual(expect.objectContaining({ ...inv2, ...expected }));
+    // Nothing but the forgeries: the honest replies around them pass.
+    expect(
+      violations.filter((v) => v.viewer === "U2"),
+      report,
+    ).toEqual([]);
   });
 
   it("audits only the channel and profile routes quickly (smoke)", async () => {

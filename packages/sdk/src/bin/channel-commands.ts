@@ -1,25 +1,107 @@
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { VeilClient } from "../client.js";
-import type { ChannelView } from "../index.js";
-import { requireRegistered, type Terminal } from "./cli-kit.js";
+import { isVeilError } from "../errors.js";
+import type { ChannelPost, ChannelView } from "../index.js";
+import { requireRegistered, resolvePeer, type Terminal } from "./cli-kit.js";
 import type { Action } from "./community-commands.js";
 
-/** A channel by id, by @handle or handle, or by an invite link (`veil-channel:<code>`). */
+/** A channel by id, by @handle or handle, by an invite link (`veil-channel:<code>`) or a post's link. */
 async function findChannel(client: VeilClient, ref: string): Promise<ChannelView> {
   if (/^h_[A-Za-z0-9_-]+$/.test(ref)) return client.channel(ref);
-  if (ref.startsWith("veil-channel:")) return client.openChannelInvite(ref);
+  if (ref.startsWith("veil-channel:") || ref.startsWith("veil://channel/")) {
+    return (await client.openChannelLink(ref)).channel;
+  }
   const handle = ref.replace(/^@/, "").toLowerCase();
-  const mine = (await client.myChannels()).find((c) => c.handle === handle);
-  if (mine) return mine;
-  const found = (await client.channelDirectory({ q: handle })).find((c) => c.handle === handle);
-  if (!found) throw new Error(`no channel @${handle} (see \`veil-chat channel search\`)`);
-  return found;
+  try {
+    return await client.channelByHandle(handle);
+  } catch (err) {
+    if (!isVeilError(err, "channel_not_found")) throw err;
+    // A suspended channel is still there for its admins and followers.
+    const mine = (await client.myChannels()).find((c) => c.handle === handle);
+    if (!mine) throw new Error(`no channel @${handle} (see \`veil-chat channel search\`)`);
+    return mine;
+  }
 }
+
+/** A post's number as typed (`3` or `#3`). */
+function seqOf(text: string): number {
+  const seq = Number(text.replace(/^#/, ""));
+  if (!Number.isSafeInteger(seq) || seq < 1) throw new Error(`not a post number: ${text}`);
+  return seq;
+}
+
+/** One post as it is kept now; an error when it was deleted or is past retention. */
+async function postOf(client: VeilClient, channelId: string, seq: number): Promise<ChannelPost> {
+  const { posts } = await client.channelPosts(channelId, { after: seq - 1, limit: 1 });
+  const post = posts[0];
+  if (post?.seq !== seq) throw new Error(`no post #${seq} (deleted, or past retention)`);
+  return post;
+}
+
+/** A time as typed (ISO 8601), or an error naming the option. */
+function timeOf(text: string): Date {
+  const at = new Date(text);
+  if (Number.isNaN(at.getTime()))
+    throw new Error(`not a time: ${text} (e.g. 2030-01-31T18:00:00Z)`);
+  return at;
+}
+
+/** Repeatable options (`--option A --option B`) collect into a list. */
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 const countsText = (counts: Record<string, number>) =>
   Object.entries(counts)
     .map(([emoji, n]) => `${emoji} ${n}`)
     .join("  ");
+
+const sizeText = (bytes: number) =>
+  bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1 << 20
+      ? `${Math.round(bytes / 1024)} KB`
+      : `${(bytes / (1 << 20)).toFixed(1)} MB`;
+
+type ShownPost = Pick<ChannelPost, "seq" | "text" | "media" | "preview" | "poll" | "editedAt"> &
+  Partial<Pick<ChannelPost, "reactions">>;
+
+/** A post as lines: its text and counts, then its files, link preview and poll. */
+function postLines(p: ShownPost): string[] {
+  const counts = p.reactions ? countsText(p.reactions) : "";
+  const edited = p.editedAt ? " (edited)" : "";
+  const lines = [
+    `#${p.seq}${edited}${p.text ? `  ${p.text}` : ""}${counts ? `   (${counts})` : ""}`,
+  ];
+  for (const m of p.media) lines.push(`   file: ${m.contentType}, ${sizeText(m.size)} (${m.id})`);
+  if (p.preview) lines.push(`   link: ${p.preview.title || p.preview.url}  <${p.preview.url}>`);
+  if (p.poll) lines.push(...pollLines(p.poll));
+  return lines;
+}
+
+function pollLines(poll: NonNullable<ChannelPost["poll"]>): string[] {
+  const state = [poll.multiple ? "several choices" : "one choice"];
+  if (poll.closed) state.push("closed");
+  else if (poll.closesAt) state.push(`closes ${poll.closesAt}`);
+  return [
+    `   poll: ${poll.question}  (${state.join(", ")})`,
+    ...poll.options.map(
+      (o, i) =>
+        `     ${i + 1}. ${o.text}  ${o.votes}${poll.myVote.includes(i) ? "  (your vote)" : ""}`,
+    ),
+    `     ${poll.voters} voter${poll.voters === 1 ? "" : "s"}`,
+  ];
+}
+
+/** Options as typed: their numbers (from 1) or their text, as indexes. */
+function optionIndexes(poll: NonNullable<ChannelPost["poll"]>, chosen: string[]): number[] {
+  return chosen.map((choice) => {
+    const n = Number(choice);
+    if (Number.isInteger(n) && n >= 1 && n <= poll.options.length) return n - 1;
+    const i = poll.options.findIndex((o) => o.text.toLowerCase() === choice.toLowerCase());
+    if (i < 0) throw new Error(`no option "${choice}" (the options are numbered from 1)`);
+    return i;
+  });
+}
 
 /** `veil-chat channel …`: public channels, posted as the channel, read by followers. */
 export function channelCommands(program: Command, action: Action, out: Terminal): void {
@@ -108,6 +190,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
           `you:       ${c.role ?? (c.following ? (c.muted ? "following (muted)" : "following") : "not following")}`,
         );
         out.line(`invite:    veil-channel:${c.inviteCode}`);
+        if (c.status === "suspended") out.line(`suspended: ${c.suspensionReason ?? ""}`);
       }),
     );
 
@@ -140,16 +223,54 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
 
   channel
     .command("post")
-    .description("Post as the channel (admins)")
+    .description("Post as the channel (admins): text, files, a poll")
     .argument("<channel>", "@handle or id")
-    .argument("<text...>", "the post")
+    .argument("[text...]", "the post, or the caption of its files")
+    .option(
+      "--image <file>",
+      "attach a file: JPEG, PNG, WebP, MP4, MP3 or PDF (repeatable)",
+      collect,
+      [],
+    )
+    .option("--poll <question>", "post a poll (with two or more --option)")
+    .option("--option <text>", "a poll option (repeatable)", collect, [])
+    .option("--multiple", "several options per follower")
+    .option("--closes <time>", "when voting stops, e.g. 2030-01-31T18:00:00Z")
     .action(
-      action(async (client, ref: string, words: string[]) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
-        const post = await client.postToChannel(c.id, words.join(" "));
-        out.line(`Posted #${post.seq} to @${c.handle} (${c.followerCount} followers).`);
-      }),
+      action(
+        async (
+          client,
+          ref: string,
+          words: string[],
+          options: {
+            image: string[];
+            poll?: string;
+            option: string[];
+            multiple?: boolean;
+            closes?: string;
+          },
+        ) => {
+          requireRegistered(client);
+          const c = await findChannel(client, ref);
+          const media = await Promise.all(options.image.map((file) => readFile(file)));
+          const text = words.join(" ");
+          const poll = options.poll
+            ? {
+                question: options.poll,
+                options: options.option,
+                ...(options.multiple ? { multiple: true } : {}),
+                ...(options.closes ? { closesAt: timeOf(options.closes) } : {}),
+              }
+            : undefined;
+          const post = await client.postToChannel(c.id, {
+            ...(text ? { text } : {}),
+            ...(media.length > 0 ? { media } : {}),
+            ...(poll ? { poll } : {}),
+          });
+          out.line(`Posted #${post.seq} to @${c.handle} (${c.followerCount} followers).`);
+          for (const line of postLines(post).slice(1)) out.line(line);
+        },
+      ),
     );
 
   channel
@@ -170,23 +291,22 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
           limit: last,
         });
         if (posts.length === 0) out.line(`No posts in @${c.handle} yet.`);
-        for (const p of posts) {
-          const counts = countsText(p.reactions);
-          const edited = p.editedAt ? " (edited)" : "";
-          out.line(`#${p.seq}${edited}  ${p.text}${counts ? `   (${counts})` : ""}`);
-        }
+        for (const p of posts) for (const line of postLines(p)) out.line(line);
         if (!options.follow) return;
         if (!c.following) await client.followChannel(c.id);
         client.on("channel-post", (e) => {
           if (e.post.channelId !== c.id) return;
-          out.line(`#${e.post.seq}${e.edited ? " (edited)" : ""}  ${e.post.text}`);
+          for (const line of postLines(e.post)) out.line(line);
         });
         client.on("channel-post-deleted", (e) => {
           if (e.channelId === c.id) out.line(`  #${e.seq} was deleted`);
         });
         client.on("channel-counts", (e) => {
-          if (e.channelId === c.id)
-            out.line(`  #${e.seq}: ${countsText(e.counts) || "no reactions"}`);
+          if (e.channelId !== c.id) return;
+          const votes = e.poll
+            ? `   poll: ${e.poll.votes.join(" / ")} (${e.poll.voters} voters)`
+            : "";
+          out.line(`  #${e.seq}: ${countsText(e.counts) || "no reactions"}${votes}`);
         });
         await client.start();
         out.line(`Reading @${c.handle} live; Ctrl-C to quit.`);
@@ -212,5 +332,265 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
           out.line(`#${post.seq}: ${countsText(post.reactions) || "no reactions"}`);
         },
       ),
+    );
+
+  channel
+    .command("vote")
+    .description("Vote in a post's poll (followers); voting again changes your vote")
+    .argument("<channel>", "@handle or id")
+    .argument("<seq>", "the post's number (see `read`)")
+    .argument("<options...>", "the options: their numbers (from 1) or their text")
+    .action(
+      action(async (client, ref: string, seqText: string, chosen: string[]) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        const seq = seqOf(seqText);
+        const { poll } = await postOf(client, c.id, seq);
+        if (!poll) throw new Error(`#${seq} has no poll`);
+        const post = await client.voteInChannelPoll(c.id, seq, optionIndexes(poll, chosen));
+        if (post.poll) for (const line of pollLines(post.poll)) out.line(line);
+      }),
+    );
+
+  channel
+    .command("unvote")
+    .description("Withdraw your vote while the poll is open")
+    .argument("<channel>", "@handle or id")
+    .argument("<seq>", "the post's number")
+    .action(
+      action(async (client, ref: string, seqText: string) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        const post = await client.withdrawChannelVote(c.id, seqOf(seqText));
+        if (post.poll) for (const line of pollLines(post.poll)) out.line(line);
+      }),
+    );
+
+  channel
+    .command("close-poll")
+    .description("Close a post's poll now (admins): votes stop, the counts stay")
+    .argument("<channel>", "@handle or id")
+    .argument("<seq>", "the post's number")
+    .action(
+      action(async (client, ref: string, seqText: string) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        const post = await client.closeChannelPoll(c.id, seqOf(seqText));
+        if (post.poll) for (const line of pollLines(post.poll)) out.line(line);
+      }),
+    );
+
+  channel
+    .command("edit")
+    .description("Change a post's text (admins, for 30 days)")
+    .argument("<channel>", "@handle or id")
+    .argument("<seq>", "the post's number")
+    .argument("<text...>", "the new text")
+    .action(
+      action(async (client, ref: string, seqText: string, words: string[]) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        const post = await client.editChannelPost(c.id, seqOf(seqText), words.join(" "));
+        for (const line of postLines(post)) out.line(line);
+      }),
+    );
+
+  channel
+    .command("delete")
+    .description("Delete a post (admins, for 30 days)")
+    .argument("<channel>", "@handle or id")
+    .argument("<seq>", "the post's number")
+    .action(
+      action(async (client, ref: string, seqText: string) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        const seq = seqOf(seqText);
+        await client.deleteChannelPost(c.id, seq);
+        out.line(`Deleted #${seq} of @${c.handle}.`);
+      }),
+    );
+
+  channel
+    .command("reactions")
+    .description("Who reacted to a post (admins): a name and a per-channel handle, never a number")
+    .argument("<channel>", "@handle or id")
+    .argument("<seq>", "the post's number")
+    .action(
+      action(async (client, ref: string, seqText: string) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        const who = await client.channelReactions(c.id, seqOf(seqText));
+        if (who.length === 0) out.line("No reactions.");
+        for (const r of who) out.line(`${r.emoji}  ${r.follower.name} (${r.follower.handle})`);
+      }),
+    );
+
+  channel
+    .command("votes")
+    .description("Who voted for what in a post's poll (admins): names and per-channel handles")
+    .argument("<channel>", "@handle or id")
+    .argument("<seq>", "the post's number")
+    .action(
+      action(async (client, ref: string, seqText: string) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        const seq = seqOf(seqText);
+        const { poll } = await postOf(client, c.id, seq);
+        const votes = await client.channelVotes(c.id, seq);
+        if (votes.length === 0) out.line("No votes.");
+        for (const v of votes) {
+          const chosen = v.options.map((i) => poll?.options[i]?.text ?? `${i + 1}`).join(", ");
+          out.line(`${v.follower.name} (${v.follower.handle}): ${chosen}`);
+        }
+      }),
+    );
+
+  const admins = channel
+    .command("admins")
+    .description("The channel's admins: list, invite, accept, remove");
+
+  admins
+    .command("list")
+    .description("The admins and pending invitations (admins)")
+    .argument("<channel>", "@handle or id")
+    .action(
+      action(async (client, ref: string) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        const { admins: list, invited } = await client.channelAdmins(c.id);
+        for (const a of list) out.line(`${a.id}  ${a.name ?? "?"}  (${a.role})`);
+        for (const i of invited) {
+          out.line(`${i.userId}  ${i.name ?? "?"}  (invited until ${i.expiresAt})`);
+        }
+      }),
+    );
+
+  admins
+    .command("invite")
+    .description("Invite someone to administer (owner; expires after 7 days)")
+    .argument("<channel>", "@handle or id")
+    .argument("<user>", "their phone number or user id")
+    .action(
+      action(async (client, ref: string, user: string) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        const peer = await resolvePeer(client, user);
+        await client.inviteChannelAdmin(c.id, peer.userId);
+        out.line(`Invited ${peer.name} to administer @${c.handle}.`);
+        out.line(`They accept with: veil-chat channel admins accept ${c.id}`);
+      }),
+    );
+
+  admins
+    .command("accept")
+    .description("Accept an invitation to administer a channel")
+    .argument("<channel>", "its id (or @handle)")
+    .action(
+      action(async (client, ref: string) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        await client.acceptChannelAdmin(c.id);
+        out.line(`You are an admin of @${c.handle}.`);
+      }),
+    );
+
+  admins
+    .command("remove")
+    .description("Remove an admin or an invitation (owner); `me` steps down")
+    .argument("<channel>", "@handle or id")
+    .argument("<user>", "their phone number or user id, or me")
+    .action(
+      action(async (client, ref: string, user: string) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        const peer =
+          user === "me" ? { userId: "me", name: "you" } : await resolvePeer(client, user);
+        await client.removeChannelAdmin(c.id, peer.userId);
+        out.line(`Removed ${peer.name} from the admins of @${c.handle}.`);
+      }),
+    );
+
+  channel
+    .command("transfer")
+    .description("Hand the channel to another admin (owner); you stay an admin")
+    .argument("<channel>", "@handle or id")
+    .argument("<user>", "the admin's phone number or user id")
+    .action(
+      action(async (client, ref: string, user: string) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        const peer = await resolvePeer(client, user);
+        await client.transferChannel(c.id, peer.userId);
+        out.line(`${peer.name} now owns @${c.handle}.`);
+      }),
+    );
+
+  for (const [name, muted] of [
+    ["mute", true],
+    ["unmute", false],
+  ] as const) {
+    channel
+      .command(name)
+      .description(muted ? "Keep following, quietly" : "Follow with notifications again")
+      .argument("<channel>", "@handle or id")
+      .action(
+        action(async (client, ref: string) => {
+          requireRegistered(client);
+          const c = await findChannel(client, ref);
+          await client.muteChannel(c.id, muted);
+          out.line(`@${c.handle} is ${muted ? "muted" : "no longer muted"}.`);
+        }),
+      );
+  }
+
+  const photo = channel.command("photo").description("The channel's photo (admins)");
+
+  photo
+    .command("set")
+    .description("Set the channel photo: a PNG, JPEG or WebP file")
+    .argument("<channel>", "@handle or id")
+    .argument("<file>", "the image")
+    .action(
+      action(async (client, ref: string, file: string) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        await client.setChannelPhoto(c.id, await readFile(file));
+        out.line(`Photo of @${c.handle} set.`);
+      }),
+    );
+
+  photo
+    .command("remove")
+    .description("Remove the channel photo")
+    .argument("<channel>", "@handle or id")
+    .action(
+      action(async (client, ref: string) => {
+        requireRegistered(client);
+        const c = await findChannel(client, ref);
+        await client.setChannelPhoto(c.id, null);
+        out.line(`Photo of @${c.handle} removed.`);
+      }),
+    );
+
+  channel
+    .command("open")
+    .description("Open a forwarded post's link, or an invite link (no need to follow)")
+    .argument(
+      "<link...>",
+      "veil://channel/<handle>/<seq>, veil-channel:<code>, or a text holding one",
+    )
+    .action(
+      action(async (client, words: string[]) => {
+        requireRegistered(client);
+        const { channel: c, post } = await client.openChannelLink(words.join(" "));
+        out.line(
+          `@${c.handle}${c.verified ? " ✓" : ""}  ${c.name}  (${c.followerCount} followers)`,
+        );
+        if (post) for (const line of postLines(post)) out.line(line);
+        else if (/veil:\/\/channel\/\S+\/\d+/.test(words.join(" "))) {
+          out.line("That post is gone (deleted, or past retention).");
+        }
+        if (!c.following) out.line(`Follow it with: veil-chat channel follow @${c.handle}`);
+      }),
     );
 }

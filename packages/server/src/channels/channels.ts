@@ -5,7 +5,7 @@ import type {
   UpdateChannelRequest,
   VisibleProfile,
 } from "@veil/protocol";
-import type { Selectable } from "kysely";
+import type { Selectable, Updateable } from "kysely";
 import { normalizeUsername } from "../accounts/username.js";
 import type { AuthContext } from "../auth/sessions.js";
 import type { Bus } from "../bus/bus.js";
@@ -22,11 +22,17 @@ type Role = "owner" | "admin";
 export const maxChannelAdmins = 16;
 const adminInviteMs = 7 * 24 * 3600 * 1000;
 
+/** Whether a channel is shown at all: deleted to nobody, suspended to its admins and followers. */
+function shownTo(channel: Pick<Channel, "status">, admin: boolean, following: boolean): boolean {
+  if (channel.status === "active") return true;
+  return channel.status === "suspended" && (admin || following);
+}
+
 /**
  * Channels: public one-way broadcasts. Anyone sees a channel as the channel
  * (name, handle, photo, badge, follower count), never its admins (R9) nor its
- * followers (R7). Admins see each other (R10). Suspended and deleted channels
- * answer as missing to everyone but their admins.
+ * followers (R7). Admins see each other (R10). A suspended channel is shown
+ * to its admins and followers only (with the reason); a deleted one to nobody.
  */
 export class Channels {
   constructor(
@@ -80,26 +86,33 @@ export class Channels {
     }
   }
 
-  /** The channel and the caller's admin role; `channel_not_found` if it is not shown to the caller. */
+  /**
+   * The channel, the caller's admin role and whether the caller follows it;
+   * `channel_not_found` if it is not shown to the caller (deleted; suspended
+   * and the caller neither administers nor follows it).
+   */
   async standing(
     auth: AuthContext,
     channelId: string,
     db: Db = this.db,
-  ): Promise<{ channel: Channel; role: Role | null }> {
+  ): Promise<{ channel: Channel; role: Role | null; following: boolean }> {
     const row = await db
       .selectFrom("channels as c")
       .leftJoin("channel_admins as a", (join) =>
         join.onRef("a.channel_id", "=", "c.id").on("a.user_id", "=", auth.userId),
       )
+      .leftJoin("channel_followers as f", (join) =>
+        join.onRef("f.channel_id", "=", "c.id").on("f.user_id", "=", auth.userId),
+      )
       .selectAll("c")
-      .select("a.role")
+      .select(["a.role", "f.user_id as follower"])
       .where("c.id", "=", channelId)
       .executeTakeFirst();
     if (!row) throw new VeilError("channel_not_found");
-    const { role, ...channel } = row;
-    if (channel.status !== "active" && role === null) throw new VeilError("channel_not_found");
-    if (channel.status === "deleted") throw new VeilError("channel_not_found");
-    return { channel, role };
+    const { role, follower, ...channel } = row;
+    const following = follower !== null;
+    if (!shownTo(channel, role !== null, following)) throw new VeilError("channel_not_found");
+    return { channel, role, following };
   }
 
   async asAdmin(auth: AuthContext, channelId: string, db: Db = this.db) {
@@ -157,10 +170,40 @@ export class Channels {
       inviteCode: c.invite_code,
       lastSeq: Number(c.last_seq),
       createdAt: new Date(c.created_at).toISOString(),
+      hasPhoto: c.photo !== null,
+      photoVersion: c.photo,
+      status: c.status === "suspended" ? ("suspended" as const) : ("active" as const),
+      suspensionReason: c.status === "suspended" ? c.suspension_reason : null,
     }));
   }
 
-  /** The channel an invite link opens (preview and follow from there). */
+  /**
+   * The channel a post's link names (`veil://channel/<handle>/<seq>`), as the
+   * caller may see it: an unknown, deleted or (to anyone but its admins)
+   * suspended channel's handle answers as an unknown one.
+   */
+  async byHandle(auth: AuthContext, input: string): Promise<ChannelView> {
+    let handle: string;
+    try {
+      handle = normalizeUsername(input);
+    } catch {
+      throw new VeilError("channel_not_found");
+    }
+    const row = await this.db
+      .selectFrom("channels as c")
+      .leftJoin("channel_admins as a", (join) =>
+        join.onRef("a.channel_id", "=", "c.id").on("a.user_id", "=", auth.userId),
+      )
+      .select(["c.id", "c.status", "a.role"])
+      .where("c.handle", "=", handle)
+      .executeTakeFirst();
+    if (!row || row.status === "deleted" || (row.status !== "active" && row.role === null)) {
+      throw new VeilError("channel_not_found");
+    }
+    return this.view(auth, row.id);
+  }
+
+  /** The channel an invite link opens (preview and follow from there); never a suspended one. */
   async byInvite(auth: AuthContext, code: string): Promise<ChannelView> {
     const row = await this.db
       .selectFrom("channels")
@@ -197,9 +240,8 @@ export class Channels {
       )
       .orderBy("created_at")
       .execute();
-    // A suspended channel stays in its admins' list only.
-    const views = await this.views(auth, rows);
-    return views.filter((v, i) => rows[i]?.status === "active" || v.role !== null);
+    // A suspended channel stays in its admins' and followers' lists, with its reason.
+    return this.views(auth, rows);
   }
 
   async update(
@@ -236,15 +278,49 @@ export class Channels {
 
   /** A platform admin sets or clears the verified badge. */
   async setVerified(auth: AuthContext, channelId: string, verified: boolean): Promise<void> {
+    await this.asPlatformAdmin(auth);
+    await this.changeUndeleted(channelId, { verified: verified ? 1 : 0 });
+  }
+
+  /**
+   * A platform admin suspends the channel, with a reason its admins and
+   * followers see: it leaves the directory and search, its invite link stops
+   * opening it, it takes no new posts. Suspending again replaces the reason.
+   */
+  async suspend(auth: AuthContext, channelId: string, reason: string): Promise<void> {
+    await this.asPlatformAdmin(auth);
+    await this.changeUndeleted(channelId, {
+      status: "suspended",
+      suspension_reason: reason.trim(),
+      suspended_at: this.now(),
+    });
+  }
+
+  /** A platform admin lifts the suspension (nothing happens to an active channel). */
+  async reinstate(auth: AuthContext, channelId: string): Promise<void> {
+    await this.asPlatformAdmin(auth);
+    await this.changeUndeleted(channelId, {
+      status: "active",
+      suspension_reason: null,
+      suspended_at: null,
+    });
+  }
+
+  /** `not_platform_admin` unless the caller holds the platform's admin role. */
+  private async asPlatformAdmin(auth: AuthContext): Promise<void> {
     const caller = await this.db
       .selectFrom("users")
       .select("platform_role")
       .where("id", "=", auth.userId)
       .executeTakeFirst();
     if (caller?.platform_role !== "admin") throw new VeilError("not_platform_admin");
+  }
+
+  /** Updates a channel that is not deleted, or `channel_not_found`. */
+  private async changeUndeleted(channelId: string, set: Updateable<ChannelsTable>): Promise<void> {
     const result = await this.db
       .updateTable("channels")
-      .set({ verified: verified ? 1 : 0 })
+      .set(set)
       .where("id", "=", channelId)
       .where("status", "!=", "deleted")
       .executeTakeFirst();
@@ -253,19 +329,19 @@ export class Channels {
 
   // --- following ----------------------------------------------------------------
 
-  /** Follows (or changes mute); the follower gets a pseudonymous handle for this channel. */
+  /**
+   * Follows (or changes mute); the follower gets a pseudonymous handle for
+   * this channel. Idempotent under concurrency: of overlapping follows by one
+   * user, one inserts the row and counts it, the others only set the mute.
+   */
   async follow(auth: AuthContext, channelId: string, muted = false): Promise<ChannelView> {
     await this.database.transaction(async (tx) => {
-      const { channel } = await this.standing(auth, channelId, tx.db);
-      if (channel.status !== "active") throw new VeilError("channel_not_found");
-      const existing = await tx.db
-        .updateTable("channel_followers")
-        .set({ muted: muted ? 1 : 0 })
-        .where("channel_id", "=", channelId)
-        .where("user_id", "=", auth.userId)
-        .executeTakeFirst();
-      if (existing.numUpdatedRows > 0n) return;
-      await tx.db
+      const { channel, following } = await this.standing(auth, channelId, tx.db);
+      // A suspended channel keeps its followers (who may mute it) but gains none.
+      if (channel.status !== "active" && !following) throw new VeilError("channel_suspended");
+      // The key settles overlapping follows (never a unique violation): on PostgreSQL
+      // the later insert waits for the earlier transaction, then does nothing.
+      const inserted = await tx.db
         .insertInto("channel_followers")
         .values({
           channel_id: channelId,
@@ -274,7 +350,18 @@ export class Channels {
           muted: muted ? 1 : 0,
           followed_at: this.now(),
         })
-        .execute();
+        .onConflict((oc) => oc.columns(["channel_id", "user_id"]).doNothing())
+        .returning("user_id")
+        .executeTakeFirst();
+      if (!inserted) {
+        await tx.db
+          .updateTable("channel_followers")
+          .set({ muted: muted ? 1 : 0 })
+          .where("channel_id", "=", channelId)
+          .where("user_id", "=", auth.userId)
+          .execute();
+        return;
+      }
       await tx.db
         .updateTable("channels")
         .set((eb) => ({ follower_count: eb("follower_count", "+", 1) }))
@@ -320,9 +407,14 @@ export class Channels {
 
   // --- admins -------------------------------------------------------------------
 
-  /** The admins, as co-admins see each other (R10), and pending invitations. */
+  /**
+   * The admins, as co-admins see each other (R10), and pending invitations:
+   * listed (invitee id and name, through the policy) to the owner only, who
+   * sent them; other admins get their number alone, since an invitee is no
+   * admin yet and no rule shows them to the other admins.
+   */
   async admins(auth: AuthContext, channelId: string) {
-    await this.asAdmin(auth, channelId);
+    const { role } = await this.asAdmin(auth, channelId);
     const [rows, invited] = await Promise.all([
       this.db
         .selectFrom("channel_admins")
@@ -335,12 +427,15 @@ export class Channels {
         .select(["user_id", "expires_at"])
         .where("channel_id", "=", channelId)
         .where("expires_at", ">", this.now())
+        .orderBy("expires_at")
+        .orderBy("user_id")
         .execute(),
     ]);
-    const seen = await this.profiles.visible(
-      auth.userId,
-      rows.map((r) => r.user_id),
-    );
+    const owner = role === "owner";
+    const seen = await this.profiles.visible(auth.userId, [
+      ...rows.map((r) => r.user_id),
+      ...(owner ? invited.map((i) => i.user_id) : []),
+    ]);
     return {
       admins: rows.flatMap((r) => {
         const profile: VisibleProfile | undefined = seen.get(r.user_id);
@@ -356,10 +451,19 @@ export class Channels {
           },
         ];
       }),
-      invited: invited.map((i) => ({
-        userId: i.user_id,
-        expiresAt: new Date(i.expires_at).toISOString(),
-      })),
+      // An invitee the owner can no longer see (a number changed, say) is counted, not listed.
+      invited: (owner ? invited : []).flatMap((i) => {
+        const profile = seen.get(i.user_id);
+        if (!profile) return [];
+        return [
+          {
+            userId: profile.id,
+            ...(profile.name === undefined ? {} : { name: profile.name }),
+            expiresAt: new Date(i.expires_at).toISOString(),
+          },
+        ];
+      }),
+      invitedCount: invited.length,
     };
   }
 

@@ -1,11 +1,14 @@
 import { createHash } from "node:crypto";
-import type { ChannelMedia } from "@veil/protocol";
+import type { ChannelMedia, ChannelView } from "@veil/protocol";
 import type { AuthContext } from "../auth/sessions.js";
 import { VeilError } from "../errors.js";
 import type { BlobStore } from "../media/blob-store.js";
+import { imageType } from "../media/image-type.js";
 import { channelMediaType } from "../media/media-type.js";
 import type { Database } from "../store/database.js";
 import type { Channels } from "./channels.js";
+
+const blobId = (bytes: Buffer) => createHash("sha256").update(bytes).digest("base64url");
 
 /**
  * Public channel media: admins upload files that posts then reference;
@@ -23,11 +26,11 @@ export class ChannelMediaFiles {
 
   async upload(auth: AuthContext, channelId: string, bytes: Buffer): Promise<ChannelMedia> {
     const { channel } = await this.channels.asAdmin(auth, channelId);
-    if (channel.status !== "active") throw new VeilError("channel_not_found");
+    if (channel.status !== "active") throw new VeilError("channel_suspended");
     if (bytes.length > this.limitBytes) throw new VeilError("media_too_large");
     const contentType = channelMediaType(bytes);
     if (!contentType) throw new VeilError("media_type_not_allowed");
-    const id = createHash("sha256").update(bytes).digest("base64url");
+    const id = blobId(bytes);
     await this.blobs.put(id, bytes);
     await this.database.db
       .insertInto("channel_media")
@@ -55,5 +58,43 @@ export class ChannelMediaFiles {
     const blob = row ? await this.blobs.get(mediaId) : null;
     if (!row || !blob) throw new VeilError("media_not_found");
     return { contentType: row.content_type, ...blob };
+  }
+
+  /**
+   * The channel's photo (admins): PNG, JPEG or WebP, sniffed from the bytes.
+   * Kept in the blob store by its SHA-256, which is also its version in
+   * ChannelView (`photoVersion`), so clients cache it until it changes.
+   */
+  async setPhoto(auth: AuthContext, channelId: string, bytes: Buffer): Promise<ChannelView> {
+    await this.channels.asAdmin(auth, channelId);
+    const contentType = imageType(bytes);
+    if (!contentType) throw new VeilError("photo_invalid");
+    const id = blobId(bytes);
+    await this.blobs.put(id, bytes);
+    await this.database.db
+      .updateTable("channels")
+      .set({ photo: id, photo_type: contentType })
+      .where("id", "=", channelId)
+      .execute();
+    return this.channels.view(auth, channelId);
+  }
+
+  /** Removes the photo (admins); the bytes stay in the blob store (media may share them). */
+  async removePhoto(auth: AuthContext, channelId: string): Promise<ChannelView> {
+    await this.channels.asAdmin(auth, channelId);
+    await this.database.db
+      .updateTable("channels")
+      .set({ photo: null, photo_type: null })
+      .where("id", "=", channelId)
+      .execute();
+    return this.channels.view(auth, channelId);
+  }
+
+  /** The photo's bytes and type, to anyone the channel is shown to; `photo_not_found` if none. */
+  async photo(auth: AuthContext, channelId: string) {
+    const { channel } = await this.channels.standing(auth, channelId);
+    const blob = channel.photo ? await this.blobs.get(channel.photo) : null;
+    if (!blob || !channel.photo_type) throw new VeilError("photo_not_found");
+    return { contentType: channel.photo_type, version: channel.photo as string, ...blob };
   }
 }

@@ -16,10 +16,13 @@ import type { ProfileReader } from "../privacy/profiles.js";
 import type { Database, Db, Tx } from "../store/database.js";
 import type { ChannelPollsTable, ChannelPostsTable } from "../store/schema/channels.js";
 import type { Channels } from "./channels.js";
+import { isSingleEmoji } from "./emoji.js";
 
 const dayMs = 24 * 3600 * 1000;
 /** Admins edit and delete posts for this long. */
 export const editWindowMs = 30 * dayMs;
+/** How far back anyone who neither follows nor administers a channel reads it (a preview). */
+export const previewMs = 30 * dayMs;
 /** Counts of one post are pushed at most this often (a storm of reactions costs bounded broadcasts). */
 const countsEveryMs = 1000;
 const maxPage = 200;
@@ -50,6 +53,18 @@ function checkPreview(preview: LinkPreview): void {
   }
 }
 
+/** Whether the channel's reaction setting takes `emoji`: `any` takes exactly one emoji. */
+function reactionAllowed(policy: "any" | "default" | "none", emoji: string): boolean {
+  if (policy === "none") return false;
+  if (policy === "default") return (defaultChannelReactions as readonly string[]).includes(emoji);
+  return isSingleEmoji(emoji);
+}
+
+/** Counter changes sorted by key: every transaction takes the counter rows in the same order. */
+function inOrder<K extends string | number>(changes: Array<[K, 1 | -1]>): Array<[K, 1 | -1]> {
+  return [...changes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** The link a forwarded copy of a post carries back to its channel. */
 export const postLink = (handle: string, seq: number) => `veil://channel/${handle}/${seq}`;
 
@@ -59,7 +74,12 @@ export const postLink = (handle: string, seq: number) => `veil://channel/${handl
  * (the gateway knows who follows what), offline ones read it by sequence.
  * A reaction is one row per follower per post, with the counters updated in
  * the same transaction; counts are pushed coalesced, at most once a second
- * per post. Followers see counts; admins see who, as R8 allows.
+ * per post and node. Followers see counts; admins see who, as R8 allows.
+ *
+ * Concurrency: a follower's reactions and votes run one at a time (their
+ * follow row is locked first, where the backend has row locks), so a change
+ * always reads the follower's latest choice; counters change in a fixed
+ * order (by emoji, by option), so two followers never wait on each other.
  */
 export class ChannelPosts {
   /** Posts whose counts changed and wait for their coalesced push, by `channel seq`. */
@@ -85,7 +105,7 @@ export class ChannelPosts {
     request: CreatePostRequest,
   ): Promise<ChannelPost & { duplicate: boolean }> {
     const { channel } = await this.channels.asAdmin(auth, channelId);
-    if (channel.status !== "active") throw new VeilError("channel_not_found");
+    if (channel.status !== "active") throw new VeilError("channel_suspended");
     if (request.text === undefined && !request.media && !request.poll) {
       throw new VeilError("post_empty");
     }
@@ -183,15 +203,21 @@ export class ChannelPosts {
       .executeTakeFirst();
   }
 
-  /** Posts after `after`, within the retention period: to followers, and as a preview to anyone. */
+  /**
+   * Posts after `after`: within the retention period to followers and
+   * admins; as a preview to anyone else, within the last 30 days at most,
+   * however long the retention period.
+   */
   async list(auth: AuthContext, channelId: string, after: number, limit: number) {
-    const { channel } = await this.channels.standing(auth, channelId);
+    const { channel, role, following } = await this.channels.standing(auth, channelId);
+    const shownMs =
+      role === null && !following ? Math.min(this.retentionMs, previewMs) : this.retentionMs;
     const rows = await this.db
       .selectFrom("channel_posts")
       .selectAll()
       .where("channel_id", "=", channelId)
       .where("seq", ">", after)
-      .where("created_at", ">", this.now() - this.retentionMs)
+      .where("created_at", ">", this.now() - shownMs)
       .orderBy("seq")
       .limit(Math.min(Math.max(limit, 1), maxPage))
       .execute();
@@ -434,22 +460,10 @@ export class ChannelPosts {
   ): Promise<ChannelPost> {
     const row = await this.database.transaction(async (tx) => {
       const { channel } = await this.channels.standing(auth, channelId, tx.db);
-      if (emoji !== null) {
-        if (
-          channel.reaction_policy === "none" ||
-          (channel.reaction_policy === "default" &&
-            !(defaultChannelReactions as readonly string[]).includes(emoji))
-        ) {
-          throw new VeilError("reaction_not_allowed");
-        }
+      if (emoji !== null && !reactionAllowed(channel.reaction_policy, emoji)) {
+        throw new VeilError("reaction_not_allowed");
       }
-      const follower = await tx.db
-        .selectFrom("channel_followers")
-        .select("user_id")
-        .where("channel_id", "=", channelId)
-        .where("user_id", "=", auth.userId)
-        .executeTakeFirst();
-      if (!follower) throw new VeilError("not_following");
+      await this.lockFollower(tx, channelId, auth.userId);
       const post = await tx.db
         .selectFrom("channel_posts")
         .selectAll()
@@ -467,7 +481,6 @@ export class ChannelPosts {
         .where("user_id", "=", auth.userId)
         .executeTakeFirst();
       if ((previous?.emoji ?? null) === emoji) return found;
-      if (previous) await this.count(tx, channelId, seq, previous.emoji, -1);
       if (emoji === null) {
         await tx.db
           .deleteFrom("channel_reactions")
@@ -483,8 +496,11 @@ export class ChannelPosts {
             oc.columns(["channel_id", "seq", "user_id"]).doUpdateSet({ emoji, at: this.now() }),
           )
           .execute();
-        await this.count(tx, channelId, seq, emoji, 1);
       }
+      const changes: Array<[string, 1 | -1]> = [];
+      if (previous) changes.push([previous.emoji, -1]);
+      if (emoji !== null) changes.push([emoji, 1]);
+      for (const [e, by] of inOrder(changes)) await this.count(tx, channelId, seq, e, by);
       tx.onCommit(() => this.countsChanged(channelId, seq));
       return found;
     });
@@ -506,13 +522,7 @@ export class ChannelPosts {
   ): Promise<ChannelPost> {
     const found = await this.database.transaction(async (tx) => {
       const { channel } = await this.channels.standing(auth, channelId, tx.db);
-      const follower = await tx.db
-        .selectFrom("channel_followers")
-        .select("user_id")
-        .where("channel_id", "=", channelId)
-        .where("user_id", "=", auth.userId)
-        .executeTakeFirst();
-      if (!follower) throw new VeilError("not_following");
+      await this.lockFollower(tx, channelId, auth.userId);
       const post = await tx.db
         .selectFrom("channel_posts")
         .selectAll()
@@ -578,21 +588,89 @@ export class ChannelPosts {
           )
           .execute();
       }
-      for (const option of removed) await this.countVote(tx, channelId, seq, option, -1);
-      for (const option of added) await this.countVote(tx, channelId, seq, option, 1);
-      const voters = (previous.size === 0 ? 1 : 0) - (next.size === 0 ? 1 : 0);
-      if (voters !== 0) {
-        await tx.db
-          .updateTable("channel_polls")
-          .set((eb) => ({ voters: eb("voters", "+", voters) }))
-          .where("channel_id", "=", channelId)
-          .where("seq", "=", seq)
-          .execute();
+      const changes = [
+        ...removed.map((o): [number, 1 | -1] => [o, -1]),
+        ...added.map((o): [number, 1 | -1] => [o, 1]),
+      ];
+      for (const [option, by] of inOrder(changes)) {
+        await this.countVote(tx, channelId, seq, option, by);
       }
+      const voters = (previous.size === 0 ? 1 : 0) - (next.size === 0 ? 1 : 0);
+      // Last, and only if nobody closed the poll meanwhile: a vote overlapping
+      // the closing waits for it on the poll row, then finds its close time
+      // changed and rolls back.
+      const { closes_at } = poll;
+      const open = await tx.db
+        .updateTable("channel_polls")
+        .set((eb) => ({ voters: eb("voters", "+", voters) }))
+        .where("channel_id", "=", channelId)
+        .where("seq", "=", seq)
+        .where((eb) =>
+          closes_at === null ? eb("closes_at", "is", null) : eb("closes_at", "=", closes_at),
+        )
+        .executeTakeFirst();
+      if (open.numUpdatedRows === 0n) throw new VeilError("poll_closed");
       tx.onCommit(() => this.countsChanged(channelId, seq));
       return result;
     });
     return this.view(auth, found.handle, found.row);
+  }
+
+  /**
+   * Closes a post's poll now (admins): later votes, changes and withdrawals
+   * are `poll_closed`. Followers get the post again (its poll `closed`) and
+   * the final counts; closing a closed poll changes nothing.
+   */
+  async closePoll(auth: AuthContext, channelId: string, seq: number): Promise<ChannelPost> {
+    const found = await this.database.transaction(async (tx) => {
+      const { channel } = await this.channels.asAdmin(auth, channelId, tx.db);
+      const post = await tx.db
+        .selectFrom("channel_posts")
+        .selectAll()
+        .where("channel_id", "=", channelId)
+        .where("seq", "=", seq)
+        .where("created_at", ">", this.now() - this.retentionMs)
+        .executeTakeFirst();
+      if (!post) throw new VeilError("post_not_found");
+      const poll = await tx.db
+        .selectFrom("channel_polls")
+        .select("closes_at")
+        .where("channel_id", "=", channelId)
+        .where("seq", "=", seq)
+        .executeTakeFirst();
+      if (!poll) throw new VeilError("poll_not_found");
+      const result = { row: post, handle: channel.handle };
+      if (this.closed(poll)) return result;
+      await tx.db
+        .updateTable("channel_polls")
+        .set({ closes_at: this.now() })
+        .where("channel_id", "=", channelId)
+        .where("seq", "=", seq)
+        .execute();
+      const published = await this.view(null, channel.handle, post, tx.db);
+      tx.onCommit(async () => {
+        this.countsChanged(channelId, seq);
+        await this.bus.publish({ type: "channel.posted", channelId, seq, post: published });
+      });
+      return result;
+    });
+    return this.view(auth, found.handle, found.row);
+  }
+
+  /**
+   * Locks the caller's follow row until the transaction ends, or
+   * `not_following`: one reaction or vote at a time per follower, so a change
+   * reads the follower's latest choice even under READ COMMITTED.
+   */
+  private async lockFollower(tx: Tx, channelId: string, userId: string): Promise<void> {
+    const follower = await tx.db
+      .selectFrom("channel_followers")
+      .select("user_id")
+      .where("channel_id", "=", channelId)
+      .where("user_id", "=", userId)
+      .$call((query) => this.database.forUpdate(query))
+      .executeTakeFirst();
+    if (!follower) throw new VeilError("not_following");
   }
 
   private async countVote(tx: Tx, channelId: string, seq: number, option: number, by: 1 | -1) {

@@ -2,6 +2,7 @@ import { Type } from "@sinclair/typebox";
 import {
   ChannelAdminList,
   ChannelDirectory,
+  ChannelHandleParams,
   ChannelIdParams,
   ChannelInviteParams,
   ChannelMedia,
@@ -20,6 +21,7 @@ import {
   FollowRequest,
   InviteAdminRequest,
   ReactRequest,
+  SuspendChannelRequest,
   TransferChannelRequest,
   UpdateChannelRequest,
   VoteRequest,
@@ -27,6 +29,7 @@ import {
 import { caller, requireAuth } from "../auth/require-auth.js";
 import { VeilError } from "../errors.js";
 import { type App, errorResponses } from "../http/route-kit.js";
+import { imageTypes } from "../media/image-type.js";
 import type { Db } from "../store/database.js";
 import type { Channels } from "./channels.js";
 import type { ChannelMediaFiles } from "./media.js";
@@ -38,12 +41,18 @@ export interface ChannelRouteDeps {
   media: ChannelMediaFiles;
   db: Db;
   now: () => number;
+  /** The largest channel photo (`VEIL_PHOTO_LIMIT_BYTES`, as for profile and community photos). */
+  photoLimitBytes: number;
 }
 
-/** Channels over HTTP: the channel, admins, following, posts, media, reactions, polls, the directory. */
+/**
+ * Channels over HTTP: the channel, its photo, admins, following, posts,
+ * media, reactions, polls, the directory, and platform admins' badge and
+ * suspension.
+ */
 export function channelRoutes(
   app: App,
-  { channels, posts, media, db, now }: ChannelRouteDeps,
+  { channels, posts, media, db, now, photoLimitBytes }: ChannelRouteDeps,
 ): void {
   const auth = requireAuth(db, now);
   const tags = ["channels"];
@@ -114,6 +123,21 @@ export function channelRoutes(
   );
 
   app.get(
+    "/v1/channels/by-handle/:handle",
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary:
+          "The channel a post's link names (veil://channel/<handle>/<seq>), as the channel; a suspended one to its admins only",
+        params: ChannelHandleParams,
+        response: ok(ChannelView),
+      },
+    },
+    (request) => channels.byHandle(caller(request), request.params.handle),
+  );
+
+  app.get(
     base,
     {
       preValidation: auth,
@@ -178,6 +202,113 @@ export function channelRoutes(
       await channels.setVerified(caller(request), request.params.channelId, false);
       return reply.status(204).send(null);
     },
+  );
+
+  app.put(
+    `${base}/suspension`,
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary:
+          "Suspend the channel, saying why (platform admins): unlisted, no new posts, its invite link closed; its admins and followers see the reason",
+        params: ChannelIdParams,
+        body: SuspendChannelRequest,
+        response: none,
+      },
+    },
+    async (request, reply) => {
+      await channels.suspend(caller(request), request.params.channelId, request.body.reason);
+      return reply.status(204).send(null);
+    },
+  );
+  app.delete(
+    `${base}/suspension`,
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary: "Lift the suspension (platform admins)",
+        params: ChannelIdParams,
+        response: none,
+      },
+    },
+    async (request, reply) => {
+      await channels.reinstate(caller(request), request.params.channelId);
+      return reply.status(204).send(null);
+    },
+  );
+
+  // --- the photo (public, as the channel is) ---
+
+  app.register(async (photoScope) => {
+    const scope = photoScope as unknown as App;
+    scope.addContentTypeParser(
+      imageTypes,
+      { parseAs: "buffer", bodyLimit: photoLimitBytes },
+      (_request, body, done) => done(null, body),
+    );
+    scope.put(
+      `${base}/photo`,
+      {
+        preValidation: auth,
+        bodyLimit: photoLimitBytes,
+        schema: {
+          tags,
+          summary: "Set the channel photo (admins): PNG, JPEG or WebP bytes as the body",
+          params: ChannelIdParams,
+          consumes: imageTypes,
+          response: ok(ChannelView),
+        },
+      },
+      (request) => {
+        if (!Buffer.isBuffer(request.body)) throw new VeilError("unsupported_media_type");
+        return media.setPhoto(caller(request), request.params.channelId, request.body);
+      },
+    );
+  });
+
+  app.get(
+    `${base}/photo`,
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary:
+          "The channel photo (anyone the channel is shown to); its ETag is the view's photoVersion",
+        params: ChannelIdParams,
+      },
+    },
+    async (request, reply) => {
+      const photo = await media.photo(caller(request), request.params.channelId);
+      const etag = `"${photo.version}"`;
+      reply
+        .header("etag", etag)
+        .header("cache-control", "private, no-cache")
+        .header("x-content-type-options", "nosniff");
+      if (request.headers["if-none-match"] === etag) {
+        photo.stream.destroy();
+        return reply.status(304).send();
+      }
+      return reply
+        .header("content-type", photo.contentType)
+        .header("content-length", String(photo.size))
+        .send(photo.stream);
+    },
+  );
+
+  app.delete(
+    `${base}/photo`,
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary: "Remove the channel photo (admins)",
+        params: ChannelIdParams,
+        response: ok(ChannelView),
+      },
+    },
+    (request) => media.removePhoto(caller(request), request.params.channelId),
   );
 
   app.put(
@@ -470,6 +601,21 @@ export function channelRoutes(
       },
     },
     (request) => posts.vote(caller(request), request.params.channelId, seqOf(request.params), null),
+  );
+
+  app.post(
+    `${base}/posts/:seq/poll/close`,
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary:
+          "Close the post's poll now (admins): later votes are poll_closed; followers get the closed poll and the final counts",
+        params: ChannelPostParams,
+        response: ok(ChannelPost),
+      },
+    },
+    (request) => posts.closePoll(caller(request), request.params.channelId, seqOf(request.params)),
   );
 
   app.get(

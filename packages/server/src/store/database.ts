@@ -17,6 +17,12 @@ export interface DialectAdapter {
   /** Where the migration bookkeeping tables live (PostgreSQL: the deployment's schema). */
   migrationSchema?: string;
   isUniqueViolation(error: unknown): boolean;
+  /**
+   * Whether `SELECT … FOR UPDATE` locks rows. PostgreSQL: yes, and needed
+   * under READ COMMITTED; SQLite: no such clause, and none needed (one
+   * transaction runs at a time).
+   */
+  rowLocks: boolean;
   close(): Promise<void>;
 }
 
@@ -37,6 +43,14 @@ export class Database {
 
   isUniqueViolation(error: unknown): boolean {
     return this.adapter.isUniqueViolation(error);
+  }
+
+  /**
+   * Locks the rows a select reads until the transaction ends, where the
+   * backend has row locks: `tx.db.selectFrom(…).$call((q) => database.forUpdate(q))`.
+   */
+  forUpdate<Q extends { forUpdate(): Q }>(query: Q): Q {
+    return this.adapter.rowLocks ? query.forUpdate() : query;
   }
 
   async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {

@@ -48,6 +48,7 @@ export async function openPostgres(
         typeof error === "object" &&
         error !== null &&
         (error as { code?: unknown }).code === "23505",
+      rowLocks: true,
       close: async () => {},
     },
     onHookError,

@@ -24,6 +24,7 @@ export function openSqlite(file: string, onHookError?: (error: unknown) => void)
         error instanceof SqliteDriver.SqliteError &&
         (error.code === "SQLITE_CONSTRAINT_UNIQUE" ||
           error.code === "SQLITE_CONSTRAINT_PRIMARYKEY"),
+      rowLocks: false,
       close: async () => {},
     },
     onHookError,

@@ -4,6 +4,8 @@ import { FormatRegistry } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import {
   type CommunityRole,
+  type ErrorCode,
+  errorRegistry,
   type GroupKind,
   type PrivacyAudience,
   type PrivacySettings,
@@ -119,15 +121,18 @@ export interface PairFacts {
   /** R6: V is an admin (or the owner) of a community S belongs to. */
   viewerAdminsSubjectsCommunity: boolean;
   /**
-   * RJ: S asked to join a group V is a member of, or a community V
-   * administers, and waits: id, name, photo if allowed (as R5), so whoever
-   * decides can see who asks. docs/privacy-model.md has this row; the
-   * normative table (/work/shared/PRIVACY-MODEL.md) does not yet.
+   * RJ: S asked to join a space, waits, and V decides on it: a group V
+   * administers, or any group V is in when it does not approve new members
+   * (then any member may add), or a community V administers. Id, name, photo
+   * if allowed (as R5), so whoever decides can see who asks; a member who
+   * cannot decide sees nothing of S through it (invariant 3).
+   * docs/privacy-model.md has this row; the normative table
+   * (/work/shared/PRIVACY-MODEL.md) does not yet.
    */
   askedToJoinViewersSpace: boolean;
   /** R10: both administer (owner or admin) one channel. */
   coChannelAdmins: boolean;
-  /** R8: V administers a channel S follows. Grants only beside S's reaction (`channelReactionContext`). */
+  /** R8: V administers a channel S follows. Grants only beside S's reaction or vote (`channelInteractionContext`). */
   viewerAdminsSubjectsChannel: boolean;
   /** R9: S administers a channel V follows. Grants nothing. */
   subjectAdminsViewersChannel: boolean;
@@ -276,8 +281,9 @@ export interface WorldGroup {
   requests: Set<number>;
   /**
    * Group admins as the server last reported them (`World.groups` is
-   * refreshed by the driver): not a privacy fact, used to pick actors and
-   * to know who may read the requests.
+   * refreshed by the driver after every change of them): who may read and
+   * answer the requests, and so, when the group approves new members, who
+   * sees the askers (RJ).
    */
   admins: Set<number>;
   approveMembers: boolean;
@@ -333,15 +339,41 @@ export interface WorldChannel {
   reactionPolicy: "any" | "default" | "none";
   lastSeq: number;
   /** Posts by seq: text, edited, and each user's reaction (kept when the user unfollows). */
-  posts: Map<number, { id: string; text: string; edited: boolean; reactions: Map<number, string> }>;
+  posts: Map<number, WorldPost>;
+  /** The owner deleted it: it answers like a channel that never existed, and relates no one. */
+  deleted: boolean;
 }
 
-/** What one committed state holds of a channel, for R8 (context) and invariant 2. */
+/** A post of a channel, its reactions and its poll. */
+export interface WorldPost {
+  id: string;
+  text: string;
+  edited: boolean;
+  /** Each user's reaction (kept when the user unfollows). */
+  reactions: Map<number, string>;
+  poll: WorldPoll | null;
+}
+
+/** A poll: its options, and each user's vote as sorted option indexes (kept on unfollow). */
+export interface WorldPoll {
+  question: string;
+  options: string[];
+  multiple: boolean;
+  votes: Map<number, number[]>;
+}
+
+/** What one committed state holds of a live channel, for R8 (context) and invariant 2. */
 export interface ChannelSnapshot {
   admins: Set<number>;
+  /** The owner: the only admin shown pending invitations. */
+  owner: number | null;
+  /** Pending invitations to administer. */
+  invited: Set<number>;
   followers: Set<number>;
   /** seq → users whose reaction an admin may see beside it (they react and follow). */
   reactors: Map<number, Set<number>>;
+  /** seq → users whose vote an admin may see beside it (they vote and follow). */
+  voters: Map<number, Set<number>>;
 }
 
 export const pairKey = (a: number, b: number) => `${a}>${b}`;
@@ -435,7 +467,8 @@ export class World {
     };
     const groups = [...this.groups.values()];
     const communities = this.activeCommunities();
-    const channels = [...this.channels.values()];
+    // A deleted channel relates no one any more (R10 ends with it).
+    const channels = [...this.channels.values()].filter((c) => !c.deleted);
     return {
       ...noFacts,
       self: v === s,
@@ -452,8 +485,13 @@ export class World {
         (c) => isAdminRole(c.roles.get(v)) && c.roles.has(s),
       ),
       askedToJoinViewersSpace:
-        groups.some((g) => g.kind === "group" && g.requests.has(s) && g.members.has(v)) ||
-        communities.some((c) => c.requests.has(s) && isAdminRole(c.roles.get(v))),
+        groups.some(
+          (g) =>
+            g.kind === "group" &&
+            g.requests.has(s) &&
+            g.members.has(v) &&
+            (!g.approveMembers || g.admins.has(v)),
+        ) || communities.some((c) => c.requests.has(s) && isAdminRole(c.roles.get(v))),
       coChannelAdmins: channels.some((c) => c.admins.has(v) && c.admins.has(s)),
       viewerAdminsSubjectsChannel: channels.some((c) => c.admins.has(v) && c.followers.has(s)),
       subjectAdminsViewersChannel: channels.some((c) => c.admins.has(s) && c.followers.has(v)),
@@ -462,12 +500,24 @@ export class World {
     };
   }
 
-  /** Who administers, follows and reacts (beside the reaction an admin may see) now. */
+  /** Who owns, administers, is invited, follows, reacts and votes (as an admin may see) now. */
   channelSnapshot(c: WorldChannel): ChannelSnapshot {
     const reactors = new Map<number, Set<number>>();
-    for (const [seq, post] of c.posts)
-      reactors.set(seq, new Set([...post.reactions.keys()].filter((u) => c.followers.has(u))));
-    return { admins: new Set(c.admins.keys()), followers: new Set(c.followers.keys()), reactors };
+    const voters = new Map<number, Set<number>>();
+    const following = (users: Iterable<number>) =>
+      new Set([...users].filter((u) => c.followers.has(u)));
+    for (const [seq, post] of c.posts) {
+      reactors.set(seq, following(post.reactions.keys()));
+      if (post.poll) voters.set(seq, following(post.poll.votes.keys()));
+    }
+    return {
+      admins: new Set(c.admins.keys()),
+      owner: [...c.admins].find(([, role]) => role === "owner")?.[0] ?? null,
+      invited: new Set(c.invited),
+      followers: new Set(c.followers.keys()),
+      reactors,
+      voters,
+    };
   }
 
   granted(v: number, s: number): Set<ProfileField> {
@@ -505,7 +555,11 @@ export class World {
       separated: this.users.map((_, v) =>
         this.users.map((_, s) => this.separatedInCommunity(v, s)),
       ),
-      channels: new Map([...this.channels].map(([id, c]) => [id, this.channelSnapshot(c)])),
+      channels: new Map(
+        [...this.channels]
+          .filter(([, c]) => !c.deleted)
+          .map(([id, c]) => [id, this.channelSnapshot(c)]),
+      ),
     });
     return this.step;
   }
@@ -694,23 +748,36 @@ export const lookupContext: ContextGrants = (d, state, s, oracle) => {
   return facts && values ? lookupGrants(values.privacy, facts, oracle) : new Set();
 };
 
-/** GET /v1/channels/:id/posts/:seq/reactions: where R8 grants. */
-const reactionsWhere = /^GET \/v1\/channels\/([^/?]+)\/posts\/(\d+)\/reactions$/;
-/** GET /v1/channels/:id/admins: where R10 lists the co-admins. */
+/**
+ * GET /v1/channels/:id/posts/:seq/reactions and …/votes: where R8 grants, and
+ * the users shown there in a state (who reacted, or voted, and follows).
+ */
+const interactionsWhere = /^GET \/v1\/channels\/([^/?]+)\/posts\/(\d+)\/(reactions|votes)$/;
+function interaction(
+  where: string,
+): { channelId: string; shown: (c: ChannelSnapshot) => Set<number> | undefined } | null {
+  const m = interactionsWhere.exec(where);
+  if (!m) return null;
+  const seq = Number(m[2]);
+  const list = m[3] === "votes" ? "voters" : "reactors";
+  return { channelId: m[1] as string, shown: (c) => c[list].get(seq) };
+}
+/** GET /v1/channels/:id/admins: where R10 lists the co-admins, and the owner its invitations. */
 const adminsWhere = /^GET \/v1\/channels\/([^/?]+)\/admins$/;
 /** Replies of the channel routes and channel frames: where invariant 2 holds. */
 const channelWhere =
   /^([A-Z]+ \/v1\/(channels|me\/channels|channel-invites)([/?]|$)|frame channel\.)/;
 
 /**
- * R8: beside S's reaction to a post of channel C, in the list of reactions
- * an admin V of C reads: S's name, and S's photo if allowed (never to one S
- * blocked, B). S must react and follow in the state judged.
+ * R8: beside S's reaction to (or vote on) a post of channel C, in the list of
+ * reactions (or votes) an admin V of C reads: S's name, and S's photo if
+ * allowed (never to one S blocked, B). S must react (vote) and follow in the
+ * state judged.
  */
-export const channelReactionContext: ContextGrants = (d, state, s) => {
-  const m = reactionsWhere.exec(d.where);
-  const c = m ? state.channels.get(m[1] as string) : undefined;
-  if (!c?.admins.has(d.viewer) || !c.reactors.get(Number(m?.[2]))?.has(s)) return new Set();
+export const channelInteractionContext: ContextGrants = (d, state, s) => {
+  const at = interaction(d.where);
+  const c = at ? state.channels.get(at.channelId) : undefined;
+  if (!at || !c?.admins.has(d.viewer) || !at.shown(c)?.has(s)) return new Set();
   const granted = new Set<ProfileField>(["name"]);
   const facts = state.facts[d.viewer]?.[s];
   const values = state.values[s];
@@ -722,8 +789,8 @@ export const channelReactionContext: ContextGrants = (d, state, s) => {
 /** The context grants the auditor applies unless told otherwise: R13 and R8. */
 export const defaultContextGrants: ContextGrants = (d, state, s, oracle) => {
   const lookup = lookupContext(d, state, s, oracle);
-  const reaction = channelReactionContext(d, state, s, oracle);
-  return reaction.size === 0 ? lookup : new Set([...lookup, ...reaction]);
+  const r8 = channelInteractionContext(d, state, s, oracle);
+  return r8.size === 0 ? lookup : new Set([...lookup, ...r8]);
 };
 
 export interface AuditOptions {
@@ -749,6 +816,57 @@ const describing = new Set<ProfileField>([
   "about",
   "presence",
 ]);
+
+const isCount = (n: unknown) => Number.isInteger(n) && (n as number) >= 0;
+const keysAre = (value: unknown, keys: readonly string[]) =>
+  value !== null &&
+  typeof value === "object" &&
+  isDeepStrictEqual(Object.keys(value).sort(), [...keys].sort());
+
+/**
+ * Invariant 2 for what a channel pushes to every follower: counts only. A
+ * `channel.counts` frame is the post's emoji counts and, for a poll, votes by
+ * option and voters; a `channel.post` frame's poll is the question, options
+ * with counts, and no one's vote. Returns what is wrong.
+ */
+function countsOnly(body: unknown): string[] {
+  const frame = body as Record<string, unknown>;
+  const problems: string[] = [];
+  const pollOk = (poll: unknown, keys: readonly string[]) =>
+    poll === null || poll === undefined || keysAre(poll, keys);
+  if (frame.type === "channel.counts") {
+    const poll = frame.poll as { votes?: unknown; voters?: unknown } | undefined;
+    const counts = frame.counts as Record<string, unknown> | undefined;
+    if (!keysAre(frame, ["type", "channelId", "seq", "counts", ...(poll ? ["poll"] : [])]))
+      problems.push(`frame keys ${JSON.stringify(Object.keys(frame))}`);
+    if (!counts || typeof counts !== "object" || !Object.values(counts).every(isCount))
+      problems.push(`counts ${JSON.stringify(counts)}`);
+    if (
+      poll !== undefined &&
+      !(
+        pollOk(poll, ["votes", "voters"]) &&
+        Array.isArray(poll.votes) &&
+        poll.votes.every(isCount) &&
+        isCount(poll.voters)
+      )
+    )
+      problems.push(`poll ${JSON.stringify(poll)}`);
+    return problems;
+  }
+  const post = frame.post as Record<string, unknown> | undefined;
+  if (!post) return problems;
+  const extra = Object.keys(post).filter((k) => !postKeys.includes(k) || k.startsWith("my"));
+  if (extra.length > 0) problems.push(`post keys ${JSON.stringify(extra)}`);
+  const poll = post.poll as { options?: unknown[]; myVote?: unknown[] } | null | undefined;
+  const pollKeys = ["question", "options", "multiple", "voters", "closesAt", "closed", "myVote"];
+  if (
+    !pollOk(poll, pollKeys) ||
+    (poll &&
+      (!poll.options?.every((o) => keysAre(o, ["text", "votes"])) || poll.myVote?.length !== 0))
+  )
+    problems.push(`poll ${JSON.stringify(poll)}`);
+  return problems;
+}
 
 /** Walks deliveries for invariant 1 (and labels invariant 3's pairs). */
 export class Auditor {
@@ -851,7 +969,10 @@ export class Auditor {
    * V only as R8 and R10 allow, whatever other rules grant elsewhere: a name
    * and photo beside S's reaction to a post of a channel V administers, and
    * S's id, name, phone and photo in the admin list of a channel both
-   * administer. Never a username, about or presence; never to a non-admin.
+   * administer; S's id and name in the pending invitations the owner V sent
+   * S (invariant 1 then asks a rule to grant them: the owner invites only
+   * someone it sees). Never a username, about or presence; never to a
+   * non-admin; an invitee never to the other admins.
    */
   private channelRule(
     d: Delivered,
@@ -866,19 +987,22 @@ export class Auditor {
       [...(this.world.states[step]?.channels.values() ?? [])].some((c) => c.followers.has(s)),
     );
     if (!follows) return;
-    const reactions = reactionsWhere.exec(d.where);
+    const beside = interaction(d.where);
     const admins = adminsWhere.exec(d.where);
     const ok =
-      (reactions !== null &&
+      (beside !== null &&
         (hit.field === "name" || hit.field === "photo") &&
-        this.channelAt(steps, reactions[1]).some(
-          (c) => c.admins.has(d.viewer) && c.reactors.get(Number(reactions[2]))?.has(s),
+        this.channelAt(steps, beside.channelId).some(
+          (c) => c.admins.has(d.viewer) && beside.shown(c)?.has(s),
         )) ||
       (admins !== null &&
+        !path.includes(".invited[") &&
         (["id", "name", "phone", "photo"] as ProfileField[]).includes(hit.field) &&
         this.channelAt(steps, admins[1]).some((c) => c.admins.has(d.viewer) && c.admins.has(s))) ||
-      // A pending invitation names the invitee to the admins: invariant 1 judges it.
-      (admins !== null && hit.field === "id" && path.includes(".invited["));
+      (admins !== null &&
+        path.includes(".invited[") &&
+        (hit.field === "id" || hit.field === "name") &&
+        this.channelAt(steps, admins[1]).some((c) => c.owner === d.viewer && c.invited.has(s)));
     if (!ok) {
       out.push({
         ...this.violation(
@@ -893,7 +1017,7 @@ export class Auditor {
     }
   }
 
-  /** A follower handle: only in the reactions of its channel, to that channel's admins. */
+  /** A follower handle: only in the reactions and votes of its channel, to that channel's admins. */
   private handleRule(
     d: Delivered,
     handle: string,
@@ -903,9 +1027,8 @@ export class Auditor {
   ) {
     const owner = this.handles.get(handle);
     if (!owner || owner.subject === d.viewer) return;
-    const m = reactionsWhere.exec(d.where);
     const ok =
-      m?.[1] === owner.channelId &&
+      interaction(d.where)?.channelId === owner.channelId &&
       this.channelAt(steps, owner.channelId).some((c) => c.admins.has(d.viewer));
     if (!ok) {
       out.push({
@@ -986,6 +1109,10 @@ export class Auditor {
       }
     };
     walk(d.body, "body", null);
+    if (d.where === "frame channel.counts" || d.where === "frame channel.post")
+      for (const problem of countsOnly(d.body)) {
+        out.push({ ...this.violation(d, "leak", null, "counts", problem), invariant: 2 });
+      }
     return out;
   }
 
@@ -1356,7 +1483,7 @@ export const communityRoute: ReadRoute = {
   },
 };
 
-/** The photo R8 shows an admin beside a follower's reaction, or undefined. */
+/** The photo R8 shows an admin beside a follower's reaction or vote, or undefined. */
 function followerPhoto(w: World, v: number, s: number): string | undefined {
   const u = w.user(s);
   const facts = w.facts(v, s);
@@ -1364,16 +1491,82 @@ function followerPhoto(w: World, v: number, s: number): string | undefined {
   return admits(u.privacy.photo, facts.subjectHasViewerAsContact) ? u.photo : undefined;
 }
 
+/** The counts a post shows everyone: emoji → how many reacted with it. */
+function reactionCounts(post: WorldPost): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const emoji of post.reactions.values()) out[emoji] = (out[emoji] ?? 0) + 1;
+  return out;
+}
+
+/** A poll's counts: votes by option, and how many voted (`channel.counts` carries these). */
+export function pollCounts(poll: WorldPoll): { votes: number[]; voters: number } {
+  const votes = poll.options.map(() => 0);
+  for (const chosen of poll.votes.values())
+    for (const option of chosen) votes[option] = (votes[option] ?? 0) + 1;
+  return { votes, voters: poll.votes.size };
+}
+
+/** The poll as viewer `v` reads it in a post: counts and `v`'s own vote, nobody else's. */
+function pollView(poll: WorldPoll | null, v: number) {
+  if (poll === null) return null;
+  const { votes, voters } = pollCounts(poll);
+  return {
+    question: poll.question,
+    options: poll.options.map((text, i) => ({ text, votes: votes[i] })),
+    multiple: poll.multiple,
+    voters,
+    closesAt: null,
+    closed: false,
+    myVote: poll.votes.get(v) ?? [],
+  };
+}
+
+/** Every key of a post as followers read it: nothing names who reacted or voted. */
+const postKeys = [
+  "channelId",
+  "seq",
+  "id",
+  "text",
+  "link",
+  "media",
+  "preview",
+  "poll",
+  "reactions",
+  "myReaction",
+  "createdAt",
+  "editedAt",
+].sort();
+
+/** A channel id and an invite code nobody has: a deleted channel answers exactly like them. */
+const missingChannel = entityId("h");
+const missingInvite = randomBytes(18).toString("base64url");
+
+/** A refusal that says nothing of the channel, post or poll: the registry's bare error. */
+const refused = (code: ErrorCode) => ({
+  status: errorRegistry[code].status,
+  check: (body: unknown): string[] => {
+    const want = { error: { code, message: errorRegistry[code].message } };
+    return isDeepStrictEqual(body, want)
+      ? []
+      : [`got ${JSON.stringify(body)?.slice(0, 200)}, want ${JSON.stringify(want)}`];
+  },
+});
+
 /**
- * Every channel, as the channel (R9), its posts with counts (R7), its admins
- * (R10, admins only), who reacted to each post (R8, admins only), and the
- * viewer's lists: the directory (searched by the world's channel tag) and
- * GET /v1/me/channels. Channels are public: nothing here is hidden.
+ * Every channel, as the channel (R9), its posts with counts only (R7), its
+ * admins (R10, admins only) and pending invitations (the owner only; other
+ * admins their number), who reacted to and who voted in each post (R8,
+ * admins only; anyone else gets the same bare refusal), and the viewer's
+ * lists: the directory (searched by the world's channel tag) and
+ * GET /v1/me/channels. Live channels are public: nothing there is hidden.
+ * A deleted channel answers everyone, its admins too, like one that never
+ * existed.
  */
 export const channelRoute: ReadRoute = {
   name: "channels",
   probes: (w, v) => {
-    const channels = [...w.channels.values()];
+    const everyChannel = [...w.channels.values()];
+    const channels = everyChannel.filter((c) => !c.deleted);
     const mine = channels.filter((c) => c.admins.has(v) || c.followers.has(v));
     const ids = (body: { channels: Array<{ id: string }> }) => body.channels.map((c) => c.id);
     const probes: Probe[] = [
@@ -1408,14 +1601,34 @@ export const channelRoute: ReadRoute = {
         },
       });
     }
-    const forbidden = { status: 403 };
+    for (const c of everyChannel.filter((x) => x.deleted)) {
+      const gone = (suffix: string): Probe => ({
+        route: `GET /v1/channels/:id${suffix.replace(/\/\d+\//, "/:seq/")} (deleted)`,
+        method: "GET",
+        path: `/v1/channels/${c.id}${suffix}`,
+        expect: { hidden: { path: `/v1/channels/${missingChannel}${suffix}` } },
+      });
+      const seq = [...c.posts].find(([, p]) => p.poll !== null)?.[0] ?? c.posts.keys().next().value;
+      probes.push(gone(""), gone("/posts"), gone("/admins"), {
+        route: "GET /v1/channel-invites/:code (deleted)",
+        method: "GET",
+        path: `/v1/channel-invites/${c.inviteCode}`,
+        expect: { hidden: { path: `/v1/channel-invites/${missingInvite}` } },
+      });
+      if (seq !== undefined) probes.push(gone(`/posts/${seq}/votes`));
+    }
+    const forbidden = refused("not_channel_admin");
     for (const c of channels) {
       const base = `/v1/channels/${c.id}`;
       const admin = c.admins.has(v);
-      const counts = (post: WorldChannel["posts"] extends Map<number, infer P> ? P : never) => {
-        const out: Record<string, number> = {};
-        for (const emoji of post.reactions.values()) out[emoji] = (out[emoji] ?? 0) + 1;
-        return out;
+      // A reactor or voter as an admin sees them (R8): handle, name, photo if allowed.
+      const follower = (u: number) => {
+        const photo = followerPhoto(w, v, u);
+        return {
+          handle: c.handles.get(u)?.at(-1) ?? "(unknown handle)",
+          name: w.user(u).name,
+          ...(photo === undefined ? {} : { photo }),
+        };
       };
       probes.push(
         {
@@ -1465,6 +1678,7 @@ export const channelRoute: ReadRoute = {
                 reactions: Record<string, number>;
                 myReaction: string | null;
                 editedAt: string | null;
+                poll: unknown;
               }>;
               lastSeq: number;
             }) => {
@@ -1477,17 +1691,23 @@ export const channelRoute: ReadRoute = {
               for (const p of body.posts) {
                 const post = c.posts.get(p.seq);
                 if (!post) continue;
+                // Counts only: the keys a post has, and a poll equal to its counts and own vote.
+                const keys = Object.keys(p).sort();
+                if (!isDeepStrictEqual(keys, postKeys))
+                  problems.push(`post ${p.seq} has keys ${JSON.stringify(keys)}`);
                 const want = {
                   text: post.text,
                   edited: post.edited,
-                  reactions: counts(post),
+                  reactions: reactionCounts(post),
                   myReaction: post.reactions.get(v) ?? null,
+                  poll: pollView(post.poll, v),
                 };
                 const got = {
                   text: p.text,
                   edited: p.editedAt !== null,
                   reactions: p.reactions,
                   myReaction: p.myReaction,
+                  poll: p.poll,
                 };
                 if (!isDeepStrictEqual(got, want))
                   problems.push(
@@ -1507,18 +1727,29 @@ export const channelRoute: ReadRoute = {
                 status: 200,
                 check: (body: {
                   admins: Array<{ id: string; role: string }>;
-                  invited: Array<{ userId: string }>;
+                  invited: Array<{ userId: string; name?: string }>;
+                  invitedCount: number;
                 }) => [
                   ...sameSet(
                     "admins",
                     body.admins.map((a) => `${a.id} ${a.role}`),
                     [...c.admins].map(([u, role]) => `${w.user(u).id} ${role}`),
                   ),
+                  // The owner sent the invitations and sees whom (as the rules let it now);
+                  // the other admins see how many.
                   ...sameSet(
                     "invited",
-                    body.invited.map((i) => i.userId),
-                    idsOf(w, c.invited),
+                    body.invited.map((i) => JSON.stringify([i.userId, i.name])),
+                    c.admins.get(v) === "owner"
+                      ? [...c.invited]
+                          .map((s) => w.expected(v, s))
+                          .filter((p): p is VisibleProfile => p !== null)
+                          .map((p) => JSON.stringify([p.id, p.name]))
+                      : [],
                   ),
+                  ...(body.invitedCount === c.invited.size
+                    ? []
+                    : [`invitedCount ${body.invitedCount}, want ${c.invited.size}`]),
                 ],
               }
             : forbidden,
@@ -1543,15 +1774,32 @@ export const channelRoute: ReadRoute = {
                     body.reactions.map((r) => JSON.stringify([r.follower, r.emoji])),
                     [...post.reactions]
                       .filter(([u]) => c.followers.has(u))
-                      .map(([u, emoji]) => {
-                        const photo = followerPhoto(w, v, u);
-                        const follower = {
-                          handle: c.handles.get(u)?.at(-1) ?? "(unknown handle)",
-                          name: w.user(u).name,
-                          ...(photo === undefined ? {} : { photo }),
-                        };
-                        return JSON.stringify([follower, emoji]);
-                      }),
+                      .map(([u, emoji]) => JSON.stringify([follower(u), emoji])),
+                  ),
+              }
+            : forbidden,
+        });
+        if (post.poll === null) continue;
+        const poll = post.poll;
+        probes.push({
+          route: "GET /v1/channels/:id/posts/:seq/votes",
+          method: "GET",
+          path: `${base}/posts/${seq}/votes`,
+          expect: admin
+            ? {
+                status: 200,
+                check: (body: {
+                  votes: Array<{
+                    follower: { handle: string; name: string; photo?: string };
+                    options: number[];
+                  }>;
+                }) =>
+                  sameSet(
+                    "votes",
+                    body.votes.map((r) => JSON.stringify([r.follower, r.options])),
+                    [...poll.votes]
+                      .filter(([u]) => c.followers.has(u))
+                      .map(([u, options]) => JSON.stringify([follower(u), options])),
                   ),
               }
             : forbidden,

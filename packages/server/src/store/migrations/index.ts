@@ -9,6 +9,7 @@ import { migration0007 } from "./0007-group-admins.js";
 import { migration0008 } from "./0008-communities.js";
 import { migration0009 } from "./0009-channels.js";
 import { migration0010 } from "./0010-channel-posts-media-polls.js";
+import { migration0011 } from "./0011-channel-photo-suspension.js";
 
 /** Every migration, in order. Names sort; never rename or edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   "0008-communities": migration0008,
   "0009-channels": migration0009,
   "0010-channel-posts-media-polls": migration0010,
+  "0011-channel-photo-suspension": migration0011,
 };

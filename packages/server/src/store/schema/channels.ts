@@ -13,12 +13,22 @@ export interface ChannelsTable {
   reaction_policy: Generated<"any" | "default" | "none">;
   /** Whoever holds it may open (preview and follow) the channel. */
   invite_code: string;
-  /** Suspended and deleted channels are never listed, and answer as missing. */
+  /**
+   * Suspended and deleted channels are never listed. A suspended one is
+   * shown to its admins and followers only; a deleted one answers as missing.
+   */
   status: Generated<"active" | "suspended" | "deleted">;
   follower_count: Generated<number>;
   last_seq: Generated<number>;
   last_post_at: number | null;
   created_at: number;
+  /** The photo's blob id (the SHA-256 of its bytes, in the blob store), or null (0011). */
+  photo: string | null;
+  /** The photo's type, sniffed from its bytes (0011). */
+  photo_type: string | null;
+  /** Why a platform admin suspended the channel, while it is suspended (0011). */
+  suspension_reason: string | null;
+  suspended_at: number | null;
 }
 
 /** The owner and up to 15 admins. Never shown to followers (R9). */
