@@ -16,6 +16,7 @@ import {
   type HistoryRecord,
   ns,
   put,
+  ReceivedKeyRecord,
   seqKey,
 } from "./local-state.js";
 import { type Messaging, type SendResult, toChatMessage } from "./messaging.js";
@@ -41,6 +42,12 @@ export interface AnnouncementOptions {
   concurrency: number;
   /** How long an admin device waits for a burst of reactions to settle (default 1 s). */
   reactionDelayMs: number;
+  /**
+   * How long an admin list read from the server is trusted for new posts by
+   * the admins in it (default 60 s). Within it a burst of posts costs no
+   * request; a post from anyone not in the list is always checked afresh.
+   */
+  adminListMaxAgeMs: number;
 }
 
 /**
@@ -50,9 +57,13 @@ export interface AnnouncementOptions {
  * which it hands to every member device over key channels before posting
  * (a new key first when anyone left since). Members read posts with the keys
  * they received, keep posts whose key has not arrived yet, and never send
- * receipts or typing here. See docs/communities.md.
+ * receipts or typing here. A member's device shows a post only if its sender
+ * is an admin in the newest admin list it holds, read after the post was
+ * stored: the server's check alone is not trusted. See docs/communities.md.
  */
 export class Announcements {
+  /** When this device last read each group's admin list from the server (ms, this process). */
+  private readonly adminsReadAt = new Map<string, number>();
   /** Announcement groups this device knows, by id (read at boot; frames are routed by it). */
   private readonly metas = new Map<string, AnnouncementMeta>();
   /** One post (and its key distribution) at a time per group. */
@@ -141,6 +152,7 @@ export class Announcements {
         admins: summary.admins,
       };
       await this.save(meta, []);
+      await this.keys.adminsRead(summary.id, summary.admins, summary.lastSeq, true);
       return true;
     });
     if (!added) return;
@@ -184,9 +196,7 @@ export class Announcements {
         await this.adopt(summary);
         continue;
       }
-      if (summary.admins.join() !== meta.admins.join()) {
-        await this.setAdmins(summary.id, summary.admins);
-      }
+      await this.setAdmins(summary.id, summary);
       if (summary.lastSeq > meta.cursor) await this.sync(summary.id);
     }
     for (const meta of this.metas.values()) {
@@ -216,13 +226,7 @@ export class Announcements {
         page = await this.context.api.log(groupId, meta.cursor, logPage);
       } catch (err) {
         if (!isVeilError(err, "group_not_found")) throw err;
-        const next = { ...meta, active: false };
-        await this.save(next, []);
-        this.context.events.emit("community", {
-          communityId: meta.communityId,
-          announcementGroupId: groupId,
-          change: "left",
-        });
+        await this.gone(meta);
         return;
       }
       for (const entry of page.entries) await this.process(groupId, entry);
@@ -252,6 +256,7 @@ export class Announcements {
       await this.save({ ...meta, cursor: entry.seq }, []);
       return;
     }
+    if (!(await this.freshAdmins(groupId, entry.seq, entry.senderDeviceId))) return;
     await this.keys.lock.run(groupId, async () => {
       const opened = await this.open(groupId, entry);
       const ops = [...opened.ops];
@@ -264,29 +269,41 @@ export class Announcements {
 
   /** Tries the posts kept for want of a key, in log order. */
   async retryPending(groupId: string): Promise<void> {
-    await this.groups.lock.run(groupId, async () => {
-      const kept = await this.context.state.listJson(LogEntry, ns.pendingPosts, `${groupId}/`);
-      for (const { key, value: entry } of kept) {
-        await this.keys.lock.run(groupId, async () => {
-          const opened = await this.open(groupId, entry);
-          if (opened.pending) return;
-          await this.context.state.write([...opened.ops, del(ns.pendingPosts, key)]);
-          opened.after?.();
-        });
-      }
-    });
+    await this.groups.lock.run(groupId, () => this.retryPendingLocked(groupId));
+  }
+
+  private async retryPendingLocked(groupId: string): Promise<void> {
+    const kept = await this.context.state.listJson(LogEntry, ns.pendingPosts, `${groupId}/`);
+    for (const { key, value: entry } of kept) {
+      if (!(await this.freshAdmins(groupId, entry.seq, entry.senderDeviceId))) return;
+      // Asking for the admins may have settled it already (`applyAdmins`).
+      if ((await this.context.state.store.get(ns.pendingPosts, key)) === undefined) continue;
+      await this.keys.lock.run(groupId, async () => {
+        const opened = await this.open(groupId, entry);
+        if (opened.pending) return;
+        await this.context.state.write([...opened.ops, del(ns.pendingPosts, key)]);
+        opened.after?.();
+      });
+    }
   }
 
   /**
    * Decrypts a post with the key its header names, held from its sender
-   * device (call with the keys lock held). `pending` when that key has not
-   * arrived; a post that cannot be read is reported and dropped.
+   * device (call with the keys lock held, after `freshAdmins`). `pending`
+   * when that key has not arrived; a post that cannot be read, or whose
+   * sender is not an admin in the admin list held, is reported and dropped.
    */
   private async open(groupId: string, entry: LogEntry): Promise<Effects & { pending?: boolean }> {
     const bytes = fromBase64Url(entry.data);
     const parsed = bytes ? parseSenderKeyMessage(bytes) : null;
     if (!bytes || !parsed || parsed.groupId !== groupId) return this.unreadable(groupId, entry);
     const held = await this.keys.held(groupId, entry.senderDeviceId, parsed.keyId);
+    // The sender by its key, or, its keys dropped, as the device of a former admin.
+    const sender =
+      held?.senderUserId ?? (await this.keys.roster(groupId)).devices[entry.senderDeviceId];
+    if (sender !== undefined && !this.metas.get(groupId)?.admins.includes(sender)) {
+      return this.refused(groupId, entry);
+    }
     if (!held) return { ops: [], pending: true };
     let opened: Awaited<ReturnType<typeof decryptWithSenderKey>>;
     try {
@@ -337,6 +354,18 @@ export class Announcements {
         put(ns.seen, seen, entry.seq),
       ],
       after: () => this.context.events.emit("message", message),
+    };
+  }
+
+  /** A post from someone who is not (or no longer) an admin: dropped, and reported by code. */
+  private refused(groupId: string, entry: LogEntry): Effects {
+    return {
+      ops: [],
+      after: () =>
+        reportError(this.context, new VeilError("not_community_admin"), {
+          groupId,
+          seq: entry.seq,
+        }),
     };
   }
 
@@ -404,6 +433,7 @@ export class Announcements {
       if (!Value.Check(Envelope, envelope)) throw new VeilError("invalid_argument");
       const summary = await this.context.api.group(groupId);
       if (summary.kind !== "announcement") throw new VeilError("wrong_group_kind");
+      await this.setAdmins(groupId, summary);
       if (!summary.admins.includes(this.context.userId)) {
         throw new VeilError("not_community_admin");
       }
@@ -458,8 +488,9 @@ export class Announcements {
    */
   async react(groupId: string, target: string, emoji: string): Promise<SendResult> {
     await this.active(groupId);
-    const admins = (await this.context.api.group(groupId)).admins;
-    await this.setAdmins(groupId, admins);
+    const summary = await this.context.api.group(groupId);
+    await this.setAdmins(groupId, summary);
+    const admins = summary.admins;
     const at = Date.now();
     if (admins.includes(this.context.userId)) {
       const effects = await this.reactions.record(groupId, this.context.userId, target, emoji, at);
@@ -591,24 +622,99 @@ export class Announcements {
   /** Whether `userId` administers the announcement group: the cached list, asked again on a miss. */
   private async isAdmin(groupId: string, userId: string): Promise<boolean> {
     if (this.metas.get(groupId)?.admins.includes(userId)) return true;
-    let admins: string[];
+    let summary: GroupSummary;
     try {
-      admins = (await this.context.api.group(groupId)).admins;
+      summary = await this.context.api.group(groupId);
     } catch (err) {
       if (isVeilError(err, "group_not_found")) return false;
       throw err;
     }
-    await this.setAdmins(groupId, admins);
-    return admins.includes(userId);
+    await this.setAdmins(groupId, summary);
+    return summary.admins.includes(userId);
   }
 
   // --- state -----------------------------------------------------------------------
 
-  private setAdmins(groupId: string, admins: string[]): Promise<void> {
-    return this.groups.lock.run(groupId, async () => {
+  /** Takes the admin list of a summary the server just gave, unless the one held is newer. */
+  private setAdmins(groupId: string, summary: GroupSummary): Promise<void> {
+    return this.groups.lock.run(groupId, () => this.applyAdmins(groupId, summary));
+  }
+
+  /**
+   * `setAdmins` with the group's lock held. A user gone from the list loses
+   * their keys here (`SenderKeyStore.adminsRead`), and any post of theirs
+   * still waiting for a key is refused now.
+   */
+  private async applyAdmins(groupId: string, summary: GroupSummary): Promise<void> {
+    const meta = this.metas.get(groupId);
+    if (!meta) return;
+    const { adminsSeq } = await this.keys.roster(groupId);
+    if (summary.lastSeq < adminsSeq) return; // an answer older than the list held
+    this.adminsReadAt.set(groupId, Date.now());
+    const changed = summary.admins.join() !== meta.admins.join();
+    if (!changed && summary.lastSeq === adminsSeq) return;
+    if (changed) await this.save({ ...meta, admins: summary.admins }, []);
+    const dropped = await this.keys.adminsRead(groupId, summary.admins, summary.lastSeq, changed);
+    if (dropped > 0) this.context.logger.debug({ groupId, dropped }, "former admin keys dropped");
+    if (changed && (await this.context.state.keys(ns.pendingPosts, `${groupId}/`)).length > 0) {
+      await this.retryPendingLocked(groupId);
+    }
+  }
+
+  /**
+   * Makes sure the admin list held was read after the post at `seq` was
+   * stored, asking the server again if not (one request covers every post
+   * stored before it), so a post made after its sender was dismissed is never
+   * judged by an older list. False when this device is out of the group.
+   * Call with the group's lock held.
+   */
+  private async freshAdmins(
+    groupId: string,
+    seq: number,
+    senderDeviceId: string,
+  ): Promise<boolean> {
+    if ((await this.keys.roster(groupId)).adminsSeq >= seq) return true;
+    // A list read moments ago still holds for its own admins: one post to 5000
+    // members must not cost 5000 requests. The server refuses non-admins anyway.
+    const readAt = this.adminsReadAt.get(groupId);
+    if (
+      readAt !== undefined &&
+      Date.now() - readAt < this.options.adminListMaxAgeMs &&
+      (await this.senderIsListedAdmin(groupId, senderDeviceId))
+    ) {
+      return true;
+    }
+    let summary: GroupSummary;
+    try {
+      summary = await this.context.api.group(groupId);
+    } catch (err) {
+      if (!isVeilError(err, "group_not_found")) throw err;
       const meta = this.metas.get(groupId);
-      if (!meta || meta.admins.join() === admins.join()) return;
-      await this.save({ ...meta, admins }, []);
+      if (meta?.active) await this.gone(meta);
+      return false;
+    }
+    await this.applyAdmins(groupId, summary);
+    return true;
+  }
+
+  /** Whether a device's user is an admin in the list held: by the keys it sent, else unknown (false). */
+  private async senderIsListedAdmin(groupId: string, deviceId: string): Promise<boolean> {
+    const admins = this.metas.get(groupId)?.admins ?? [];
+    const keys = await this.context.state.listJson(
+      ReceivedKeyRecord,
+      ns.senderKeys,
+      `${groupId}/${deviceId}/`,
+    );
+    return keys.some((k) => admins.includes(k.value.senderUserId));
+  }
+
+  /** The server no longer serves this device the group: it left, was removed, or it ended. */
+  private async gone(meta: AnnouncementMeta): Promise<void> {
+    await this.save({ ...meta, active: false }, []);
+    this.context.events.emit("community", {
+      communityId: meta.communityId,
+      announcementGroupId: meta.groupId,
+      change: "left",
     });
   }
 

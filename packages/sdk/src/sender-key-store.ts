@@ -1,3 +1,4 @@
+import { type Static, Type } from "@sinclair/typebox";
 import {
   encryptWithSenderKey,
   type OwnSenderKey,
@@ -8,7 +9,7 @@ import {
 import type { ClientContext } from "./context.js";
 import { fromBase64Url, toBase64Url, toHex } from "./encoding.js";
 import { VeilError } from "./errors.js";
-import { asJson, KeyDistributionRecord, ns, put, ReceivedKeyRecord } from "./local-state.js";
+import { asJson, del, KeyDistributionRecord, ns, put, ReceivedKeyRecord } from "./local-state.js";
 import { KeyedMutex } from "./mutex.js";
 import type { StoreOp } from "./store/store.js";
 
@@ -19,6 +20,24 @@ export interface HeldKey {
   senderDeviceId: string;
   state: ReceivedSenderKey;
 }
+
+/**
+ * Per announcement group: how fresh this device's admin list is, and whose
+ * devices sent it keys. Posts are judged against the admin list
+ * (`AnnouncementMeta.admins`); `devices` outlives the keys, so a dismissed
+ * admin's device is still known by its user and its posts are refused, not
+ * kept waiting for a key that will never be accepted.
+ */
+export const SenderRoster = Type.Object({
+  /** The log position the admin list was read at: it held once this entry was stored. */
+  adminsSeq: Type.Integer(),
+  /** Devices whose keys this device dropped when their user stopped being an admin: device to user. */
+  devices: Type.Record(Type.String(), Type.String()),
+});
+export type SenderRoster = Static<typeof SenderRoster>;
+
+/** The store namespace of `SenderRoster` records, by announcement group id. */
+const rosterNs = "announcement-senders";
 
 /** The store key of a received sender key: `<groupId>/<senderDeviceId>/<keyId hex>`. */
 export const heldKeyName = (groupId: string, deviceId: string, keyId: Uint8Array | string) =>
@@ -33,6 +52,7 @@ export const heldKeyName = (groupId: string, deviceId: string, keyId: Uint8Array
  */
 export class SenderKeyStore {
   private readonly own = new Map<string, OwnSenderKey>();
+  private readonly rosters = new Map<string, SenderRoster>();
   /** Per announcement group: reads and writes of received keys. Takes no other lock inside. */
   readonly lock = new KeyedMutex();
 
@@ -123,6 +143,56 @@ export class SenderKeyStore {
       };
       await this.context.state.write([put(ns.senderKeys, key, asJson(record))]);
       return true;
+    });
+  }
+
+  /** How fresh the group's admin list is, and the devices of former admins. */
+  async roster(groupId: string): Promise<SenderRoster> {
+    const cached = this.rosters.get(groupId);
+    if (cached) return cached;
+    const held = (await this.context.state.json(SenderRoster, rosterNs, groupId)) ?? {
+      adminsSeq: 0,
+      devices: {},
+    };
+    this.rosters.set(groupId, held);
+    return held;
+  }
+
+  /**
+   * The group's admin list as read at log position `seq` (takes `lock`).
+   * When the list `changed`, every key received from a user no longer in it
+   * is dropped (their devices stay in the roster), and so is this device's
+   * own key if its user is no longer an admin: should it be made one again,
+   * it starts a new key that every member gets. Returns the keys dropped.
+   */
+  adminsRead(
+    groupId: string,
+    admins: readonly string[],
+    seq: number,
+    changed: boolean,
+  ): Promise<number> {
+    return this.lock.run(groupId, async () => {
+      const roster = await this.roster(groupId);
+      const dropped = changed
+        ? (
+            await this.context.state.listJson(ReceivedKeyRecord, ns.senderKeys, `${groupId}/`)
+          ).filter((k) => !admins.includes(k.value.senderUserId))
+        : [];
+      const next: SenderRoster = {
+        adminsSeq: Math.max(roster.adminsSeq, seq),
+        devices: { ...roster.devices },
+      };
+      for (const { value } of dropped) next.devices[value.senderDeviceId] = value.senderUserId;
+      const ops: StoreOp[] = [
+        ...dropped.map((k) => del(ns.senderKeys, k.key)),
+        put(rosterNs, groupId, asJson(next)),
+      ];
+      const dismissed = changed && !admins.includes(this.context.userId);
+      if (dismissed) ops.push(del(ns.ownSenderKeys, groupId), del(ns.keyDistribution, groupId));
+      await this.context.state.write(ops);
+      this.rosters.set(groupId, next);
+      if (dismissed) this.own.delete(groupId);
+      return dropped.length;
     });
   }
 }

@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import type { VisibleProfile } from "@veil/protocol";
+import { OwnProfile, type VisibleProfile } from "@veil/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isVeilError } from "./helpers/bytes.js";
 import {
@@ -24,6 +24,7 @@ async function failure(work: Promise<unknown>): Promise<string> {
 }
 
 const noUser = "u_0000000000000000000000";
+const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 
 for (const { backend, available } of backends) {
   describe.skipIf(!available)(`SDK communities [${backend}]`, () => {
@@ -41,6 +42,22 @@ for (const { backend, available } of backends) {
     const everyone = (names: string[]) => Promise.all(names.map((n) => join(n)));
     const setAbout = (p: Person, about: string) =>
       p.client.api.request("PATCH", "/v1/me", { body: { about }, schema: Type.Unknown() });
+    const setPrivacy = (p: Person, settings: Record<string, string>) =>
+      p.client.api.request("PATCH", "/v1/me/privacy", { body: settings, schema: Type.Unknown() });
+    /** Sets a photo; its id, as profiles name it. */
+    const setPhoto = async (p: Person) =>
+      (
+        await p.client.api.request("PUT", "/v1/me/photo", {
+          bytes: png,
+          contentType: "image/png",
+          schema: OwnProfile,
+        })
+      ).photo as string;
+    /** Another user's photo bytes, fetched as `viewer` (the privacy module decides). */
+    const photoOf = (viewer: Person, subject: Person) =>
+      (viewer.client.api as unknown as { download(path: string): Promise<Uint8Array> }).download(
+        `/v1/users/${subject.userId}/photo`,
+      );
 
     beforeAll(async () => {
       t = await startTestServer({ backend, env: noRateLimits });
@@ -54,12 +71,19 @@ for (const { backend, available } of backends) {
       const [olga, ana, ben, cid, dee] = await everyone(["Olga", "Ana", "Ben", "Cid", "Dee"]);
       if (!olga || !ana || !ben || !cid || !dee) throw new Error("people");
       const all = [olga, ana, ben, cid, dee];
-      for (const p of all) await setAbout(p, `about ${p.name}`);
+      const photos = new Map<Person, string>();
+      for (const p of all) {
+        await setAbout(p, `about ${p.name}`);
+        photos.set(p, await setPhoto(p));
+      }
       // Cid hides his number and his about from everyone but contacts.
-      await cid.client.api.request("PATCH", "/v1/me/privacy", {
-        body: { phone: "nobody", about: "contacts" },
-        schema: Type.Unknown(),
-      });
+      await setPrivacy(cid, { phone: "nobody", about: "contacts" });
+      // Ana shows her photo to her contacts only, and Ben is one (her presence too, by default).
+      await setPrivacy(ana, { photo: "contacts" });
+      await ana.client.api.addContact({ phone: ben.phone });
+      // Ben shows his photo to nobody; Dee shows her presence to everyone.
+      await setPrivacy(ben, { photo: "nobody" });
+      await setPrivacy(dee, { presence: "everyone" });
       const c = await olga.client.createCommunity({ name: "Riverside", description: "Our street" });
       const { code } = await olga.client.createInvite(c.id);
       for (const p of [ana, ben, cid, dee]) await p.client.joinByInvite(code);
@@ -86,6 +110,9 @@ for (const { backend, available } of backends) {
       await olga.client.leaveGroup(g1.groupId);
       await olga.client.leaveGroup(g2.groupId);
       expect((await olga.client.chat(g1.groupId))?.active).toBe(false);
+      // Blocks (B), once they see each other: Cid blocks Ana (a co-member, R3), Dee her admin (R6).
+      await cid.client.api.request("PUT", `/v1/blocks/${ana.userId}`, { schema: Type.Void() });
+      await dee.client.api.request("PUT", `/v1/blocks/${olga.userId}`, { schema: Type.Void() });
       // Announcements and reactions make key channels: they must create no relation.
       const post = await olga.client.announce(c.id, "Welcome, neighbours");
       for (const p of [ana, ben, cid, dee]) {
@@ -104,36 +131,55 @@ for (const { backend, available } of backends) {
         ...extra,
       });
       type Want = VisibleProfile | "user_not_found";
-      const r3 = (s: Person): Want => (s === cid ? full(s, { about: undefined }) : full(s));
-      const r5 = (s: Person): Want => ({ id: s.userId, name: s.name });
-      const r6 = (s: Person): Want => ({ id: s.userId, name: s.name, phone: s.phone });
+      const photo = (s: Person) => ({ photo: photos.get(s) });
+      const online = { presence: expect.objectContaining({ online: expect.any(Boolean) }) };
+      // R3: id, name, number, username; photo, about and presence as each one's settings allow.
+      const r3 = (s: Person, extra: Partial<VisibleProfile> = {}): Want =>
+        s === cid ? full(s, { about: undefined, ...extra }) : full(s, extra);
+      // R5 and R6: id and name (R6: the number too); the photo if allowed, never the rest.
+      const r5 = (s: Person, extra: Partial<VisibleProfile> = {}): Want => ({
+        id: s.userId,
+        name: s.name,
+        ...extra,
+      });
+      const r6 = (s: Person, extra: Partial<VisibleProfile> = {}): Want => ({
+        id: s.userId,
+        name: s.name,
+        phone: s.phone,
+        ...extra,
+      });
       const r3r5 = r3; // R3 grants all that R5 does, and more
       const r3r6 = r3; // likewise R6 (the number, whatever Cid's setting)
+      // B: whoever blocked the viewer shows at most the id and the name a rule grants.
+      const blocked = (s: Person): Want => ({ id: s.userId, name: s.name });
       const none = "user_not_found";
       // Viewer, subject, what the viewer sees: R3 in a shared group, R4 nothing, R5 the admin, R6 the members.
       const rules: Array<[Person, Person, Want]> = [
-        [ana, olga, r5(olga)],
-        [ana, ben, r3(ben)],
-        [ana, cid, r3(cid)],
+        [ana, olga, r5(olga, photo(olga))],
+        [ana, ben, r3(ben)], // Ben shows his photo to nobody
+        [ana, cid, blocked(cid)], // R3, but Cid blocked Ana
         [ana, dee, none],
-        [ben, olga, r5(olga)],
-        [ben, ana, r3(ana)],
-        [ben, cid, r3(cid)],
-        [ben, dee, r3(dee)],
-        [cid, olga, r3r5(olga)],
-        [cid, ana, r3(ana)],
+        [ben, olga, r5(olga, photo(olga))],
+        [ben, ana, r3(ana, { ...photo(ana), ...online })], // Ben is Ana's contact
+        [ben, cid, r3(cid, photo(cid))],
+        [ben, dee, r3(dee, { ...photo(dee), ...online })], // Dee's presence: everyone
+        [cid, olga, r3r5(olga, photo(olga))],
+        [cid, ana, r3(ana)], // not Ana's contact: no photo; his block does not hide her from him
         [cid, ben, r3(ben)],
         [cid, dee, none],
-        [dee, olga, r5(olga)],
+        [dee, olga, r5(olga, photo(olga))], // blocking Olga hides Dee from Olga, not Olga from Dee
         [dee, ana, none],
         [dee, ben, r3(ben)],
         [dee, cid, none],
-        [olga, ana, r6(ana)],
+        [olga, ana, r6(ana)], // Ana's photo is for her contacts
         [olga, ben, r6(ben)],
-        [olga, cid, r3r6(cid)],
-        [olga, dee, r6(dee)],
+        [olga, cid, r3r6(cid, photo(cid))],
+        [olga, dee, blocked(dee)], // R6, but Dee blocked Olga: not even the number
       ];
-      const strip = (p: Want) => (typeof p === "string" ? p : JSON.parse(JSON.stringify(p)));
+      const strip = (p: Want) =>
+        typeof p === "string"
+          ? p
+          : Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
       const nobody = await failure(ana.client.api.user(noUser));
       for (const [viewer, subject, want] of rules) {
         const got = await viewer.client.api.user(subject.userId).catch((e: unknown) => {
@@ -141,6 +187,14 @@ for (const { backend, available } of backends) {
           throw e;
         });
         expect(got, `${viewer.name} sees ${subject.name}`).toEqual(strip(want));
+        // The photo itself: served exactly when the profile names it.
+        const served = await photoOf(viewer, subject).catch((e: unknown) => {
+          if (isVeilError(e)) return e.code;
+          throw e;
+        });
+        expect(served, `${viewer.name} gets ${subject.name}'s photo`).toEqual(
+          typeof want !== "string" && want.photo ? png : "photo_not_found",
+        );
         if (want === none) {
           // Exactly as for someone who does not exist, through every route.
           expect(got).toBe(nobody);
@@ -185,7 +239,9 @@ for (const { backend, available } of backends) {
       for (const viewer of [ana, ben, cid, dee]) {
         const view = await viewer.client.community(c.id);
         expect(view).toMatchObject({ role: "member", memberCount: 5, groupCount: 3 });
-        expect(view.admins).toEqual([viewer === cid ? r3(olga) : r5(olga)].map(strip));
+        expect(view.admins).toEqual(
+          [viewer === cid ? r3r5(olga, photo(olga)) : r5(olga, photo(olga))].map(strip),
+        );
         expect(await failure(viewer.client.communityMembers(c.id))).toBe("not_community_admin");
         const directory = await viewer.client.groupDirectory(c.id);
         expect(directory.map((d) => [d.name, d.size, d.joined])).toEqual([
@@ -198,11 +254,11 @@ for (const { backend, available } of backends) {
       }
       const list = await olga.client.communityMembers(c.id);
       expect(list.map((m) => [m.profile, m.role])).toEqual([
-        [{ ...full(olga), presence: expect.anything() }, "owner"], // R1: herself
+        [{ ...full(olga, photo(olga)), presence: expect.anything() }, "owner"], // R1: herself
         [r6(ana), "member"],
         [r6(ben), "member"],
-        [strip(r3(cid)), "member"],
-        [r6(dee), "member"],
+        [strip(r3r6(cid, photo(cid))), "member"],
+        [blocked(dee), "member"],
       ]);
       // Chats: groups and the announcement group; key channels never.
       expect((await dee.client.chats()).map((x) => x.kind).sort()).toEqual([

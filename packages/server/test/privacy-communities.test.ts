@@ -973,7 +973,9 @@ class Driver {
         if (!isAdmin(active, actor) && !g.admins.has(actor))
           return this.expectStatus(r, 403, ctx, "not_community_admin");
         this.expectStatus(r, 204, ctx);
+        // It carries on alone; requests to join it through the community end.
         g.communityId = null;
+        g.requests.clear();
         return;
       }
       case "link": {
@@ -1107,7 +1109,10 @@ class Driver {
         if (!active || owner === undefined) return;
         const r = await this.req(owner, "DELETE", `/v1/communities/${active.id}`);
         this.expectStatus(r, 204, ctx);
-        for (const g of w.groupsOf(active.id)) g.communityId = null;
+        for (const g of w.groupsOf(active.id)) {
+          g.communityId = null;
+          g.requests.clear();
+        }
         active.active = false;
         active.roles.clear();
         active.requests.clear();
@@ -1483,6 +1488,49 @@ describe.skipIf(!backends[0]?.available)("leaks found by the audit, as fixed sce
       ],
     });
     expect(violations, report).toEqual([]);
+  });
+
+  /**
+   * U0 owns a community; its group holds U0 (the group's admin) and U1 (a
+   * plain member); U2 asks to join the group. What the request shows, and
+   * to whom, is RJ's: the steps after the request vary.
+   */
+  const asking = (approveMembers: boolean, after: Action[]): WorldSpec => ({
+    ...bare,
+    users: people(4),
+    communities: [
+      community({
+        members: [1, 2, 3],
+        groups: [{ creator: 0, members: [1], approveMembers }],
+      }),
+    ],
+    actions: [{ kind: "requestGroup", group: 0, user: 0 }, ...after],
+  });
+
+  it("a request to join a group that approves members shows the asker to its admins, not its members", async () => {
+    const { violations, report, world } = await scenario(t, asking(true, []));
+    expect(violations, report).toEqual([]);
+    // Not vacuous: U2 waits, U1 is a plain member of the group, U0 its admin.
+    const g = [...world.groups.values()].find((x) => x.kind === "group");
+    expect(g && [...g.requests]).toEqual([2]);
+    expect(world.facts(0, 2).askedToJoinViewersSpace).toBe(true);
+    expect(world.facts(1, 2).askedToJoinViewersSpace).toBe(false);
+  });
+
+  it("a request to join a group ends when the group leaves the community", async () => {
+    const unlink: Action = { kind: "unlink", community: 0, group: 0, actor: 0 };
+    const { violations, report, world } = await scenario(t, asking(false, [unlink]));
+    expect(violations, report).toEqual([]);
+    expect(world.states.some((s) => s.facts[1]?.[2]?.askedToJoinViewersSpace)).toBe(true);
+    expect(world.facts(1, 2).askedToJoinViewersSpace).toBe(false);
+  });
+
+  it("a request to join a group ends when the community is deactivated", async () => {
+    const deactivate: Action = { kind: "deactivate", community: 0 };
+    const { violations, report, world } = await scenario(t, asking(false, [deactivate]));
+    expect(violations, report).toEqual([]);
+    expect(world.states.some((s) => s.facts[1]?.[2]?.askedToJoinViewersSpace)).toBe(true);
+    expect(world.facts(1, 2).askedToJoinViewersSpace).toBe(false);
   });
 
   it("a member removed by a commit is no longer listed among the group's admins", async () => {

@@ -270,6 +270,13 @@ export class Communities {
     for (const { user_id } of everyone) {
       await this.members.userLeft(tx, community.announcement_group_id, user_id);
     }
+    // Requests to join its groups came through the community: they end with it.
+    const groups = tx.db
+      .selectFrom("groups")
+      .select("id")
+      .where("community_id", "=", communityId)
+      .where("kind", "=", "group");
+    await tx.db.deleteFrom("join_requests").where("target_id", "in", groups).execute();
     await tx.db
       .updateTable("groups")
       .set({ community_id: null })
@@ -426,6 +433,7 @@ export class Communities {
    */
   async admit(tx: Tx, community: Community, userIds: string[]): Promise<void> {
     if (userIds.length === 0) return;
+    await this.lock(tx, community.id);
     const existing = await tx.db
       .selectFrom("community_members")
       .select("user_id")
@@ -457,6 +465,21 @@ export class Communities {
       .execute();
     await this.members.joinAnnouncement(tx, community.announcement_group_id, fresh);
     this.changed(tx, fresh);
+  }
+
+  /**
+   * Holds the community's row until the transaction ends, so that a limit
+   * counted next (members, groups) cannot be overshot by concurrent joins or
+   * links counting the same rows (PostgreSQL's row lock; SQLite runs one
+   * transaction at a time and needs none).
+   */
+  async lock(tx: Tx, communityId: string): Promise<void> {
+    await tx.db
+      .selectFrom("communities")
+      .select("id")
+      .where("id", "=", communityId)
+      .$call((q) => this.database.forUpdate(q))
+      .executeTakeFirst();
   }
 
   /**

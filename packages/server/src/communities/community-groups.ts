@@ -94,6 +94,7 @@ export class CommunityGroups {
 
   /** Puts a group in the community; its members join the community. */
   private async attach(tx: Tx, community: Community, groupId: string): Promise<void> {
+    await this.communities.lock(tx, community.id);
     await this.checkGroupLimit(tx.db, community.id);
     await tx.db
       .updateTable("groups")
@@ -169,27 +170,34 @@ export class CommunityGroups {
     });
   }
 
-  /** Takes a group out (a community admin, or an admin of the group); it carries on alone. */
+  /**
+   * Takes a group out (a community admin, or an admin of the group); it
+   * carries on alone. Requests to join it came through the community's
+   * directory: they end with the link, and with them what they showed.
+   */
   async unlinkGroup(auth: AuthContext, communityId: string, groupId: string): Promise<void> {
-    const standing = await this.communities.standing(auth, communityId);
-    const group = await this.db
-      .selectFrom("groups as g")
-      .leftJoin("group_admins as a", (join) =>
-        join.onRef("a.group_id", "=", "g.id").on("a.user_id", "=", auth.userId),
-      )
-      .select(["g.id", "a.user_id as admin"])
-      .where("g.id", "=", groupId)
-      .where("g.community_id", "=", communityId)
-      .where("g.kind", "=", "group")
-      .executeTakeFirst();
-    if (!group) throw new VeilError("group_not_found");
-    if (!isAdminRole(standing.role) && group.admin === null)
-      throw new VeilError("not_community_admin");
-    await this.db
-      .updateTable("groups")
-      .set({ community_id: null })
-      .where("id", "=", groupId)
-      .execute();
+    await this.database.transaction(async (tx) => {
+      const standing = await this.communities.standing(auth, communityId, tx.db);
+      const group = await tx.db
+        .selectFrom("groups as g")
+        .leftJoin("group_admins as a", (join) =>
+          join.onRef("a.group_id", "=", "g.id").on("a.user_id", "=", auth.userId),
+        )
+        .select(["g.id", "a.user_id as admin"])
+        .where("g.id", "=", groupId)
+        .where("g.community_id", "=", communityId)
+        .where("g.kind", "=", "group")
+        .executeTakeFirst();
+      if (!group) throw new VeilError("group_not_found");
+      if (!isAdminRole(standing.role) && group.admin === null)
+        throw new VeilError("not_community_admin");
+      await tx.db
+        .updateTable("groups")
+        .set({ community_id: null })
+        .where("id", "=", groupId)
+        .execute();
+      await tx.db.deleteFrom("join_requests").where("target_id", "=", groupId).execute();
+    });
   }
 
   async suggestions(auth: AuthContext, communityId: string) {

@@ -477,6 +477,8 @@ export class Delivery {
         throw new VeilError("not_group_admin");
       if (memberUsers.size + newUsers.length > this.limits.groupMembers)
         throw new VeilError("group_member_limit");
+      if (summary.communityId)
+        await this.checkAdmission(this.db, summary.communityId, auth.userId, newUsers);
     }
     // Permission before freshness: catching up would not make the change allowed.
     if (request.epoch !== summary.epoch) throw new VeilError("stale_epoch");
@@ -531,12 +533,55 @@ export class Delivery {
           .where("target_id", "=", groupId)
           .where("user_id", "in", newUsers)
           .execute();
-        if (summary.communityId)
+        if (summary.communityId) {
+          // Again inside the transaction: someone may have left the community since.
+          await this.checkAdmission(tx.db, summary.communityId, auth.userId, newUsers);
           await this.hooks.joinedCommunityGroup(tx, summary.communityId, newUsers);
+        }
       }
       tx.onCommit(() => this.bus.publish({ type: "group.appended", groupId, seq }));
       return { seq, epoch: request.epoch + 1, duplicate: false };
     });
+  }
+
+  /**
+   * Someone added to a community's group joins the community, so they come in
+   * only as the community lets people in. While it approves new members,
+   * someone outside it comes in only by a community admin's commit and only
+   * with a pending request to join the community (the commit answers it);
+   * anyone else's add is `approval_required`. Members already in pass.
+   */
+  private async checkAdmission(
+    db: Db,
+    communityId: string,
+    committerId: string,
+    userIds: string[],
+  ): Promise<void> {
+    if (userIds.length === 0) return;
+    const community = await db
+      .selectFrom("communities")
+      .select("approve_members")
+      .where("id", "=", communityId)
+      .executeTakeFirst();
+    if (community?.approve_members !== 1) return;
+    const known = await db
+      .selectFrom("community_members")
+      .select(["user_id", "role"])
+      .where("community_id", "=", communityId)
+      .where("user_id", "in", [committerId, ...userIds])
+      .execute();
+    const inside = new Set(known.map((m) => m.user_id));
+    const outsiders = userIds.filter((u) => !inside.has(u));
+    if (outsiders.length === 0) return;
+    const role = known.find((m) => m.user_id === committerId)?.role;
+    if (role !== "owner" && role !== "admin") throw new VeilError("approval_required");
+    const asked = await db
+      .selectFrom("join_requests")
+      .select("user_id")
+      .where("target_id", "=", communityId)
+      .where("user_id", "in", outsiders)
+      .execute();
+    if (asked.length !== outsiders.length) throw new VeilError("approval_required");
   }
 
   /**

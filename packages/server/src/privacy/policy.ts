@@ -40,8 +40,10 @@ export interface Relations {
   /** V is an admin of a community S belongs to (R6). */
   viewerAdminsSubjectsCommunity: boolean;
   /**
-   * S asked to join a group V is in, or a community V administers: V, who
-   * decides, sees what R5 shows (id, name, photo if allowed). S chose to ask.
+   * S asked to join a space and V decides on the request: a group V
+   * administers, or any group V is in when it does not approve new members
+   * (then any member may add), or a community V administers. V sees what R5
+   * shows (id, name, photo if allowed). S chose to ask; S sees nothing more of V.
    */
   askedToJoinViewersSpace: boolean;
   /** V and S are both admins of one channel (R10). */

@@ -127,16 +127,30 @@ export class ProfileReader {
             eb.or([eb("a.role", "in", ["owner", "admin"]), eb("b.role", "in", ["owner", "admin"])]),
           )
           .execute(),
-        // Requests to join a group the viewer is in, or a community the viewer administers.
+        // A request to join, to those who decide it: a group's admins when it
+        // approves new members, otherwise all its members (any may add); a
+        // community's admins.
         this.db
           .selectFrom("join_requests as r")
-          .leftJoin("group_members as g", "g.group_id", "r.target_id")
-          .leftJoin("community_members as c", (join) =>
-            join.onRef("c.community_id", "=", "r.target_id").on("c.role", "in", ["owner", "admin"]),
+          .innerJoin("groups as t", "t.id", "r.target_id")
+          .innerJoin("group_members as m", "m.group_id", "r.target_id")
+          .leftJoin("group_admins as a", (join) =>
+            join.onRef("a.group_id", "=", "m.group_id").onRef("a.user_id", "=", "m.user_id"),
           )
-          .select(["r.user_id as subject", "g.user_id as member", "c.user_id as admin"])
+          .select(["m.user_id as viewer", "r.user_id as subject"])
+          .where("t.kind", "=", "group")
           .where("r.user_id", "in", subjectIds)
-          .where((eb) => eb.or([eb("g.user_id", "in", viewers), eb("c.user_id", "in", viewers)]))
+          .where("m.user_id", "in", viewers)
+          .where((eb) => eb.or([eb("t.approve_members", "=", 0), eb("a.user_id", "is not", null)]))
+          .unionAll(
+            this.db
+              .selectFrom("join_requests as r")
+              .innerJoin("community_members as c", "c.community_id", "r.target_id")
+              .select(["c.user_id as viewer", "r.user_id as subject"])
+              .where("r.user_id", "in", subjectIds)
+              .where("c.user_id", "in", viewers)
+              .where("c.role", "in", ["owner", "admin"]),
+          )
           .execute(),
         // Admins of one channel (R10); following a channel relates no one (R7, R9).
         this.db
@@ -160,13 +174,7 @@ export class ProfileReader {
     const channelAdmins = pairs(coAdmins);
     const adminsViewers = pairs(community.filter((r) => isAdmin(r.theirs)));
     const viewerAdmins = pairs(community.filter((r) => isAdmin(r.mine)));
-    const requested = new Set(
-      asked.flatMap((r) =>
-        [r.member, r.admin]
-          .filter((v): v is string => v !== null && viewers.includes(v))
-          .map((v) => pair(v, r.subject)),
-      ),
-    );
+    const requested = pairs(asked);
     return (viewerId, subject) => {
       const key = pair(viewerId, subject.id);
       return {
