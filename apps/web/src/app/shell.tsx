@@ -1,5 +1,9 @@
 import { useState } from "react";
+import { ChannelsView } from "../channels/channels-view.js";
 import { ChatsView } from "../chats/chats-view.js";
+import { receiptBook } from "../chats/receipts.js";
+import { CommunitiesView } from "../communities/communities-view.js";
+import { SettingsView } from "../settings/settings-view.js";
 import { useClient, useClientEvent } from "./context.js";
 import { href, useRoute } from "./router.js";
 
@@ -16,6 +20,8 @@ export function Shell() {
   const route = useRoute();
   const section = route[0] ?? "chats";
   const [connection, setConnection] = useState(client.connected ? "connected" : "connecting");
+  // Receipts arrive for chats that are not open: keep them from the start.
+  receiptBook(client);
   useClientEvent("connection", (event) => setConnection(event.state));
 
   return (
@@ -51,6 +57,12 @@ function Section({ name, rest }: { name: string; rest: string[] }) {
   switch (name) {
     case "chats":
       return <ChatsView selected={rest[0] ?? null} sub={rest[1] ?? null} />;
+    case "communities":
+      return <CommunitiesView route={rest} />;
+    case "channels":
+      return <ChannelsView route={rest} />;
+    case "settings":
+      return <SettingsView />;
     default:
       return <ChatsView selected={null} sub={null} />;
   }

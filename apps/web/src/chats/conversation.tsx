@@ -1,4 +1,4 @@
-import type { AttachmentRef, ChatMessage } from "@veil/sdk";
+import type { AttachmentRef, ChatMessage, GroupSummary } from "@veil/sdk";
 import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useClient, useClientEvent } from "../app/context.js";
 import { loadPerson, personName, usePerson } from "../app/people.js";
@@ -6,19 +6,23 @@ import { href } from "../app/router.js";
 import { EmptyState, ErrorNote } from "../ui/components.js";
 import { describeError } from "../ui/errors.js";
 import { type ChatSummary, isShown, setReadMark } from "./chat-summaries.js";
+import { type Receipt, useReceipts } from "./receipts.js";
 
 const quickReactions = ["👍", "❤️", "😂", "😮", "🙏"];
-type Receipt = "sent" | "delivered" | "read";
 
 /** One open chat: its messages, receipts, typing, reactions, replies, files and the composer. */
 export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () => void }) {
   const client = useClient();
   const groupId = chat.info.groupId;
   const [messages, setMessages] = useState<ChatMessage[]>([]);
-  const [receipts, setReceipts] = useState<Map<string, Receipt>>(new Map());
+  const receipts = useReceipts(client);
   const [typing, setTyping] = useState<Map<string, number>>(new Map());
   const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [group, setGroup] = useState<GroupSummary | null>(null);
+  const [showMembers, setShowMembers] = useState(false);
+  const isAnnouncement = chat.info.kind === "announcement";
+  const announcementCounts = useAnnouncementCounts(groupId, isAnnouncement, messages);
 
   const reload = useCallback(async () => {
     setMessages(await client.messages(groupId));
@@ -26,22 +30,25 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
   useEffect(() => {
     void reload();
   }, [reload]);
+  const loadGroup = useCallback(async () => {
+    setGroup(await client.groupInfo(groupId).catch(() => null));
+  }, [client, groupId]);
+  useEffect(() => {
+    void loadGroup();
+  }, [loadGroup]);
+  useClientEvent("membership", (e) => {
+    if (e.groupId === groupId) void loadGroup();
+  });
+  const isAdmin = group?.admins.includes(client.userId ?? "") ?? false;
+  // In an announcement group (and a group set so) only admins post; the server refuses the others anyway.
+  const adminsOnly = isAnnouncement || group?.sendPolicy === "admins";
+  const canPost = chat.info.joined && (!adminsOnly || isAdmin);
 
   useClientEvent("message", (m) => {
     if (m.groupId === groupId) void reload();
   });
   useClientEvent("sent", (e) => {
     if (e.groupId === groupId) void reload();
-  });
-  useClientEvent("receipt", (e) => {
-    if (e.groupId !== groupId || e.fromMe) return;
-    setReceipts((old) => {
-      const next = new Map(old);
-      for (const id of e.messageIds) {
-        if (next.get(id) !== "read") next.set(id, e.status);
-      }
-      return next;
-    });
   });
   useClientEvent("typing", (e) => {
     if (e.groupId !== groupId || !e.userId || e.userId === client.userId) return;
@@ -65,7 +72,10 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
   }, []);
 
   const shown = useMemo(() => messages.filter(isShown), [messages]);
-  const reactions = useMemo(() => collectReactions(messages), [messages]);
+  const reactions = useMemo(
+    () => (isAnnouncement ? announcementCounts : collectReactions(messages)),
+    [isAnnouncement, announcementCounts, messages],
+  );
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
 
   // Read receipts for what this screen shows, while the page is visible.
@@ -108,7 +118,17 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
         {chat.info.kind === "direct" && (
           <a href={href("chats", groupId, "safety")}>Safety number</a>
         )}
+        {group && chat.info.kind !== "direct" && (
+          <button
+            type="button"
+            aria-expanded={showMembers}
+            onClick={() => setShowMembers((v) => !v)}
+          >
+            {group.memberCount} {group.memberCount === 1 ? "member" : "members"}
+          </button>
+        )}
       </header>
+      {showMembers && group && <GroupMembers group={group} />}
       {!chat.info.joined ? (
         <EmptyState title="Waiting for this chat's keys">
           <p>Another member's device is adding this one; it takes a moment.</p>
@@ -124,7 +144,7 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
               key={m.id}
               message={m}
               groupKind={chat.info.kind}
-              receipt={m.fromMe ? (receipts.get(m.id) ?? "sent") : null}
+              receipt={m.fromMe ? receipts.get(m.id) : null}
               reactions={reactions.get(m.id)}
               quoted={replyOf(m, byId)}
               onReply={() => setReplyTo(m)}
@@ -136,7 +156,14 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
       )}
       <TypingLine users={[...typing.keys()]} />
       <ErrorNote error={error} />
-      {chat.info.joined && (
+      {chat.info.joined && !canPost && (
+        <p className="muted readonly-note">
+          {isAnnouncement
+            ? "Only community admins post here. You can react."
+            : "Only admins can send messages here."}
+        </p>
+      )}
+      {canPost && (
         <Composer
           groupId={groupId}
           replyTo={replyTo}
@@ -178,6 +205,86 @@ function collectReactions(messages: ChatMessage[]): Map<string, ReactionSummary>
     out.set(target, { counts, mine });
   }
   return out;
+}
+
+/** Reaction counts of announcements: members see counts only, never who (admins' devices count). */
+function useAnnouncementCounts(
+  groupId: string,
+  enabled: boolean,
+  messages: ChatMessage[],
+): Map<string, ReactionSummary> {
+  const client = useClient();
+  const [counts, setCounts] = useState<Map<string, ReactionSummary>>(new Map());
+  const ids = useMemo(
+    () =>
+      messages
+        .filter((m) => m.content.type !== "reaction")
+        .slice(-30)
+        .map((m) => m.id),
+    [messages],
+  );
+  const mine = useMemo(() => collectReactions(messages), [messages]);
+  const put = useCallback(
+    (messageId: string, record: Record<string, number>) =>
+      setCounts((old) => {
+        const next = new Map(old);
+        next.set(messageId, {
+          counts: new Map(Object.entries(record).filter(([, n]) => n > 0)),
+          mine: mine.get(messageId)?.mine ?? null,
+        });
+        return next;
+      }),
+    [mine],
+  );
+  useEffect(() => {
+    if (!enabled) return;
+    for (const id of ids) {
+      client.reactionCounts(groupId, id).then(
+        (record) => put(id, record),
+        () => undefined,
+      );
+    }
+  }, [client, enabled, groupId, ids, put]);
+  useClientEvent("reactions", (e) => {
+    if (enabled && e.groupId === groupId) put(e.messageId, e.counts);
+  });
+  return counts;
+}
+
+/** The members as the server shows them to this user (each through the privacy rules). */
+function GroupMembers({ group }: { group: GroupSummary }) {
+  const users = [...new Set(group.members.map((m) => m.userId))];
+  return (
+    <section className="members-panel" aria-label="Members">
+      {users.length === 0 ? (
+        <p className="muted">
+          {group.memberCount} {group.memberCount === 1 ? "member" : "members"}: the list is shown to
+          admins only.
+        </p>
+      ) : (
+        <ul className="list">
+          {users.map((userId) => (
+            <MemberRow key={userId} userId={userId} admin={group.admins.includes(userId)} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function MemberRow({ userId, admin }: { userId: string; admin: boolean }) {
+  const client = useClient();
+  const person = usePerson(client, userId);
+  const me = userId === client.userId;
+  return (
+    <li className="row">
+      <span className="grow">
+        {me ? "You" : personName(person)}
+        {person?.phone && !me && <span className="muted"> {person.phone}</span>}
+        {admin && <span className="muted"> · admin</span>}
+      </span>
+    </li>
+  );
 }
 
 function replyOf(m: ChatMessage, byId: Map<string, ChatMessage>): ChatMessage | undefined {

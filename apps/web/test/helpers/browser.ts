@@ -29,7 +29,7 @@ export async function buildWebClient(): Promise<string> {
   await build({
     root: webRoot,
     configFile: path.join(webRoot, "vite.config.ts"),
-    logLevel: "warn",
+    logLevel: "error",
     build: { outDir, emptyOutDir: true, sourcemap: false },
   });
   return outDir;

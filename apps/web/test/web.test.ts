@@ -1,0 +1,348 @@
+import { rmSync } from "node:fs";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  noRateLimits,
+  startTestServer,
+  type TestServer,
+} from "../../../packages/server/test/helpers/test-server.js";
+import {
+  buildWebClient,
+  chromiumAvailable,
+  launchBrowser,
+  openPerson,
+  type Person,
+  screenshotPath,
+  signUp,
+} from "./helpers/browser.js";
+
+const messages = (person: Person) => person.page.getByRole("list", { name: "Messages" });
+
+// One build of the web client, one server and one browser for the whole file; each
+// person is a browser context of their own (separate storage, separate keys).
+let webDir: string;
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!chromiumAvailable) return;
+  webDir = await buildWebClient();
+  server = await startTestServer({
+    backend: "sqlite",
+    env: { ...noRateLimits, VEIL_WEB_DIR: webDir },
+  });
+  browser = await launchBrowser();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (webDir) rmSync(webDir, { recursive: true, force: true });
+});
+
+/** Goes to a section of the app through its navigation. */
+async function section(person: Person, name: "Chats" | "Communities" | "Channels" | "Settings") {
+  await person.page
+    .getByRole("navigation", { name: "Sections" })
+    .getByRole("link", { name })
+    .click();
+}
+
+describe.runIf(chromiumAvailable)("web client: chats in the browser", () => {
+  let alice: Person;
+  let bob: Person;
+
+  beforeAll(async () => {
+    alice = await openPerson(browser, server.url);
+    bob = await openPerson(browser, server.url);
+  });
+
+  it("signs two people up, and they chat both ways, end to end encrypted", async () => {
+    await signUp(alice, server, { name: "Alice Web", phone: "+1 415 555 0131" });
+    await signUp(bob, server, { name: "Bob Web", phone: "+1 415 555 0132" });
+
+    // Alice starts a chat with Bob's number and writes.
+    await alice.page.getByRole("textbox", { name: "New chat" }).fill("+1 415 555 0132");
+    await alice.page.getByRole("button", { name: "Start" }).click();
+    await alice.page.getByRole("heading", { name: "Bob Web" }).waitFor();
+    await alice.page.getByRole("textbox", { name: "Message" }).fill("hello Bob, from the browser");
+    await alice.page.getByRole("textbox", { name: "Message" }).press("Enter");
+    await messages(alice).getByText("hello Bob, from the browser").waitFor();
+
+    // Bob sees the chat with one unread message, opens it, reads it and answers.
+    const row = bob.page.getByRole("link", { name: /Alice Web/ });
+    await row.waitFor({ timeout: 20_000 });
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain("1 unread");
+    await row.click();
+    await messages(bob).getByText("hello Bob, from the browser").waitFor();
+    await bob.page.getByRole("textbox", { name: "Message" }).fill("hi Alice, got it");
+    await bob.page.getByRole("button", { name: "Send" }).click();
+
+    // Alice gets the answer live, and her message shows as read.
+    await messages(alice).getByText("hi Alice, got it").waitFor({ timeout: 20_000 });
+    await expect
+      .poll(() => alice.page.locator(".bubble.mine .receipt").first().textContent(), {
+        timeout: 20_000,
+      })
+      .toContain("read");
+    await alice.page.screenshot({ path: screenshotPath("chats") });
+
+    // Nothing the browsers sent carries the plaintext: only MLS ciphertext left them.
+    for (const person of [alice, bob]) {
+      const all = person.traffic.sent.join("\n");
+      expect(all.length).toBeGreaterThan(0);
+      expect(all).not.toContain("hello Bob, from the browser");
+      expect(all).not.toContain("hi Alice, got it");
+    }
+  }, 120_000);
+
+  it("shows the 60-digit safety number with a QR code, the same on both sides", async () => {
+    await alice.page.getByRole("link", { name: "Safety number" }).click();
+    const digits = alice.page.locator(".safety-digits");
+    await digits.waitFor();
+    const aliceNumber = (await digits.textContent())?.replace(/\D/g, "");
+    expect(aliceNumber).toMatch(/^\d{60}$/);
+    const qr = alice.page.getByRole("img", { name: /QR code/ });
+    await qr.waitFor();
+    expect(await qr.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
+    await alice.page.getByLabel("Mark as verified").check();
+    await alice.page.getByText("✓ Verified").waitFor();
+
+    await bob.page.getByRole("link", { name: "Safety number" }).click();
+    await bob.page.locator(".safety-digits").waitFor();
+    const bobNumber = (await bob.page.locator(".safety-digits").textContent())?.replace(/\D/g, "");
+    expect(bobNumber).toBe(aliceNumber);
+  }, 60_000);
+
+  it("links a second browser to Alice's account, which then gets her chats", async () => {
+    const laptop = await openPerson(browser, server.url);
+    await laptop.page.getByRole("tab", { name: "Use an existing account" }).click();
+    await laptop.page.getByRole("button", { name: "Show a link code" }).click();
+    const link = await laptop.page.getByRole("textbox", { name: "Link to paste" }).inputValue();
+    expect(link).toMatch(/^veil-link:/);
+
+    await section(alice, "Settings");
+    const form = alice.page.getByRole("form", { name: "Link a device" });
+    await form.getByRole("textbox").fill(link);
+    await form.getByRole("button", { name: "Link" }).click();
+    await alice.page.getByText("Device linked.").waitFor({ timeout: 20_000 });
+
+    await laptop.page.getByRole("navigation", { name: "Sections" }).waitFor({ timeout: 20_000 });
+    // Alice's first browser adds the new device to her chats (an MLS commit each).
+    await laptop.page.getByRole("link", { name: /Bob Web/ }).waitFor({ timeout: 30_000 });
+    await laptop.context.close();
+  }, 90_000);
+
+  it("fits a phone-sized screen: one column, no sideways scrolling", async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await phone.newPage();
+    await page.goto(server.url);
+    await page.getByRole("form", { name: "Create an account" }).waitFor();
+    const overflow = () =>
+      page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await bob.page.setViewportSize({ width: 390, height: 844 });
+    await section(bob, "Chats");
+    await bob.page.getByRole("link", { name: /Alice Web/ }).click();
+    await messages(bob).getByText("hi Alice, got it").waitFor();
+    // Alice read it while this chat was closed on Bob's side: the receipt was kept.
+    expect(await bob.page.locator(".bubble.mine .receipt").last().textContent()).toContain("read");
+    // The list gives way to the open chat, which has a way back.
+    expect(await bob.page.getByRole("region", { name: "Chats" }).isVisible()).toBe(false);
+    expect(await bob.page.getByRole("link", { name: "Back to chats" }).isVisible()).toBe(true);
+    expect(
+      await bob.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0);
+    await bob.page.screenshot({ path: screenshotPath("chat-phone") });
+    await bob.page.setViewportSize({ width: 1100, height: 760 });
+    await phone.close();
+  }, 60_000);
+});
+
+describe.runIf(chromiumAvailable)("web client: a community in the browser", () => {
+  let olivia: Person;
+  let mia: Person;
+  let carl: Person;
+  let gardeningUrl: string;
+
+  beforeAll(async () => {
+    olivia = await openPerson(browser, server.url);
+    mia = await openPerson(browser, server.url);
+    carl = await openPerson(browser, server.url);
+    await signUp(olivia, server, { name: "Olivia Owner", phone: "+1 415 555 0141" });
+    await signUp(mia, server, { name: "Mia Member", phone: "+1 415 555 0142" });
+    await signUp(carl, server, { name: "Carl Cousin", phone: "+1 415 555 0143" });
+  }, 120_000);
+
+  it("creates a community with two groups; each member sees only their own group's members", async () => {
+    await section(olivia, "Communities");
+    const create = olivia.page.getByRole("form", { name: "Create a community" });
+    await create.getByLabel("Name").fill("Neighbours");
+    await create.getByLabel(/Description/).fill("Our street");
+    await create.getByRole("button", { name: "Create community" }).click();
+    await olivia.page.getByRole("heading", { name: "Neighbours" }).waitFor();
+
+    for (const name of ["Gardening", "Book club"]) {
+      await olivia.page.getByRole("textbox", { name: "New group" }).fill(name);
+      await olivia.page.getByRole("button", { name: "Create group" }).click();
+      await olivia.page.getByRole("heading", { name }).waitFor();
+      if (name === "Gardening") gardeningUrl = olivia.page.url();
+      await olivia.page.goBack();
+      await olivia.page.getByRole("heading", { name: "Neighbours" }).waitFor();
+    }
+
+    await olivia.page.getByRole("button", { name: "Create an invite link" }).click();
+    const link = await olivia.page
+      .getByRole("textbox", { name: "Invite link" })
+      .first()
+      .inputValue();
+    expect(link).toContain("#/communities/join/");
+
+    for (const [person, group] of [
+      [mia, "Gardening"],
+      [carl, "Book club"],
+    ] as const) {
+      await person.page.goto(link);
+      await person.page.getByRole("button", { name: "Join community" }).click();
+      await person.page.getByRole("heading", { name: "Neighbours" }).waitFor();
+      await person.page.getByRole("button", { name: `Ask to join ${group}` }).click();
+      await person.page.getByText("Asked to join").waitFor();
+    }
+
+    // Olivia answers both requests: each is an MLS commit adding the person's devices.
+    await olivia.page.reload();
+    await olivia.page.getByRole("button", { name: "Let Mia Member in" }).click();
+    await olivia.page.getByRole("button", { name: "Let Carl Cousin in" }).click();
+    await olivia.page.getByText("Nobody is waiting.").waitFor({ timeout: 20_000 });
+    await olivia.page.screenshot({ path: screenshotPath("community-home"), fullPage: true });
+
+    // Mia is in Gardening and sees its members with their numbers (R3).
+    await mia.page.reload();
+    const open = mia.page
+      .getByRole("list", { name: "Groups in this community" })
+      .getByRole("link", { name: "Open" });
+    await open.waitFor({ timeout: 20_000 });
+    await open.click();
+    await mia.page.getByRole("heading", { name: "Gardening" }).waitFor();
+    await mia.page.getByRole("button", { name: "2 members" }).click();
+    const members = mia.page.getByRole("region", { name: "Members" });
+    await members.getByText("Olivia Owner").waitFor();
+    await members.getByText("+14155550141").waitFor();
+
+    // Carl, in Book club only, sees Gardening's name and size, never who is in it (R4).
+    await carl.page.reload();
+    const directory = carl.page.getByRole("list", { name: "Groups in this community" });
+    await directory.getByText("Gardening", { exact: true }).waitFor();
+    await directory.getByText("2 members").first().waitFor();
+    expect(await carl.page.content()).not.toContain("Mia");
+    await carl.page.goto(gardeningUrl);
+    await carl.page.getByText("This chat is not on this device").waitFor();
+    expect(await carl.page.content()).not.toContain("Mia");
+  }, 180_000);
+
+  it("lets the owner post in the announcement group, and not the members", async () => {
+    await olivia.page.goBack();
+    await section(olivia, "Communities");
+    await olivia.page.getByRole("link", { name: /Neighbours/ }).click();
+    await olivia.page.getByRole("link", { name: "Open announcements" }).click();
+    await olivia.page.getByRole("textbox", { name: "Message" }).fill("Street party on Saturday");
+    await olivia.page.getByRole("button", { name: "Send" }).click();
+    await messages(olivia).getByText("Street party on Saturday").waitFor();
+
+    for (const person of [mia, carl]) {
+      await section(person, "Chats");
+      await person.page.getByRole("link", { name: /Neighbours/ }).click();
+      await messages(person).getByText("Street party on Saturday").waitFor({ timeout: 20_000 });
+      await person.page.getByText("Only community admins post here").waitFor();
+      expect(await person.page.getByRole("textbox", { name: "Message" }).count()).toBe(0);
+    }
+  }, 120_000);
+});
+
+describe.runIf(chromiumAvailable)("web client: a channel in the browser", () => {
+  let admin: Person;
+  let fay: Person;
+  let finn: Person;
+
+  beforeAll(async () => {
+    admin = await openPerson(browser, server.url);
+    fay = await openPerson(browser, server.url);
+    finn = await openPerson(browser, server.url);
+    await signUp(admin, server, { name: "Ada Admin", phone: "+1 415 555 0151" });
+    await signUp(fay, server, { name: "Fay Follower", phone: "+1 415 555 0152" });
+    await signUp(finn, server, { name: "Finn Follower", phone: "+1 415 555 0153" });
+  }, 120_000);
+
+  it("runs a channel: two followers react and vote, anonymous to each other; the admin sees names, never numbers", async () => {
+    await section(admin, "Channels");
+    const create = admin.page.getByRole("form", { name: "Create a channel" });
+    await create.getByLabel("Channel name").fill("Neighbourhood news");
+    await create.getByLabel("Handle").fill("nbhd_news");
+    await create.getByRole("button", { name: "Create channel" }).click();
+    await admin.page.getByRole("heading", { name: /Neighbourhood news/ }).waitFor();
+
+    const composer = admin.page.getByRole("form", { name: "New post" });
+    await composer.getByLabel("Post to the channel").fill("Road works on Main St this week");
+    await composer.getByRole("button", { name: "Post" }).click();
+    await admin.page.getByText("Road works on Main St this week").waitFor();
+    await composer.getByLabel("Add a poll").check();
+    await composer.getByLabel("Question").fill("Best day for the market?");
+    await composer.getByLabel("Option 1").fill("Saturday");
+    await composer.getByLabel("Option 2").fill("Sunday");
+    await composer.getByRole("button", { name: "Post" }).click();
+    await admin.page.getByText("Best day for the market?").waitFor();
+
+    for (const [person, option] of [
+      [fay, "Saturday"],
+      [finn, "Sunday"],
+    ] as const) {
+      await section(person, "Channels");
+      const search = person.page.getByRole("form", { name: "Search channels" });
+      await search.getByLabel("Search by name or handle").fill("nbhd");
+      await search.getByRole("button", { name: "Search" }).click();
+      await person.page
+        .getByRole("link", { name: /Neighbourhood news/ })
+        .first()
+        .click();
+      await person.page.getByRole("button", { name: "Follow" }).click();
+      await person.page.getByRole("button", { name: "Unfollow" }).waitFor();
+      const roadWorks = person.page.locator(".post", { hasText: "Road works" });
+      await roadWorks.getByRole("button", { name: "React 👍" }).click();
+      const poll = person.page.locator(".post", { hasText: "Best day for the market?" });
+      await poll.getByRole("button", { name: new RegExp(option) }).click();
+      await poll
+        .getByRole("button", { name: new RegExp(option) })
+        .and(person.page.locator("[aria-pressed=true]"))
+        .waitFor();
+    }
+
+    // Followers see counts, live, and nothing of each other.
+    const fayPoll = fay.page.locator(".post", { hasText: "Best day for the market?" });
+    await fayPoll.getByText("2 voters").waitFor({ timeout: 20_000 });
+    await fay.page
+      .locator(".post", { hasText: "Road works" })
+      .getByText("👍 2")
+      .waitFor({ timeout: 20_000 });
+    expect(await fay.page.content()).not.toContain("Finn");
+    expect(await finn.page.content()).not.toContain("Fay");
+    await fay.page.screenshot({ path: screenshotPath("channel-page"), fullPage: true });
+
+    // The admin sees who, by name and a per-channel handle, never a number (R8).
+    await admin.page.reload();
+    const adminPoll = admin.page.locator(".post", { hasText: "Best day for the market?" });
+    await adminPoll.getByRole("button", { name: "Who reacted and voted" }).click();
+    const who = adminPoll.getByRole("region", { name: "Who reacted and voted" });
+    await who.getByText("Fay Follower").waitFor();
+    await who.getByText("voted Sunday").waitFor();
+    const roadWorks = admin.page.locator(".post", { hasText: "Road works" });
+    await roadWorks.getByRole("button", { name: "Who reacted" }).click();
+    await roadWorks
+      .getByRole("region", { name: "Who reacted and voted" })
+      .getByText("Finn Follower")
+      .waitFor();
+    const page = await admin.page.content();
+    expect(page).not.toContain("+14155550152");
+    expect(page).not.toContain("+14155550153");
+    await admin.page.screenshot({ path: screenshotPath("channel-admin"), fullPage: true });
+  }, 180_000);
+});
