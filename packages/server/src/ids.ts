@@ -4,6 +4,17 @@ import { createHash, randomBytes } from "node:crypto";
 export const newId = (prefix: "u" | "d" | "s" | "c" | "v" | "p" | "g" | "k" | "w" | "h"): string =>
   `${prefix}_${randomBytes(16).toString("base64url")}`;
 
+/**
+ * An invite link's code: 144 random bits, base64url, never starting with `-`
+ * or `_` (people paste codes into shells, where a leading `-` reads as an option).
+ */
+export function newInviteCode(): string {
+  for (;;) {
+    const code = randomBytes(18).toString("base64url");
+    if (/^[A-Za-z0-9]/.test(code)) return code;
+  }
+}
+
 /** A bearer token: 256 random bits. Only its hash is stored. */
 export const newToken = (): string => `vt_${randomBytes(32).toString("base64url")}`;
 

@@ -3,6 +3,7 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { useClient } from "../app/context.js";
 import { navigate } from "../app/router.js";
 import { ErrorNote } from "../ui/components.js";
+import { PhoneForm } from "../ui/phone-form.js";
 import { useAction } from "../ui/use-action.js";
 
 type AdminList = Awaited<ReturnType<ReturnType<typeof useClient>["channelAdmins"]>>;
@@ -18,7 +19,6 @@ export function ChannelAdminPanel(props: {
   const [admins, setAdmins] = useState<AdminList | null>(null);
   const [name, setName] = useState(channel.name);
   const [description, setDescription] = useState(channel.description);
-  const [phone, setPhone] = useState("");
   const { busy, error, done, run } = useAction();
 
   const load = useCallback(
@@ -37,15 +37,12 @@ export function ChannelAdminPanel(props: {
       "Saved.",
     );
   };
-  const invite = (event: FormEvent) => {
-    event.preventDefault();
-    void run(async () => {
-      const person = await client.api.lookupPhone(phone.trim());
+  const invite = (phone: string) =>
+    run(async () => {
+      const person = await client.api.lookupPhone(phone);
       await client.inviteChannelAdmin(channel.id, person.id);
-      setPhone("");
       await load();
     }, "Invitation sent: it expires in 7 days.");
-  };
 
   return (
     <section className="item" aria-labelledby="channel-admin-heading">
@@ -125,15 +122,13 @@ export function ChannelAdminPanel(props: {
         ))}
       </ul>
       {isOwner && (
-        <form className="row" onSubmit={invite} aria-label="Invite an admin">
-          <label>
-            Invite an admin by phone number
-            <input type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} />
-          </label>
-          <button type="submit" disabled={busy || !phone.trim()}>
-            Invite
-          </button>
-        </form>
+        <PhoneForm
+          name="Invite an admin"
+          label="Invite an admin by phone number"
+          button="Invite"
+          busy={busy}
+          onSubmit={invite}
+        />
       )}
       <ErrorNote error={error} />
       <p className="muted" aria-live="polite">

@@ -4,6 +4,7 @@ import { useClient } from "../app/context.js";
 import { href, navigate } from "../app/router.js";
 import { Avatar, EmptyState, ErrorNote } from "../ui/components.js";
 import { useAction } from "../ui/use-action.js";
+import { useLatest } from "../ui/use-latest.js";
 import { ChannelPage } from "./channel-page.js";
 
 /** The channel directory, your channels, creating one, and opening a forwarded link. */
@@ -21,11 +22,14 @@ function Directory() {
   const [mine, setMine] = useState<ChannelView[]>([]);
   const { error, run } = useAction();
 
+  const begin = useLatest();
   const load = useCallback(async () => {
+    const current = begin();
     const [found, own] = await Promise.all([client.channelDirectory(query), client.myChannels()]);
+    if (!current()) return;
     setChannels(found);
     setMine(own);
-  }, [client, query]);
+  }, [client, query, begin]);
   useEffect(() => {
     void run(load);
   }, [load, run]);

@@ -2,6 +2,7 @@ import type { ChatInfo, ChatMessage, VeilClient } from "@veil/sdk";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useClientEvent } from "../app/context.js";
 import { loadPerson, personName } from "../app/people.js";
+import { useLatest } from "../ui/use-latest.js";
 
 export interface ChatSummary {
   info: ChatInfo;
@@ -61,12 +62,14 @@ export function useChatSummaries(client: VeilClient): {
   const [chats, setChats] = useState<ChatSummary[] | null>(null);
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
 
+  const begin = useLatest();
   const load = useCallback(async () => {
+    const current = begin();
     const infos = (await client.chats()).filter((c) => c.active);
     const summaries = await Promise.all(infos.map((info) => summarise(client, info)));
     summaries.sort((a, b) => (b.last?.storedAt ?? 0) - (a.last?.storedAt ?? 0));
-    setChats(summaries);
-  }, [client]);
+    if (current()) setChats(summaries);
+  }, [client, begin]);
 
   // Bursts of events (a catch-up) make one reload.
   const refresh = useCallback(() => {

@@ -5,6 +5,7 @@ import { loadPerson, personName, usePerson } from "../app/people.js";
 import { href } from "../app/router.js";
 import { EmptyState, ErrorNote } from "../ui/components.js";
 import { describeError } from "../ui/errors.js";
+import { useLatest } from "../ui/use-latest.js";
 import { type ChatSummary, isShown, setReadMark } from "./chat-summaries.js";
 import { type Receipt, useReceipts } from "./receipts.js";
 
@@ -24,9 +25,12 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
   const isAnnouncement = chat.info.kind === "announcement";
   const announcementCounts = useAnnouncementCounts(groupId, isAnnouncement, messages);
 
+  const begin = useLatest();
   const reload = useCallback(async () => {
-    setMessages(await client.messages(groupId));
-  }, [client, groupId]);
+    const current = begin();
+    const loaded = await client.messages(groupId);
+    if (current()) setMessages(loaded);
+  }, [client, groupId, begin]);
   useEffect(() => {
     void reload();
   }, [reload]);

@@ -4,6 +4,7 @@ import { useClient, useClientEvent } from "../app/context.js";
 import { navigate } from "../app/router.js";
 import { ErrorNote } from "../ui/components.js";
 import { useAction } from "../ui/use-action.js";
+import { useLatest } from "../ui/use-latest.js";
 import { inviteLink } from "./communities-view.js";
 
 type Member = Awaited<ReturnType<ReturnType<typeof useClient>["communityMembers"]>>[number];
@@ -28,17 +29,15 @@ export function CommunityAdmin(props: {
   const [suggestions, setSuggestions] = useState<Suggestion[]>([]);
   const { busy, error, done, run } = useAction();
 
+  const begin = useLatest();
   const load = useCallback(async () => {
+    const current = begin();
     const [m, r, i, s] = await Promise.all([
       client.communityMembers(id),
       client.communityRequests(id),
       client.invites(id),
       client.groupSuggestions(id).catch(() => []),
     ]);
-    setMembers(m);
-    setRequests(r);
-    setInvites(i);
-    setSuggestions(s);
     // Requests to join the groups this admin is in (their admins answer them).
     const perGroup = await Promise.all(
       groups
@@ -50,8 +49,13 @@ export function CommunityAdmin(props: {
           })),
         ),
     );
+    if (!current()) return;
+    setMembers(m);
+    setRequests(r);
+    setInvites(i);
+    setSuggestions(s);
     setGroupRequests(perGroup.flat());
-  }, [client, id, groups]);
+  }, [client, id, groups, begin]);
   useEffect(() => {
     void run(load);
   }, [load, run]);

@@ -4,6 +4,7 @@ import { useClient, useClientEvent } from "../app/context.js";
 import { href, navigate } from "../app/router.js";
 import { EmptyState, ErrorNote } from "../ui/components.js";
 import { useAction } from "../ui/use-action.js";
+import { useLatest } from "../ui/use-latest.js";
 import { CommunityAdmin } from "./community-admin.js";
 
 /**
@@ -16,14 +17,17 @@ export function CommunityHome({ communityId }: { communityId: string }) {
   const [groups, setGroups] = useState<DirectoryEntry[]>([]);
   const { error, run } = useAction();
 
+  const begin = useLatest();
   const load = useCallback(async () => {
+    const current = begin();
     const [c, g] = await Promise.all([
       client.community(communityId),
       client.groupDirectory(communityId),
     ]);
+    if (!current()) return;
     setCommunity(c);
     setGroups(g);
-  }, [client, communityId]);
+  }, [client, communityId, begin]);
   useEffect(() => {
     void run(load);
   }, [load, run]);

@@ -4,6 +4,7 @@ import { useClient } from "../app/context.js";
 import type { Person } from "../app/people.js";
 import { Avatar, EmptyState, ErrorNote } from "../ui/components.js";
 import { describeError } from "../ui/errors.js";
+import { PhoneForm } from "../ui/phone-form.js";
 import { useAction } from "../ui/use-action.js";
 
 type Audience = PrivacySettings["phone"];
@@ -178,7 +179,6 @@ function Contacts() {
   const client = useClient();
   const [contacts, setContacts] = useState<Person[] | null>(null);
   const [blocked, setBlocked] = useState<Person[]>([]);
-  const [phone, setPhone] = useState("");
   const { busy, error, run } = useAction();
 
   const load = useCallback(async () => {
@@ -190,27 +190,22 @@ function Contacts() {
     void load().catch(() => undefined);
   }, [load]);
 
-  const add = (event: FormEvent) => {
-    event.preventDefault();
-    void run(async () => {
-      await client.api.addContact({ phone: phone.trim() });
-      setPhone("");
+  const add = (phone: string) =>
+    run(async () => {
+      await client.api.addContact({ phone });
       await load();
     }, "Contact added.");
-  };
 
   return (
     <section className="item" aria-labelledby="contacts-heading">
       <h2 id="contacts-heading">Contacts and blocked people</h2>
-      <form className="row" onSubmit={add} aria-label="Add a contact">
-        <label>
-          Add a contact by phone number
-          <input type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} />
-        </label>
-        <button type="submit" disabled={busy || !phone.trim()}>
-          Add
-        </button>
-      </form>
+      <PhoneForm
+        name="Add a contact"
+        label="Add a contact by phone number"
+        button="Add"
+        busy={busy}
+        onSubmit={add}
+      />
       <ErrorNote error={error} />
       {contacts === null ? (
         <p>Loading…</p>

@@ -352,33 +352,35 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
       }),
     );
 
-  channel
-    .command("unvote")
-    .description("Withdraw your vote while the poll is open")
-    .argument("<channel>", "@handle or id")
-    .argument("<seq>", "the post's number")
-    .action(
-      action(async (client, ref: string, seqText: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
-        const post = await client.withdrawChannelVote(c.id, seqOf(seqText));
-        if (post.poll) for (const line of pollLines(post.poll)) out.line(line);
-      }),
-    );
-
-  channel
-    .command("close-poll")
-    .description("Close a post's poll now (admins): votes stop, the counts stay")
-    .argument("<channel>", "@handle or id")
-    .argument("<seq>", "the post's number")
-    .action(
-      action(async (client, ref: string, seqText: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
-        const post = await client.closeChannelPoll(c.id, seqOf(seqText));
-        if (post.poll) for (const line of pollLines(post.poll)) out.line(line);
-      }),
-    );
+  const pollActions = [
+    {
+      name: "unvote",
+      description: "Withdraw your vote while the poll is open",
+      run: (client: VeilClient, channelId: string, seq: number) =>
+        client.withdrawChannelVote(channelId, seq),
+    },
+    {
+      name: "close-poll",
+      description: "Close a post's poll now (admins): votes stop, the counts stay",
+      run: (client: VeilClient, channelId: string, seq: number) =>
+        client.closeChannelPoll(channelId, seq),
+    },
+  ];
+  for (const pollAction of pollActions) {
+    channel
+      .command(pollAction.name)
+      .description(pollAction.description)
+      .argument("<channel>", "@handle or id")
+      .argument("<seq>", "the post's number")
+      .action(
+        action(async (client, ref: string, seqText: string) => {
+          requireRegistered(client);
+          const c = await findChannel(client, ref);
+          const post = await pollAction.run(client, c.id, seqOf(seqText));
+          if (post.poll) for (const line of pollLines(post.poll)) out.line(line);
+        }),
+      );
+  }
 
   channel
     .command("edit")

@@ -10,7 +10,7 @@ import { normalizeUsername } from "../accounts/username.js";
 import type { AuthContext } from "../auth/sessions.js";
 import type { Bus } from "../bus/bus.js";
 import { VeilError } from "../errors.js";
-import { newId } from "../ids.js";
+import { newId, newInviteCode } from "../ids.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Database, Db } from "../store/database.js";
 import type { ChannelsTable } from "../store/schema/channels.js";
@@ -61,7 +61,7 @@ export class Channels {
             description: request.description ?? "",
             category: request.category ?? null,
             country: request.country ?? null,
-            invite_code: randomBytes(18).toString("base64url"),
+            invite_code: newInviteCode(),
             last_post_at: null,
             created_at: now,
           })

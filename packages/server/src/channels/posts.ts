@@ -364,6 +364,31 @@ export class ChannelPosts {
     };
   }
 
+  /** A post still kept (inside the retention period), or `post_not_found`. */
+  private async livePost(db: Db, channelId: string, seq: number) {
+    const post = await db
+      .selectFrom("channel_posts")
+      .selectAll()
+      .where("channel_id", "=", channelId)
+      .where("seq", "=", seq)
+      .where("created_at", ">", this.now() - this.retentionMs)
+      .executeTakeFirst();
+    if (!post) throw new VeilError("post_not_found");
+    return post;
+  }
+
+  /** The poll of a post, or `poll_not_found`. */
+  private async pollOf(db: Db, channelId: string, seq: number) {
+    const poll = await db
+      .selectFrom("channel_polls")
+      .selectAll()
+      .where("channel_id", "=", channelId)
+      .where("seq", "=", seq)
+      .executeTakeFirst();
+    if (!poll) throw new VeilError("poll_not_found");
+    return poll;
+  }
+
   /** A post an admin may still change (30 days), or the matching error. */
   private async editable(auth: AuthContext, channelId: string, seq: number, db: Db) {
     const { channel } = await this.channels.asAdmin(auth, channelId, db);
@@ -464,14 +489,7 @@ export class ChannelPosts {
         throw new VeilError("reaction_not_allowed");
       }
       await this.lockFollower(tx, channelId, auth.userId);
-      const post = await tx.db
-        .selectFrom("channel_posts")
-        .selectAll()
-        .where("channel_id", "=", channelId)
-        .where("seq", "=", seq)
-        .where("created_at", ">", this.now() - this.retentionMs)
-        .executeTakeFirst();
-      if (!post) throw new VeilError("post_not_found");
+      const post = await this.livePost(tx.db, channelId, seq);
       const found = { row: post, handle: channel.handle };
       const previous = await tx.db
         .selectFrom("channel_reactions")
@@ -523,21 +541,8 @@ export class ChannelPosts {
     const found = await this.database.transaction(async (tx) => {
       const { channel } = await this.channels.standing(auth, channelId, tx.db);
       await this.lockFollower(tx, channelId, auth.userId);
-      const post = await tx.db
-        .selectFrom("channel_posts")
-        .selectAll()
-        .where("channel_id", "=", channelId)
-        .where("seq", "=", seq)
-        .where("created_at", ">", this.now() - this.retentionMs)
-        .executeTakeFirst();
-      if (!post) throw new VeilError("post_not_found");
-      const poll = await tx.db
-        .selectFrom("channel_polls")
-        .selectAll()
-        .where("channel_id", "=", channelId)
-        .where("seq", "=", seq)
-        .executeTakeFirst();
-      if (!poll) throw new VeilError("poll_not_found");
+      const post = await this.livePost(tx.db, channelId, seq);
+      const poll = await this.pollOf(tx.db, channelId, seq);
       if (this.closed(poll)) throw new VeilError("poll_closed");
       const next = new Set(options ?? []);
       const optionCount = (JSON.parse(poll.options) as string[]).length;
@@ -624,21 +629,8 @@ export class ChannelPosts {
   async closePoll(auth: AuthContext, channelId: string, seq: number): Promise<ChannelPost> {
     const found = await this.database.transaction(async (tx) => {
       const { channel } = await this.channels.asAdmin(auth, channelId, tx.db);
-      const post = await tx.db
-        .selectFrom("channel_posts")
-        .selectAll()
-        .where("channel_id", "=", channelId)
-        .where("seq", "=", seq)
-        .where("created_at", ">", this.now() - this.retentionMs)
-        .executeTakeFirst();
-      if (!post) throw new VeilError("post_not_found");
-      const poll = await tx.db
-        .selectFrom("channel_polls")
-        .select("closes_at")
-        .where("channel_id", "=", channelId)
-        .where("seq", "=", seq)
-        .executeTakeFirst();
-      if (!poll) throw new VeilError("poll_not_found");
+      const post = await this.livePost(tx.db, channelId, seq);
+      const poll = await this.pollOf(tx.db, channelId, seq);
       const result = { row: post, handle: channel.handle };
       if (this.closed(poll)) return result;
       await tx.db

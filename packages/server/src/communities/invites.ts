@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import type { Invite, InvitePreview, JoinRequest, JoinResult } from "@veil/protocol";
 import type { AuthContext } from "../auth/sessions.js";
 import { VeilError } from "../errors.js";
+import { newInviteCode } from "../ids.js";
 import { toJoinRequests } from "../messaging/group-admin.js";
 import type { Mailbox } from "../messaging/mailbox.js";
 import type { ProfileReader } from "../privacy/profiles.js";
@@ -35,7 +35,7 @@ export class CommunityInvites {
   ): Promise<Invite> {
     await this.communities.asAdmin(auth, communityId);
     const now = this.now();
-    const code = randomBytes(18).toString("base64url");
+    const code = newInviteCode();
     const expiresAt = now + expiresInSeconds * 1000;
     await this.db
       .insertInto("community_invites")
