@@ -4,8 +4,8 @@ import { useClient, useClientEvent } from "../app/context.js";
 import { href } from "../app/router.js";
 import { EmptyState, ErrorNote } from "../ui/components.js";
 import { useAction } from "../ui/use-action.js";
+import { followers, VerifiedBadge } from "./badges.js";
 import { ChannelAdminPanel } from "./channel-admin.js";
-import { followers, VerifiedBadge } from "./channels-view.js";
 import { PostCard } from "./post-card.js";
 
 /**

@@ -5,6 +5,7 @@ import { href, navigate } from "../app/router.js";
 import { Avatar, EmptyState, ErrorNote } from "../ui/components.js";
 import { useAction } from "../ui/use-action.js";
 import { useLatest } from "../ui/use-latest.js";
+import { followers, VerifiedBadge } from "./badges.js";
 import { ChannelPage } from "./channel-page.js";
 
 /** The channel directory, your channels, creating one, and opening a forwarded link. */
@@ -133,19 +134,6 @@ function ChannelList({ channels, label }: { channels: ChannelView[]; label: stri
       ))}
     </ul>
   );
-}
-
-export function VerifiedBadge() {
-  return (
-    <span className="verified-badge" title="Verified">
-      <span aria-hidden="true">✔</span>
-      <span className="visually-hidden">verified</span>
-    </span>
-  );
-}
-
-export function followers(count: number): string {
-  return `${count.toLocaleString()} ${count === 1 ? "follower" : "followers"}`;
 }
 
 function OpenLink() {

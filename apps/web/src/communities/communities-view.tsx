@@ -5,6 +5,7 @@ import { href, navigate } from "../app/router.js";
 import { Avatar, EmptyState, ErrorNote } from "../ui/components.js";
 import { useAction } from "../ui/use-action.js";
 import { CommunityHome } from "./community-home.js";
+import { inviteCode } from "./invite-links.js";
 
 /** Your communities, creating one, and joining one by its invite link. */
 export function CommunitiesView({ route }: { route: string[] }) {
@@ -99,18 +100,6 @@ function CommunityList() {
       </form>
     </div>
   );
-}
-
-/** The code of an invite, from the code itself or a link that ends with it. */
-export function inviteCode(text: string): string {
-  const trimmed = text.trim();
-  const match = /(?:join\/|veil-invite:)([A-Za-z0-9_-]+)\/?$/.exec(trimmed);
-  return match?.[1] ?? trimmed;
-}
-
-/** The link a member shares: it opens this app on the invite. */
-export function inviteLink(code: string): string {
-  return `${window.location.origin}/${href("communities", "join", code)}`;
 }
 
 function JoinByInvite({ code }: { code: string }) {

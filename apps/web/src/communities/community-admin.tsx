@@ -5,7 +5,7 @@ import { navigate } from "../app/router.js";
 import { ErrorNote } from "../ui/components.js";
 import { useAction } from "../ui/use-action.js";
 import { useLatest } from "../ui/use-latest.js";
-import { inviteLink } from "./communities-view.js";
+import { inviteLink } from "./invite-links.js";
 
 type Member = Awaited<ReturnType<ReturnType<typeof useClient>["communityMembers"]>>[number];
 type Suggestion = Awaited<ReturnType<ReturnType<typeof useClient>["groupSuggestions"]>>[number];
