@@ -344,5 +344,18 @@ describe.runIf(chromiumAvailable)("web client: a channel in the browser", () => 
     expect(page).not.toContain("+14155550152");
     expect(page).not.toContain("+14155550153");
     await admin.page.screenshot({ path: screenshotPath("channel-admin"), fullPage: true });
+
+    // The owner invites Finn to help; he finds the invitation and accepts it.
+    const invite = admin.page.getByRole("form", { name: "Invite an admin" });
+    await invite.getByLabel("Invite an admin by phone number").fill("+1 415 555 0153");
+    await invite.getByRole("button", { name: "Invite" }).click();
+    await admin.page.getByText("Invitation sent").waitFor();
+    await section(finn, "Channels");
+    await finn.page
+      .getByRole("list", { name: "Invitations to administer" })
+      .getByRole("link", { name: /Neighbourhood news/ })
+      .click();
+    await finn.page.getByRole("button", { name: "Accept and become an admin" }).click();
+    await finn.page.getByRole("form", { name: "New post" }).waitFor();
   }, 180_000);
 });

@@ -78,6 +78,8 @@ export const ChannelView = Type.Object({
   status: Type.Union([Type.Literal("active"), Type.Literal("suspended")]),
   /** Why the channel is suspended, to show as a notice; null while active. */
   suspensionReason: Type.Union([Type.String(), Type.Null()]),
+  /** The owner invited the caller to administer it, and the invitation is open (accept it). */
+  adminInvitation: Type.Boolean(),
 });
 export type ChannelView = Static<typeof ChannelView>;
 

@@ -588,6 +588,10 @@ export class ApiClient {
     return this.request("GET", "/v1/me/channels", { schema: ChannelDirectory });
   }
 
+  channelInvitations() {
+    return this.request("GET", "/v1/me/channel-invitations", { schema: ChannelDirectory });
+  }
+
   channelByInvite(code: string) {
     return this.request("GET", `/v1/channel-invites/${enc(code)}`, { schema: ChannelView });
   }

@@ -732,6 +732,11 @@ export class VeilClient extends Emitter<VeilEvents> {
     return (await this.api.myChannels()).channels;
   }
 
+  /** Channels whose owner invited you to administer them; accept with `acceptChannelAdmin`. */
+  async channelInvitations(): Promise<ChannelView[]> {
+    return (await this.api.channelInvitations()).channels;
+  }
+
   /** The channel an invite link opens: its code, or `veil-channel:<code>`. */
   openChannelInvite(link: string): Promise<ChannelView> {
     return this.api.channelByInvite(link.trim().replace(/^veil-channel:/, ""));

@@ -573,7 +573,14 @@ for (const { backend, available } of backends) {
       expect(
         (await olga.request("POST", `/v1/channels/${c.id}/admins`, { userId: alan.id })).status,
       ).toBe(204);
+      // The invitee finds the invitation: in a list of their own and on the channel.
+      const invitations = await alan.request("GET", "/v1/me/channel-invitations");
+      expect(invitations.body.channels.map((x: { id: string }) => x.id)).toEqual([c.id]);
+      expect(invitations.body.channels[0].adminInvitation).toBe(true);
+      expect((await bea.request("GET", "/v1/me/channel-invitations")).body.channels).toEqual([]);
       expect((await alan.request("PUT", `/v1/channels/${c.id}/admins/me`)).body.role).toBe("admin");
+      expect((await alan.request("GET", "/v1/me/channel-invitations")).body.channels).toEqual([]);
+      expect((await alan.request("GET", `/v1/channels/${c.id}`)).body.adminInvitation).toBe(false);
       // Co-admins see each other: id, name, number (R10).
       const list = await alan.request("GET", `/v1/channels/${c.id}/admins`);
       expect(list.body.admins).toContainEqual({
@@ -596,6 +603,7 @@ for (const { backend, available } of backends) {
       expect((await bea.request("PUT", `/v1/channels/${c.id}/admins/me`)).body.error.code).toBe(
         "channel_invite_invalid",
       );
+      expect((await bea.request("GET", "/v1/me/channel-invitations")).body.channels).toEqual([]);
       // Sixteen admins at most, invitations included.
       const more = [];
       for (let i = 0; i < 14; i++) more.push(await person(`Extra ${i}`));

@@ -106,6 +106,22 @@ export function ChannelPage({ channelId }: { channelId: string }) {
           {channel.country ? ` · ${channel.country}` : ""}
         </p>
         {channel.description && <p>{channel.description}</p>}
+        {channel.adminInvitation && !isAdmin && (
+          <div className="notice" role="status">
+            The owner invited you to help run this channel. Admins post as the channel; followers
+            never see who you are.{" "}
+            <button
+              type="button"
+              className="primary"
+              disabled={busy}
+              onClick={() =>
+                void run(async () => setChannel(await client.acceptChannelAdmin(channelId)))
+              }
+            >
+              Accept and become an admin
+            </button>
+          </div>
+        )}
         {suspended && (
           <p className="notice" role="alert">
             This channel is suspended for breaking the content guidelines

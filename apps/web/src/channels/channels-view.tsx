@@ -21,15 +21,21 @@ function Directory() {
   const [q, setQ] = useState("");
   const [channels, setChannels] = useState<ChannelView[] | null>(null);
   const [mine, setMine] = useState<ChannelView[]>([]);
+  const [invitations, setInvitations] = useState<ChannelView[]>([]);
   const { error, run } = useAction();
 
   const begin = useLatest();
   const load = useCallback(async () => {
     const current = begin();
-    const [found, own] = await Promise.all([client.channelDirectory(query), client.myChannels()]);
+    const [found, own, invited] = await Promise.all([
+      client.channelDirectory(query),
+      client.myChannels(),
+      client.channelInvitations(),
+    ]);
     if (!current()) return;
     setChannels(found);
     setMine(own);
+    setInvitations(invited);
   }, [client, query, begin]);
   useEffect(() => {
     void run(load);
@@ -43,6 +49,12 @@ function Directory() {
   return (
     <div className="page">
       <h1>Channels</h1>
+      {invitations.length > 0 && (
+        <section aria-labelledby="invitations-heading">
+          <h2 id="invitations-heading">Invitations to administer</h2>
+          <ChannelList channels={invitations} label="Invitations to administer" />
+        </section>
+      )}
       {mine.length > 0 && (
         <section aria-labelledby="mine-heading">
           <h2 id="mine-heading">Your channels</h2>

@@ -136,7 +136,7 @@ export class Channels {
   async views(auth: AuthContext, channels: Channel[], role?: Role): Promise<ChannelView[]> {
     if (channels.length === 0) return [];
     const ids = channels.map((c) => c.id);
-    const [follows, roles] = await Promise.all([
+    const [follows, roles, invited] = await Promise.all([
       this.db
         .selectFrom("channel_followers")
         .select(["channel_id", "muted"])
@@ -151,7 +151,15 @@ export class Channels {
             .where("user_id", "=", auth.userId)
             .where("channel_id", "in", ids)
             .execute(),
+      this.db
+        .selectFrom("channel_admin_invites")
+        .select("channel_id")
+        .where("user_id", "=", auth.userId)
+        .where("channel_id", "in", ids)
+        .where("expires_at", ">", this.now())
+        .execute(),
     ]);
+    const invitedTo = new Set(invited.map((i) => i.channel_id));
     const following = new Map(follows.map((f) => [f.channel_id, f.muted === 1]));
     const roleOf = new Map(roles.map((r) => [r.channel_id, r.role]));
     return channels.map((c) => ({
@@ -174,6 +182,7 @@ export class Channels {
       photoVersion: c.photo,
       status: c.status === "suspended" ? ("suspended" as const) : ("active" as const),
       suspensionReason: c.status === "suspended" ? c.suspension_reason : null,
+      adminInvitation: invitedTo.has(c.id),
     }));
   }
 
@@ -241,6 +250,28 @@ export class Channels {
       .orderBy("created_at")
       .execute();
     // A suspended channel stays in its admins' and followers' lists, with its reason.
+    return this.views(auth, rows);
+  }
+
+  /** Active channels whose owner invited the caller to administer them, the invitation still open. */
+  async invitations(auth: AuthContext): Promise<ChannelView[]> {
+    const rows = await this.db
+      .selectFrom("channels")
+      .selectAll()
+      .where("status", "=", "active")
+      .where((eb) =>
+        eb(
+          "id",
+          "in",
+          eb
+            .selectFrom("channel_admin_invites")
+            .select("channel_id")
+            .where("user_id", "=", auth.userId)
+            .where("expires_at", ">", this.now()),
+        ),
+      )
+      .orderBy("created_at")
+      .execute();
     return this.views(auth, rows);
   }
 

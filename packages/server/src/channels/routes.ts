@@ -109,6 +109,19 @@ export function channelRoutes(
   );
 
   app.get(
+    "/v1/me/channel-invitations",
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary: "Channels whose owner invited you to administer them (accept with PUT …/admins/me)",
+        response: ok(ChannelDirectory),
+      },
+    },
+    async (request) => ({ channels: await channels.invitations(caller(request)) }),
+  );
+
+  app.get(
     "/v1/channel-invites/:code",
     {
       preValidation: auth,

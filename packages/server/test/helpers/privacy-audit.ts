@@ -1557,8 +1557,8 @@ const refused = (code: ErrorCode) => ({
  * admins (R10, admins only) and pending invitations (the owner only; other
  * admins their number), who reacted to and who voted in each post (R8,
  * admins only; anyone else gets the same bare refusal), and the viewer's
- * lists: the directory (searched by the world's channel tag) and
- * GET /v1/me/channels. Live channels are public: nothing there is hidden.
+ * lists: the directory (searched by the world's channel tag),
+ * GET /v1/me/channels and the invitations to administer. Live channels are public: nothing there is hidden.
  * A deleted channel answers everyone, its admins too, like one that never
  * existed.
  */
@@ -1581,6 +1581,20 @@ export const channelRoute: ReadRoute = {
               "my channels",
               ids(body),
               mine.map((c) => c.id),
+            ),
+        },
+      },
+      {
+        route: "GET /v1/me/channel-invitations",
+        method: "GET",
+        path: "/v1/me/channel-invitations",
+        expect: {
+          status: 200,
+          check: (body) =>
+            sameSet(
+              "invitations to administer",
+              ids(body),
+              channels.filter((c) => c.invited.has(v)).map((c) => c.id),
             ),
         },
       },
