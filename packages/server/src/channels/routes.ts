@@ -114,7 +114,8 @@ export function channelRoutes(
       preValidation: auth,
       schema: {
         tags,
-        summary: "Channels whose owner invited you to administer them (accept with PUT …/admins/me)",
+        summary:
+          "Channels whose owner invited you to administer them (accept with PUT …/admins/me)",
         response: ok(ChannelDirectory),
       },
     },
