@@ -49,20 +49,24 @@ function Profile({ me, onChange }: { me: OwnProfile; onChange: (p: OwnProfile) =
 
   const save = (event: FormEvent) => {
     event.preventDefault();
-    void run(async () =>
-      onChange(
-        await client.api.updateProfile({
-          name: name.trim(),
-          about,
-          username: username.trim() ? username.trim() : null,
-        }),
-      ),
+    void run(
+      async () =>
+        onChange(
+          await client.api.updateProfile({
+            name: name.trim(),
+            about,
+            username: username.trim() ? username.trim() : null,
+          }),
+        ),
+      "Saved.",
     );
   };
   const photo = (file: File | undefined) => {
     if (!file) return;
-    void run(async () =>
-      onChange(await client.api.setPhoto(new Uint8Array(await file.arrayBuffer()), file.type)),
+    void run(
+      async () =>
+        onChange(await client.api.setPhoto(new Uint8Array(await file.arrayBuffer()), file.type)),
+      "Photo saved.",
     );
   };
 
@@ -122,7 +126,7 @@ function Privacy({ me, onChange }: { me: OwnProfile; onChange: (p: OwnProfile) =
   const client = useClient();
   const { error, done, run } = useAction();
   const set = (change: Partial<PrivacySettings>) =>
-    void run(async () => onChange(await client.api.updatePrivacy(change)));
+    void run(async () => onChange(await client.api.updatePrivacy(change)), "Saved.");
   const fields: Array<{
     key: "phone" | "photo" | "about" | "presence";
     label: string;
