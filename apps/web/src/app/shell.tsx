@@ -26,17 +26,14 @@ export function Shell() {
 
   return (
     <div className="shell">
-      <a
+      {/* A button, not a link: the hash is the route, so focus moves without navigating. */}
+      <button
+        type="button"
         className="skip"
-        href="#main"
-        onClick={(event) => {
-          // The hash is the route: move focus without navigating.
-          event.preventDefault();
-          document.getElementById("main")?.focus();
-        }}
+        onClick={() => document.getElementById("main")?.focus()}
       >
         Skip to content
-      </a>
+      </button>
       <header className="topbar">
         <span className="brand">Veil</span>
         <nav aria-label="Sections">
