@@ -121,7 +121,7 @@ const numericFlags = {
     5,
     1,
     1_000,
-    "reactions per storm follower, switching emoji (channel-fanout)",
+    "storm rounds: each follower sends 3 overlapping requests a round (channel-fanout)",
   ],
   "message-bytes": [
     "BENCH_MESSAGE_BYTES",

@@ -625,8 +625,9 @@ export function channelsMarkdown(run) {
       `follower rows (users and channel_followers) written straight into the store in ` +
       `${dec(s.insertMs / 1000, 1)} s.`,
     "",
-    `#### Reaction storm: ${int(st.reactors)} connected followers, ${int(st.rounds)} reactions each ` +
-      `(switching between two emoji), ${int(st.concurrency)} in flight`,
+    `#### Reaction storm: ${int(st.reactors)} connected followers, ${int(st.rounds)} rounds of ` +
+      `${int(st.overlap)} overlapping requests each (set, switch, remove) and a last reaction: ` +
+      `${int(st.reactions)} requests, ${int(st.concurrency)} in flight`,
     "",
     row(["measure", "value"]),
     row(["---", "---:"]),

@@ -517,6 +517,40 @@ for (const { backend, available } of backends) {
       ).toBe("group_not_found");
     });
 
+    it("makes a member's link a suggestion while approving members, if it would bring outsiders in", async () => {
+      const olga = await person("Olga");
+      const gus = await person("Gus");
+      const hal = await person("Hal");
+      const c = await community(olga);
+      await invite(olga, c.id, gus);
+      await olga.user.request("PATCH", `/v1/communities/${c.id}`, {
+        groupAddPolicy: "members",
+        approveMembers: true,
+      });
+      await gus.user.request("POST", "/v1/contacts", { phone: hal.phone });
+      const g = await gus.device.createGroup({ kind: "group" });
+      expect((await gus.device.add(g, [hal.user.id])).status).toBe(201);
+      // Hal is not in the community: only an admin lets him in.
+      const linked = await gus.user.request("POST", `/v1/communities/${c.id}/links`, {
+        groupId: g,
+      });
+      expect(linked.body.status).toBe("suggested");
+      expect((await hal.user.request("GET", `/v1/communities/${c.id}`)).status).toBe(404);
+      expect((await gus.user.request("GET", `/v1/groups/${g}`)).body.communityId).toBeNull();
+      // A group of community members only links at once.
+      const own = await gus.device.createGroup({ kind: "group" });
+      expect(
+        (await gus.user.request("POST", `/v1/communities/${c.id}/links`, { groupId: own })).body
+          .status,
+      ).toBe("linked");
+      // The owner's approval of the suggestion brings Hal in.
+      expect(
+        (await olga.user.request("POST", `/v1/communities/${c.id}/suggestions/${g}/approve`))
+          .status,
+      ).toBe(204);
+      expect((await hal.user.request("GET", `/v1/communities/${c.id}`)).body.role).toBe("member");
+    });
+
     it("runs join requests when the community approves new members", async () => {
       const olga = await person("Olga");
       const ivy = await person("Ivy");

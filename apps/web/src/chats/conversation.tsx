@@ -6,7 +6,7 @@ import { href } from "../app/router.js";
 import { EmptyState, ErrorNote } from "../ui/components.js";
 import { describeError } from "../ui/errors.js";
 import { useLatest } from "../ui/use-latest.js";
-import { type ChatSummary, isShown, setReadMark } from "./chat-summaries.js";
+import { type ChatSummary, isShown, readMark, setReadMark } from "./chat-summaries.js";
 import { type Receipt, useReceipts } from "./receipts.js";
 
 const quickReactions = ["👍", "❤️", "😂", "😮", "🙏"];
@@ -83,17 +83,27 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
 
   // Read receipts for what this screen shows, while the page is visible.
+  // A chat left open in a background tab is read when the tab comes back.
+  const [visible, setVisible] = useState(document.visibilityState === "visible");
   useEffect(() => {
-    const unread = shown.filter((m) => !m.fromMe);
+    const update = () => setVisible(document.visibilityState === "visible");
+    document.addEventListener("visibilitychange", update);
+    return () => document.removeEventListener("visibilitychange", update);
+  }, []);
+  // Only what is new since the last read mark: a receipt is sent once per message.
+  useEffect(() => {
     const last = shown.at(-1);
-    if (!last || document.visibilityState !== "visible") return;
+    if (!last || !visible) return;
+    const mark = readMark(client, groupId);
+    if (last.seq <= mark) return;
+    const unread = shown.filter((m) => !m.fromMe && m.seq > mark);
     setReadMark(client, groupId, last.seq);
     onRead();
     const ids = unread.slice(-50).map((m) => m.id);
     if (ids.length > 0 && chat.info.kind !== "announcement") {
       client.markRead(groupId, ids).catch(() => undefined);
     }
-  }, [shown, client, groupId, onRead, chat.info.kind]);
+  }, [shown, visible, client, groupId, onRead, chat.info.kind]);
 
   const bottom = useRef<HTMLLIElement>(null);
   const count = shown.length;

@@ -82,6 +82,27 @@ export class CommunityGroups {
     return isAdminRole(standing.role) || standing.community.group_add_policy === "members";
   }
 
+  /** Whether a group has members who are not in the community. */
+  private async hasOutsiders(db: Db, communityId: string, groupId: string): Promise<boolean> {
+    const outsider = await db
+      .selectFrom("group_members")
+      .select("user_id")
+      .where("group_id", "=", groupId)
+      .where((eb) =>
+        eb(
+          "user_id",
+          "not in",
+          eb
+            .selectFrom("community_members")
+            .select("user_id")
+            .where("community_id", "=", communityId),
+        ),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return outsider !== undefined;
+  }
+
   private async checkGroupLimit(db: Db, communityId: string): Promise<void> {
     const row = await db
       .selectFrom("groups")
@@ -151,7 +172,13 @@ export class CommunityGroups {
         .executeTakeFirst();
       if (group?.kind !== "group") throw new VeilError("group_not_found");
       if (group.community_id !== null) throw new VeilError("group_in_community");
-      if (this.mayAddGroups(standing)) {
+      // A member's link would let the group's outsiders in without an admin's
+      // approval: while the community approves new members, it is a suggestion.
+      const bringsOutsiders =
+        !isAdminRole(standing.role) &&
+        standing.community.approve_members === 1 &&
+        (await this.hasOutsiders(tx.db, communityId, groupId));
+      if (this.mayAddGroups(standing) && !bringsOutsiders) {
         await this.attach(tx, standing.community, groupId);
         return "linked";
       }
