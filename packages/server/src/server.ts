@@ -166,8 +166,12 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   await app.register(helmet, {
     global: true,
     contentSecurityPolicy: {
-      // The web client shows decrypted images as blob: URLs and QR codes as data: URLs.
-      directives: { "img-src": ["'self'", "data:", "blob:"] },
+      directives: {
+        // The web client shows decrypted images as blob: URLs and QR codes as data: URLs.
+        "img-src": ["'self'", "data:", "blob:"],
+        // TLS is the proxy's business: on plain http (a trial on a LAN) upgrading would break the page.
+        "upgrade-insecure-requests": null,
+      },
     },
   });
   await app.register(rateLimit, {

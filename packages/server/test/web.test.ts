@@ -27,7 +27,10 @@ describe("the web client at /", () => {
     expect(page.headers.get("content-type")).toContain("text/html");
     expect(String(page.body)).toContain("<div id=root>");
     expect(page.headers.get("cache-control")).toBe("no-cache");
-    expect(page.headers.get("content-security-policy")).toContain("img-src 'self' data: blob:");
+    const csp = page.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("img-src 'self' data: blob:");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("upgrade-insecure-requests");
 
     const asset = await http(t.url, "GET", "/assets/index-abc123.js");
     expect(asset.status).toBe(200);

@@ -24,6 +24,14 @@ export function App() {
 
   useEffect(() => {
     let cancelled = false;
+    if (!window.isSecureContext) {
+      setPhase({
+        kind: "failed",
+        error:
+          "This page is not served over HTTPS, so the browser withholds the cryptography Veil needs. Open it over https://, or at http://localhost on the server's own machine.",
+      });
+      return;
+    }
     openDevice()
       .then((client) => {
         if (cancelled) return;
