@@ -383,6 +383,18 @@ describe.runIf(chromiumAvailable)("web client: a channel in the browser", () => 
     await composer.getByRole("button", { name: "Post" }).click();
     await admin.page.getByText("Best day for the market?").waitFor();
 
+    // Fay has a photo everyone may see; Finn has none.
+    await section(fay, "Settings");
+    await fay.page.getByLabel(/^Photo/).setInputFiles({
+      name: "fay.png",
+      mimeType: "image/png",
+      buffer: Buffer.from(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+        "base64",
+      ),
+    });
+    await fay.page.getByText("Photo saved.").waitFor();
+
     for (const [person, option] of [
       [fay, "Saturday"],
       [finn, "Sunday"],
@@ -425,6 +437,11 @@ describe.runIf(chromiumAvailable)("web client: a channel in the browser", () => 
     const who = adminPoll.getByRole("region", { name: "Who reacted and voted" });
     await who.getByText("Fay Follower").waitFor();
     await who.getByText("voted Sunday").waitFor();
+    // Fay's photo, fetched by her handle in this channel; Finn shows as initials.
+    await who.locator("li", { hasText: "Fay Follower" }).locator("img.avatar").waitFor();
+    expect(
+      await who.locator("li", { hasText: "Finn Follower" }).locator("img.avatar").count(),
+    ).toBe(0);
     const roadWorks = admin.page.locator(".post", { hasText: "Road works" });
     await roadWorks.getByRole("button", { name: "Who reacted" }).click();
     await roadWorks

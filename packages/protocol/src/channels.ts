@@ -172,6 +172,11 @@ export const ChannelMedia = Type.Object({
 });
 export type ChannelMedia = Static<typeof ChannelMedia>;
 export const ChannelMediaParams = Type.Object({ channelId: EntityId, mediaId: MediaId });
+/** A follower by their handle in one channel (`f_…`): what admins see instead of an id. */
+export const FollowerHandleParams = Type.Object({
+  channelId: EntityId,
+  handle: Type.String({ pattern: "^f_[A-Za-z0-9_-]{1,32}$" }),
+});
 
 /**
  * A link preview, made by the admin's client and stored with the post: the

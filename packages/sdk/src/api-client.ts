@@ -708,6 +708,14 @@ export class ApiClient {
     });
   }
 
+  /** A follower's photo by the path a reaction or vote list gave (admins). */
+  followerPhoto(photoPath: string): Promise<Uint8Array> {
+    if (!/^\/v1\/channels\/[^/]+\/followers\/[^/]+\/photo$/.test(photoPath)) {
+      return Promise.reject(new VeilError("bad_response"));
+    }
+    return this.download(photoPath);
+  }
+
   /** Closes a post's poll now (admins). */
   closeChannelPoll(channelId: string, seq: number) {
     return this.request("POST", `${channelPostPath(channelId, seq)}/poll/close`, {

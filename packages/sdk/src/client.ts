@@ -886,6 +886,15 @@ export class VeilClient extends Emitter<VeilEvents> {
     return (await this.api.channelVotes(channelId, seq)).votes;
   }
 
+  /**
+   * A follower's photo, as `follower.photo` of a reaction or vote list names it
+   * (admins; only when the follower's setting allows): by their handle in this
+   * channel, never by an id that would match them across channels.
+   */
+  channelFollowerPhoto(photo: string): Promise<Uint8Array> {
+    return this.api.followerPhoto(photo);
+  }
+
   /** Closes a post's poll now (admins): votes stop, the counts stay. */
   closeChannelPoll(channelId: string, seq: number): Promise<ChannelPost> {
     return this.api.closeChannelPoll(channelId, seq);

@@ -256,6 +256,44 @@ for (const { backend, available } of backends) {
         expect(
           (await finn.request("GET", `/v1/channels/${c.id}/posts/1/reactions`)).body.error.code,
         ).toBe("not_channel_admin");
+        // A follower's photo comes by the handle in this channel, never by its own id (which
+        // would be the same in every channel): to admins, and only as the setting allows.
+        const finnsBytes = files.png();
+        for (const [f, raw] of [
+          [finn, finnsBytes],
+          [hugo, files.png()],
+        ] as const) {
+          await http(t.url, "PUT", "/v1/me/photo", {
+            token: f.token,
+            raw,
+            contentType: "image/png",
+          });
+        }
+        const again = await olga.request("GET", `/v1/channels/${c.id}/posts/1/reactions`);
+        const byName = new Map<string, { handle: string; photo?: string }>(
+          again.body.reactions.map((r: { follower: { name: string; handle: string } }) => [
+            r.follower.name,
+            r.follower,
+          ]),
+        );
+        const finnsView = byName.get("Finn");
+        const hugosView = byName.get("Hugo");
+        expect(finnsView?.photo).toBe(`/v1/channels/${c.id}/followers/${finnsView?.handle}/photo`);
+        expect(hugosView?.photo).toBeUndefined(); // Hugo's photo setting is "nobody"
+        const finnsPhoto = await fetch(`${t.url}${finnsView?.photo}`, {
+          headers: { authorization: `Bearer ${olga.token}` },
+        });
+        expect(finnsPhoto.status).toBe(200);
+        expect(Buffer.from(await finnsPhoto.arrayBuffer())).toEqual(finnsBytes);
+        const hugos = `/v1/channels/${c.id}/followers/${hugosView?.handle}/photo`;
+        expect((await olga.request("GET", hugos)).body.error.code).toBe("photo_not_found");
+        expect(
+          (await olga.request("GET", `/v1/channels/${c.id}/followers/f_nobody/photo`)).body.error
+            .code,
+        ).toBe("photo_not_found");
+        expect((await finn.request("GET", finnsView?.photo ?? "")).body.error.code).toBe(
+          "not_channel_admin",
+        );
         // The reaction setting.
         await olga.request("PATCH", `/v1/channels/${c.id}`, { reactionPolicy: "default" });
         expect(

@@ -4,11 +4,21 @@ import { useEffect, useState } from "react";
 import { useClient } from "../app/context.js";
 import { Avatar, ErrorNote } from "../ui/components.js";
 import { useAction } from "../ui/use-action.js";
+import { useImage } from "../ui/use-image.js";
 
+type Follower = { handle: string; name: string; photo?: string };
 type Interactions = {
-  reactions: Array<{ follower: { handle: string; name: string }; emoji: string }>;
-  votes: Array<{ follower: { handle: string; name: string }; options: number[] }>;
+  reactions: Array<{ follower: Follower; emoji: string }>;
+  votes: Array<{ follower: Follower; options: number[] }>;
 };
+
+/** A follower's photo where their setting lets this admin see it (R8), else initials. */
+function FollowerAvatar({ follower }: { follower: Follower }) {
+  const client = useClient();
+  const photo = follower.photo;
+  const src = useImage(photo, () => client.channelFollowerPhoto(photo ?? ""));
+  return <Avatar name={follower.name} size={24} src={src} />;
+}
 
 /** One post, as the channel: its content, counts for everyone, and the admins' tools. */
 export function PostCard(props: {
@@ -244,7 +254,7 @@ function InteractionList({ who, post }: { who: Interactions; post: ChannelPost }
       <ul className="list">
         {who.reactions.map((r) => (
           <li key={`r-${r.follower.handle}`} className="row">
-            <Avatar name={r.follower.name} size={24} />
+            <FollowerAvatar follower={r.follower} />
             <span className="grow">
               {r.follower.name} <span className="muted">#{r.follower.handle}</span>
             </span>
@@ -253,7 +263,7 @@ function InteractionList({ who, post }: { who: Interactions; post: ChannelPost }
         ))}
         {who.votes.map((v) => (
           <li key={`v-${v.follower.handle}`} className="row">
-            <Avatar name={v.follower.name} size={24} />
+            <FollowerAvatar follower={v.follower} />
             <span className="grow">
               {v.follower.name} <span className="muted">#{v.follower.handle}</span>
             </span>

@@ -7,6 +7,8 @@ import { useLatest } from "../ui/use-latest.js";
 export interface ChatSummary {
   info: ChatInfo;
   title: string;
+  /** The other person's photo id in a direct chat, when the rules show it. */
+  photo: string | null;
   last: ChatMessage | undefined;
   unread: number;
 }
@@ -40,15 +42,17 @@ export async function chatTitle(client: VeilClient, info: ChatInfo): Promise<str
 }
 
 async function summarise(client: VeilClient, info: ChatInfo): Promise<ChatSummary> {
-  const [title, messages] = await Promise.all([
+  const [title, messages, peer] = await Promise.all([
     chatTitle(client, info),
     info.joined ? client.messages(info.groupId) : Promise.resolve([]),
+    info.peerUserId ? loadPerson(client, info.peerUserId) : Promise.resolve(null),
   ]);
   const shown = messages.filter(isShown);
   const mark = readMark(client, info.groupId);
   return {
     info,
     title,
+    photo: peer?.photo ?? null,
     last: shown.at(-1),
     unread: shown.filter((m) => !m.fromMe && m.seq > mark).length,
   };

@@ -3,6 +3,7 @@ import { useClient } from "../app/context.js";
 import { href, navigate } from "../app/router.js";
 import { Avatar, Badge, EmptyState, ErrorNote } from "../ui/components.js";
 import { describeError } from "../ui/errors.js";
+import { useImage } from "../ui/use-image.js";
 import { type ChatSummary, useChatSummaries } from "./chat-summaries.js";
 import { Conversation } from "./conversation.js";
 import { SafetyNumber } from "./safety-number.js";
@@ -57,6 +58,9 @@ export function ChatsView({ selected, sub }: { selected: string | null; sub: str
 }
 
 function ChatRow({ chat, active }: { chat: ChatSummary; active: boolean }) {
+  const client = useClient();
+  const peer = chat.info.peerUserId;
+  const src = useImage(chat.photo, () => client.api.userPhoto(peer ?? ""));
   const last = chat.last;
   const preview = !chat.info.joined
     ? "Waiting for the chat's keys…"
@@ -74,7 +78,7 @@ function ChatRow({ chat, active }: { chat: ChatSummary; active: boolean }) {
         href={href("chats", chat.info.groupId)}
         aria-current={active ? "true" : undefined}
       >
-        <Avatar name={chat.title} />
+        <Avatar name={chat.title} src={src} />
         <span className="chat-row-text">
           <span className="chat-title">{chat.title}</span>
           <span className="chat-preview">

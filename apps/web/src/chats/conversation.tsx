@@ -3,8 +3,9 @@ import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } fro
 import { useClient, useClientEvent } from "../app/context.js";
 import { loadPerson, personName, usePerson } from "../app/people.js";
 import { href } from "../app/router.js";
-import { EmptyState, ErrorNote } from "../ui/components.js";
+import { Avatar, EmptyState, ErrorNote } from "../ui/components.js";
 import { describeError } from "../ui/errors.js";
+import { useImage } from "../ui/use-image.js";
 import { useLatest } from "../ui/use-latest.js";
 import { type ChatSummary, isShown, readMark, setReadMark } from "./chat-summaries.js";
 import { type Receipt, useReceipts } from "./receipts.js";
@@ -290,8 +291,10 @@ function MemberRow({ userId, admin }: { userId: string; admin: boolean }) {
   const client = useClient();
   const person = usePerson(client, userId);
   const me = userId === client.userId;
+  const src = useImage(person?.photo, () => client.api.userPhoto(userId));
   return (
     <li className="row">
+      <Avatar name={personName(person)} size={28} src={src} />
       <span className="grow">
         {me ? "You" : personName(person)}
         {person?.phone && !me && <span className="muted"> {person.phone}</span>}

@@ -6,6 +6,7 @@ import { Avatar, EmptyState, ErrorNote } from "../ui/components.js";
 import { describeError } from "../ui/errors.js";
 import { PhoneForm } from "../ui/phone-form.js";
 import { useAction } from "../ui/use-action.js";
+import { useImage } from "../ui/use-image.js";
 
 type Audience = PrivacySettings["phone"];
 const audiences: Array<{ value: Audience; label: string }> = [
@@ -45,6 +46,7 @@ function Profile({ me, onChange }: { me: OwnProfile; onChange: (p: OwnProfile) =
   const [name, setName] = useState(me.name);
   const [about, setAbout] = useState(me.about);
   const [username, setUsername] = useState(me.username ?? "");
+  const photoUrl = useImage(me.photo, () => client.api.userPhoto(me.id));
   const { busy, error, done, run } = useAction();
 
   const save = (event: FormEvent) => {
@@ -75,7 +77,7 @@ function Profile({ me, onChange }: { me: OwnProfile; onChange: (p: OwnProfile) =
       <h2 id="profile-heading">Profile</h2>
       <form onSubmit={save} className="card" aria-label="Profile">
         <div className="row">
-          <Avatar name={me.name} size={56} />
+          <Avatar name={me.name} size={56} src={photoUrl} />
           <span>
             {me.phone ?? "No phone number"}
             <br />

@@ -19,8 +19,28 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
   );
 }
 
-/** Initials in a coloured circle: no photo is fetched unless the privacy rules gave one. */
-export function Avatar({ name, size = 40 }: { name: string; size?: number }) {
+/** A photo when the privacy rules gave one (`src`), else initials in a coloured circle. */
+export function Avatar({
+  name,
+  size = 40,
+  src = null,
+}: {
+  name: string;
+  size?: number;
+  src?: string | null;
+}) {
+  if (src) {
+    return (
+      <img
+        className="avatar"
+        src={src}
+        alt=""
+        width={size}
+        height={size}
+        style={{ objectFit: "cover" }}
+      />
+    );
+  }
   const initials =
     name
       .split(/\s+/)

@@ -11,7 +11,7 @@ import type { Selectable } from "kysely";
 import type { AuthContext } from "../auth/sessions.js";
 import type { Bus } from "../bus/bus.js";
 import { VeilError } from "../errors.js";
-import { channelFollowerView } from "../privacy/policy.js";
+import { channelFollowerView, followerPhotoAllowed } from "../privacy/policy.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Database, Db, Tx } from "../store/database.js";
 import type { ChannelPollsTable, ChannelPostsTable } from "../store/schema/channels.js";
@@ -770,12 +770,46 @@ export class ChannelPosts {
       if (!subject) return [];
       return [
         {
-          follower: channelFollowerView(subject, relation(auth.userId, subject), r.handle),
+          follower: channelFollowerView(
+            subject,
+            relation(auth.userId, subject),
+            r.handle,
+            followerPhotoPath(channelId, r.handle),
+          ),
           emoji: r.emoji,
           at: new Date(r.at).toISOString(),
         },
       ];
     });
+  }
+
+  /**
+   * A follower's photo, for the channel's admins, by the follower's handle in
+   * this channel (R8): only if the follower's setting lets this admin see it.
+   * An unknown handle and a photo not allowed both answer `photo_not_found`.
+   */
+  async followerPhoto(auth: AuthContext, channelId: string, handle: string) {
+    await this.channels.asAdmin(auth, channelId);
+    const follower = await this.db
+      .selectFrom("channel_followers")
+      .select("user_id")
+      .where("channel_id", "=", channelId)
+      .where("handle", "=", handle)
+      .executeTakeFirst();
+    const subject =
+      follower && (await this.profiles.subjects([follower.user_id])).get(follower.user_id);
+    if (!subject) throw new VeilError("photo_not_found");
+    const relation = await this.profiles.relationsBetween([auth.userId], [subject]);
+    if (!followerPhotoAllowed(subject, relation(auth.userId, subject)) || subject.photo === null) {
+      throw new VeilError("photo_not_found");
+    }
+    const photo = await this.db
+      .selectFrom("photos")
+      .select(["content_type", "bytes"])
+      .where("id", "=", subject.photo)
+      .executeTakeFirst();
+    if (!photo) throw new VeilError("photo_not_found");
+    return { contentType: photo.content_type, bytes: Buffer.from(photo.bytes) };
   }
 
   /**
@@ -810,7 +844,12 @@ export class ChannelPosts {
       if (!subject) return [];
       return [
         {
-          follower: channelFollowerView(subject, relation(auth.userId, subject), entry.handle),
+          follower: channelFollowerView(
+            subject,
+            relation(auth.userId, subject),
+            entry.handle,
+            followerPhotoPath(channelId, entry.handle),
+          ),
           options: entry.options.sort((a, b) => a - b),
           at: new Date(entry.at).toISOString(),
         },
@@ -818,3 +857,7 @@ export class ChannelPosts {
     });
   }
 }
+
+/** Where a channel's admins fetch a follower's photo: by the per-channel handle, never a user id. */
+export const followerPhotoPath = (channelId: string, handle: string): string =>
+  `/v1/channels/${channelId}/followers/${handle}/photo`;

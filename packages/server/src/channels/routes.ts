@@ -16,6 +16,7 @@ import {
   CreatePostRequest,
   DirectoryQuery,
   EditPostRequest,
+  FollowerHandleParams,
   FollowerInteractionList,
   FollowerVoteList,
   FollowRequest,
@@ -308,6 +309,28 @@ export function channelRoutes(
         .header("content-type", photo.contentType)
         .header("content-length", String(photo.size))
         .send(photo.stream);
+    },
+  );
+
+  app.get(
+    `${base}/followers/:handle/photo`,
+    {
+      preValidation: auth,
+      schema: {
+        tags,
+        summary:
+          "A follower's photo, for admins, by the follower's handle in this channel, if the follower's setting allows it (R8)",
+        params: FollowerHandleParams,
+      },
+    },
+    async (request, reply) => {
+      const { channelId, handle } = request.params;
+      const photo = await posts.followerPhoto(caller(request), channelId, handle);
+      return reply
+        .header("content-type", photo.contentType)
+        .header("cache-control", "private, max-age=60")
+        .header("x-content-type-options", "nosniff")
+        .send(photo.bytes);
     },
   );
 

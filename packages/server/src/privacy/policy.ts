@@ -175,12 +175,22 @@ export function channelFollowerView(
   subject: Subject,
   relations: Relations,
   handle: string,
+  photoPath: string,
 ): { handle: string; name: string; photo?: string } {
-  const photo =
+  return followerPhotoAllowed(subject, relations)
+    ? { handle, name: subject.name, photo: photoPath }
+    : { handle, name: subject.name };
+}
+
+/**
+ * Whether a channel admin may see a follower's photo (R8). The photo is then
+ * served under the follower's per-channel handle, never by its own id, which
+ * would be the same in every channel and let admins match followers across them.
+ */
+export function followerPhotoAllowed(subject: Subject, relations: Relations): boolean {
+  return (
     subject.photo !== null &&
     !relations.blockedBySubject &&
     allowed(subject.privacy.photo, relations)
-      ? { photo: subject.photo }
-      : {};
-  return { handle, name: subject.name, ...photo };
+  );
 }

@@ -1483,12 +1483,12 @@ export const communityRoute: ReadRoute = {
   },
 };
 
-/** The photo R8 shows an admin beside a follower's reaction or vote, or undefined. */
-function followerPhoto(w: World, v: number, s: number): string | undefined {
+/** Whether R8 shows an admin a follower's photo beside their reaction or vote. */
+function followerPhotoShown(w: World, v: number, s: number): boolean {
   const u = w.user(s);
   const facts = w.facts(v, s);
-  if (u.photo === null || facts.blockedBySubject) return undefined;
-  return admits(u.privacy.photo, facts.subjectHasViewerAsContact) ? u.photo : undefined;
+  if (u.photo === null || facts.blockedBySubject) return false;
+  return admits(u.privacy.photo, facts.subjectHasViewerAsContact);
 }
 
 /** The counts a post shows everyone: emoji → how many reacted with it. */
@@ -1636,12 +1636,13 @@ export const channelRoute: ReadRoute = {
       const base = `/v1/channels/${c.id}`;
       const admin = c.admins.has(v);
       // A reactor or voter as an admin sees them (R8): handle, name, photo if allowed.
+      // The photo comes by the per-channel handle, never by its id (the same in every channel).
       const follower = (u: number) => {
-        const photo = followerPhoto(w, v, u);
+        const handle = c.handles.get(u)?.at(-1) ?? "(unknown handle)";
         return {
-          handle: c.handles.get(u)?.at(-1) ?? "(unknown handle)",
+          handle,
           name: w.user(u).name,
-          ...(photo === undefined ? {} : { photo }),
+          ...(followerPhotoShown(w, v, u) ? { photo: `${base}/followers/${handle}/photo` } : {}),
         };
       };
       probes.push(
@@ -1769,6 +1770,24 @@ export const channelRoute: ReadRoute = {
             : forbidden,
         },
       );
+      // Each follower's photo by their handle here: admins only, and only as R8 allows.
+      for (const [u, handles] of c.handles) {
+        const handle = handles.at(-1);
+        const bytes = w.user(u).photoBytes;
+        if (handle === undefined || !c.followers.has(u)) continue;
+        const shown = admin && followerPhotoShown(w, v, u);
+        if (shown && bytes === null) continue;
+        probes.push({
+          route: "GET /v1/channels/:id/followers/:handle/photo",
+          method: "GET",
+          path: `${base}/followers/${handle}/photo`,
+          expect: !admin
+            ? forbidden
+            : shown
+              ? { status: 200, bytes: bytes as Buffer }
+              : { status: 404 },
+        });
+      }
       for (const [seq, post] of c.posts) {
         probes.push({
           route: "GET /v1/channels/:id/posts/:seq/reactions",
