@@ -1,10 +1,10 @@
 import type { VeilClient } from "@veil/sdk";
 import { useCallback, useEffect, useState } from "react";
 import { Welcome } from "../account/welcome.js";
+import { ClientContext } from "../device/context.js";
+import { openDevice } from "../device/open-device.js";
 import { describeError } from "../ui/errors.js";
-import { ClientContext } from "./context.js";
 import { Shell } from "./shell.js";
-import { openDevice } from "./veil.js";
 
 type Phase =
   | { kind: "opening" }

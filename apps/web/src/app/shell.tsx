@@ -3,9 +3,9 @@ import { ChannelsView } from "../channels/channels-view.js";
 import { ChatsView } from "../chats/chats-view.js";
 import { receiptBook } from "../chats/receipts.js";
 import { CommunitiesView } from "../communities/communities-view.js";
+import { useClient, useClientEvent } from "../device/context.js";
 import { SettingsView } from "../settings/settings-view.js";
-import { useClient, useClientEvent } from "./context.js";
-import { href, useRoute } from "./router.js";
+import { href, useRoute } from "../ui/router.js";
 
 const sections = [
   { id: "chats", label: "Chats" },

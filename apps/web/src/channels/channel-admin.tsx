@@ -1,9 +1,9 @@
 import type { ChannelView } from "@veil/sdk";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { useClient } from "../app/context.js";
-import { navigate } from "../app/router.js";
+import { useClient } from "../device/context.js";
 import { ErrorNote } from "../ui/components.js";
 import { PhoneForm } from "../ui/phone-form.js";
+import { navigate } from "../ui/router.js";
 import { useAction } from "../ui/use-action.js";
 
 type AdminList = Awaited<ReturnType<ReturnType<typeof useClient>["channelAdmins"]>>;

@@ -1,8 +1,8 @@
 import type { ChannelPost, ChannelView } from "@veil/sdk";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { useClient, useClientEvent } from "../app/context.js";
-import { href } from "../app/router.js";
+import { useClient, useClientEvent } from "../device/context.js";
 import { EmptyState, ErrorNote } from "../ui/components.js";
+import { href } from "../ui/router.js";
 import { useAction } from "../ui/use-action.js";
 import { followers, VerifiedBadge } from "./badges.js";
 import { ChannelAdminPanel } from "./channel-admin.js";

@@ -1,8 +1,8 @@
 import type { ChannelDirectoryQuery, ChannelView } from "@veil/sdk";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { useClient } from "../app/context.js";
-import { href, navigate } from "../app/router.js";
+import { useClient } from "../device/context.js";
 import { Avatar, EmptyState, ErrorNote } from "../ui/components.js";
+import { href, navigate } from "../ui/router.js";
 import { useAction } from "../ui/use-action.js";
 import { useLatest } from "../ui/use-latest.js";
 import { followers, VerifiedBadge } from "./badges.js";

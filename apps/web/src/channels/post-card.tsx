@@ -1,7 +1,7 @@
 import { defaultChannelReactions } from "@veil/protocol";
 import type { ChannelPost, ChannelView } from "@veil/sdk";
 import { useEffect, useState } from "react";
-import { useClient } from "../app/context.js";
+import { useClient } from "../device/context.js";
 import { Avatar, ErrorNote } from "../ui/components.js";
 import { useAction } from "../ui/use-action.js";
 import { useImage } from "../ui/use-image.js";

@@ -1,7 +1,7 @@
 import type { ChatInfo, ChatMessage, VeilClient } from "@veil/sdk";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { useClientEvent } from "../app/context.js";
-import { loadPerson, personName } from "../app/people.js";
+import { useClientEvent } from "../device/context.js";
+import { loadPerson, personName } from "../device/people.js";
 import { useLatest } from "../ui/use-latest.js";
 
 export interface ChatSummary {

@@ -1,8 +1,8 @@
 import { type FormEvent, useState } from "react";
-import { useClient } from "../app/context.js";
-import { href, navigate } from "../app/router.js";
+import { useClient } from "../device/context.js";
 import { Avatar, Badge, EmptyState, ErrorNote } from "../ui/components.js";
 import { describeError } from "../ui/errors.js";
+import { href, navigate } from "../ui/router.js";
 import { useImage } from "../ui/use-image.js";
 import { type ChatSummary, useChatSummaries } from "./chat-summaries.js";
 import { Conversation } from "./conversation.js";

@@ -1,16 +1,16 @@
-import type { AttachmentRef, ChatMessage, GroupSummary } from "@veil/sdk";
-import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { useClient, useClientEvent } from "../app/context.js";
-import { loadPerson, personName, usePerson } from "../app/people.js";
-import { href } from "../app/router.js";
-import { Avatar, EmptyState, ErrorNote } from "../ui/components.js";
+import type { ChatMessage, GroupSummary } from "@veil/sdk";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useClient, useClientEvent } from "../device/context.js";
+import { loadPerson, personName } from "../device/people.js";
+import { EmptyState, ErrorNote } from "../ui/components.js";
 import { describeError } from "../ui/errors.js";
-import { useImage } from "../ui/use-image.js";
+import { href } from "../ui/router.js";
 import { useLatest } from "../ui/use-latest.js";
 import { type ChatSummary, isShown, readMark, setReadMark } from "./chat-summaries.js";
-import { type Receipt, useReceipts } from "./receipts.js";
-
-const quickReactions = ["👍", "❤️", "😂", "😮", "🙏"];
+import { Composer } from "./composer.js";
+import { GroupMembers } from "./group-members.js";
+import { MessageBubble, type ReactionSummary } from "./message-bubble.js";
+import { useReceipts } from "./receipts.js";
 
 /** One open chat: its messages, receipts, typing, reactions, replies, files and the composer. */
 export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () => void }) {
@@ -193,11 +193,6 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
   );
 }
 
-interface ReactionSummary {
-  counts: Map<string, number>;
-  mine: string | null;
-}
-
 /** The latest reaction of each sender to each message wins; an empty emoji takes it back. */
 function collectReactions(messages: ChatMessage[]): Map<string, ReactionSummary> {
   const latest = new Map<string, Map<string, { emoji: string; mine: boolean }>>();
@@ -266,159 +261,9 @@ function useAnnouncementCounts(
   return counts;
 }
 
-/** The members as the server shows them to this user (each through the privacy rules). */
-function GroupMembers({ group }: { group: GroupSummary }) {
-  const users = [...new Set(group.members.map((m) => m.userId))];
-  return (
-    <section className="members-panel" aria-label="Members">
-      {users.length === 0 ? (
-        <p className="muted">
-          {group.memberCount} {group.memberCount === 1 ? "member" : "members"}: the list is shown to
-          admins only.
-        </p>
-      ) : (
-        <ul className="list">
-          {users.map((userId) => (
-            <MemberRow key={userId} userId={userId} admin={group.admins.includes(userId)} />
-          ))}
-        </ul>
-      )}
-    </section>
-  );
-}
-
-function MemberRow({ userId, admin }: { userId: string; admin: boolean }) {
-  const client = useClient();
-  const person = usePerson(client, userId);
-  const me = userId === client.userId;
-  const src = useImage(person?.photo, () => client.api.userPhoto(userId));
-  return (
-    <li className="row">
-      <Avatar name={personName(person)} size={28} src={src} />
-      <span className="grow">
-        {me ? "You" : personName(person)}
-        {person?.phone && !me && <span className="muted"> {person.phone}</span>}
-        {admin && <span className="muted"> · admin</span>}
-      </span>
-    </li>
-  );
-}
-
 function replyOf(m: ChatMessage, byId: Map<string, ChatMessage>): ChatMessage | undefined {
   const id = m.content.type === "reaction" ? null : m.content.replyTo;
   return id ? byId.get(id) : undefined;
-}
-
-function MessageBubble(props: {
-  message: ChatMessage;
-  groupKind: string;
-  receipt: Receipt | null;
-  reactions: ReactionSummary | undefined;
-  quoted: ChatMessage | undefined;
-  onReply: () => void;
-  onReact: (emoji: string) => void;
-}) {
-  const { message, receipt, reactions, quoted } = props;
-  const client = useClient();
-  const sender = usePerson(client, message.fromMe ? null : message.senderUserId);
-  const time = new Date(message.storedAt || message.sentAt).toLocaleTimeString([], {
-    hour: "2-digit",
-    minute: "2-digit",
-  });
-  const content = message.content;
-  return (
-    <li className={`bubble ${message.fromMe ? "mine" : "theirs"}`} data-message-id={message.id}>
-      {!message.fromMe && props.groupKind !== "direct" && (
-        <span className="sender">{personName(sender)}</span>
-      )}
-      {quoted && (
-        <blockquote className="quote">
-          {quoted.content.type === "text" ? quoted.content.text : "📎 File"}
-        </blockquote>
-      )}
-      {content.type === "text" && <p className="text">{content.text}</p>}
-      {content.type === "attachment" && (
-        <Attachment attachment={content.attachment} caption={content.caption} />
-      )}
-      <span className="meta">
-        <time dateTime={new Date(message.storedAt || message.sentAt).toISOString()}>{time}</time>
-        {receipt && (
-          <span className={`receipt receipt-${receipt}`}>
-            <span aria-hidden="true">{receipt === "sent" ? "✓" : "✓✓"}</span>
-            <span className="visually-hidden">{receipt}</span>
-          </span>
-        )}
-      </span>
-      {reactions && reactions.counts.size > 0 && (
-        <ul className="reactions" aria-label="Reactions">
-          {[...reactions.counts].map(([emoji, count]) => (
-            <li key={emoji} className={reactions.mine === emoji ? "reaction mine" : "reaction"}>
-              {emoji} {count}
-            </li>
-          ))}
-        </ul>
-      )}
-      <span className="actions">
-        <button type="button" onClick={props.onReply} aria-label="Reply">
-          ↩
-        </button>
-        {quickReactions.map((emoji) => (
-          <button
-            key={emoji}
-            type="button"
-            onClick={() => props.onReact(emoji)}
-            aria-label={`React ${emoji}`}
-            aria-pressed={reactions?.mine === emoji}
-          >
-            {emoji}
-          </button>
-        ))}
-      </span>
-    </li>
-  );
-}
-
-/** Decrypts an attachment on demand; images show inline, other files download. */
-function Attachment({ attachment, caption }: { attachment: AttachmentRef; caption: string }) {
-  const client = useClient();
-  const [url, setUrl] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const isImage = (attachment.mime ?? "").startsWith("image/");
-
-  const open = useCallback(async () => {
-    try {
-      const bytes = await client.downloadAttachment(attachment);
-      const blob = new Blob([bytes as BlobPart], {
-        type: attachment.mime || "application/octet-stream",
-      });
-      setUrl(URL.createObjectURL(blob));
-    } catch (e) {
-      setError(describeError(e));
-    }
-  }, [client, attachment]);
-
-  useEffect(() => {
-    if (isImage) void open();
-  }, [isImage, open]);
-  useEffect(() => () => void (url && URL.revokeObjectURL(url)), [url]);
-
-  return (
-    <figure className="attachment">
-      {isImage && url ? (
-        <img src={url} alt={caption || attachment.name || "Image"} />
-      ) : url ? (
-        <a href={url} download={attachment.name || "file"}>
-          Save {attachment.name || "file"}
-        </a>
-      ) : (
-        <button type="button" onClick={() => void open()}>
-          📎 {attachment.name || "File"} ({Math.ceil(attachment.size / 1024)} KiB)
-        </button>
-      )}
-      {caption && <figcaption>{caption}</figcaption>}
-      <ErrorNote error={error} />
-    </figure>
-  );
 }
 
 function TypingLine({ users }: { users: string[] }) {
@@ -437,112 +282,5 @@ function TypingLine({ users }: { users: string[] }) {
     <p className="typing" aria-live="polite">
       {names.length > 0 ? `${names.join(", ")} ${names.length === 1 ? "is" : "are"} typing…` : ""}
     </p>
-  );
-}
-
-function Composer(props: {
-  groupId: string;
-  replyTo: ChatMessage | null;
-  onCancelReply: () => void;
-  onSent: () => void;
-}) {
-  const client = useClient();
-  const [text, setText] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const typingSent = useRef(false);
-  const file = useRef<HTMLInputElement>(null);
-
-  const typingTo = (value: boolean) => {
-    if (typingSent.current === value) return;
-    typingSent.current = value;
-    client.setTyping(props.groupId, value).catch(() => undefined);
-  };
-
-  const send = async (event: FormEvent) => {
-    event.preventDefault();
-    const body = text.trim();
-    if (!body) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await client.sendText(
-        props.groupId,
-        body,
-        props.replyTo ? { replyTo: props.replyTo.id } : {},
-      );
-      setText("");
-      typingTo(false);
-      props.onSent();
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const attach = async (files: FileList | null) => {
-    const picked = files?.[0];
-    if (!picked) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const bytes = new Uint8Array(await picked.arrayBuffer());
-      await client.sendAttachment(props.groupId, bytes, {
-        name: picked.name,
-        mime: picked.type || "application/octet-stream",
-        ...(props.replyTo ? { replyTo: props.replyTo.id } : {}),
-      });
-      props.onSent();
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-      if (file.current) file.current.value = "";
-    }
-  };
-
-  return (
-    <form className="composer" onSubmit={(e) => void send(e)} aria-label="Send a message">
-      {props.replyTo && (
-        <p className="replying">
-          Replying to:{" "}
-          {props.replyTo.content.type === "text" ? props.replyTo.content.text : "a file"}
-          <button type="button" onClick={props.onCancelReply} aria-label="Cancel reply">
-            ✕
-          </button>
-        </p>
-      )}
-      <ErrorNote error={error} />
-      <div className="composer-row">
-        <label className="attach">
-          <span className="visually-hidden">Attach a file</span>
-          <input ref={file} type="file" onChange={(e) => void attach(e.target.files)} />📎
-        </label>
-        <label className="grow">
-          <span className="visually-hidden">Message</span>
-          <textarea
-            name="message"
-            rows={1}
-            placeholder="Message"
-            value={text}
-            onChange={(e) => {
-              setText(e.target.value);
-              typingTo(e.target.value.length > 0);
-            }}
-            onBlur={() => typingTo(false)}
-            onKeyDown={(e) => {
-              if (e.key === "Enter" && !e.shiftKey) {
-                e.preventDefault();
-                e.currentTarget.form?.requestSubmit();
-              }
-            }}
-          />
-        </label>
-        <button type="submit" className="primary" disabled={busy || !text.trim()}>
-          Send
-        </button>
-      </div>
-    </form>
   );
 }

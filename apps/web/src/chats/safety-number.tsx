@@ -1,9 +1,9 @@
 import QRCode from "qrcode";
 import { useEffect, useState } from "react";
-import { useClient } from "../app/context.js";
-import { href } from "../app/router.js";
+import { useClient } from "../device/context.js";
 import { ErrorNote } from "../ui/components.js";
 import { describeError } from "../ui/errors.js";
+import { href } from "../ui/router.js";
 import type { ChatSummary } from "./chat-summaries.js";
 
 /**

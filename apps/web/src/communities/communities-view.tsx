@@ -1,8 +1,8 @@
 import type { CommunityView, InvitePreview } from "@veil/sdk";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { useClient, useClientEvent } from "../app/context.js";
-import { href, navigate } from "../app/router.js";
+import { useClient, useClientEvent } from "../device/context.js";
 import { Avatar, EmptyState, ErrorNote } from "../ui/components.js";
+import { href, navigate } from "../ui/router.js";
 import { useAction } from "../ui/use-action.js";
 import { CommunityHome } from "./community-home.js";
 import { inviteCode } from "./invite-links.js";

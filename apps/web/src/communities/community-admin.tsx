@@ -1,8 +1,8 @@
 import type { CommunityView, DirectoryEntry, Invite, JoinRequest } from "@veil/sdk";
 import { useCallback, useEffect, useState } from "react";
-import { useClient, useClientEvent } from "../app/context.js";
-import { navigate } from "../app/router.js";
+import { useClient, useClientEvent } from "../device/context.js";
 import { ErrorNote } from "../ui/components.js";
+import { navigate } from "../ui/router.js";
 import { useAction } from "../ui/use-action.js";
 import { useLatest } from "../ui/use-latest.js";
 import { inviteLink } from "./invite-links.js";

@@ -1,4 +1,4 @@
-import { href } from "../app/router.js";
+import { href } from "../ui/router.js";
 
 /** The code of an invite, from the code itself or a link that ends with it. */
 export function inviteCode(text: string): string {

@@ -1,7 +1,7 @@
 import type { OwnProfile, PrivacySettings } from "@veil/protocol";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { useClient } from "../app/context.js";
-import type { Person } from "../app/people.js";
+import { useClient } from "../device/context.js";
+import type { Person } from "../device/people.js";
 import { Avatar, EmptyState, ErrorNote } from "../ui/components.js";
 import { describeError } from "../ui/errors.js";
 import { PhoneForm } from "../ui/phone-form.js";
