@@ -7,6 +7,12 @@ import { requireRegistered, resolvePeer, type Terminal } from "./cli-kit.js";
 import type { Action } from "./community-commands.js";
 
 /** A channel by id, by @handle or handle, by an invite link (`veil-channel:<code>`) or a post's link. */
+/** A channel by @handle or id, for a registered client. */
+async function signedInChannel(client: VeilClient, ref: string): Promise<ChannelView> {
+  requireRegistered(client);
+  return findChannel(client, ref);
+}
+
 async function findChannel(client: VeilClient, ref: string): Promise<ChannelView> {
   if (/^h_[A-Za-z0-9_-]+$/.test(ref)) return client.channel(ref);
   if (ref.startsWith("veil-channel:") || ref.startsWith("veil://channel/")) {
@@ -178,8 +184,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<channel>", "@handle, id, or veil-channel:<code>")
     .action(
       action(async (client, ref: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         out.line(`@${c.handle}${c.verified ? " ✓" : ""}  ${c.name} (${c.id})`);
         if (c.description) out.line(c.description);
         if (c.category || c.country)
@@ -201,8 +206,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .option("--mute", "follow, muted")
     .action(
       action(async (client, ref: string, options: { mute?: boolean }) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         await client.followChannel(c.id, { muted: options.mute ?? false });
         out.line(`Following @${c.handle}${options.mute ? " (muted)" : ""}.`);
       }),
@@ -214,8 +218,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<channel>", "@handle or id")
     .action(
       action(async (client, ref: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         await client.unfollowChannel(c.id);
         out.line(`No longer following @${c.handle}.`);
       }),
@@ -250,8 +253,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
             closes?: string;
           },
         ) => {
-          requireRegistered(client);
-          const c = await findChannel(client, ref);
+          const c = await signedInChannel(client, ref);
           const media = await Promise.all(options.image.map((file) => readFile(file)));
           const text = words.join(" ");
           const poll = options.poll
@@ -283,8 +285,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .option("-f, --follow", "stay connected and show new posts as they come")
     .action(
       action(async (client, ref: string, options: { last: string; follow?: boolean }) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         const last = Math.max(1, Number(options.last) || 20);
         const { posts } = await client.channelPosts(c.id, {
           after: Math.max(0, c.lastSeq - last),
@@ -324,8 +325,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .action(
       action(
         async (client, ref: string, seq: string, emoji: string, options: { remove?: boolean }) => {
-          requireRegistered(client);
-          const c = await findChannel(client, ref);
+          const c = await signedInChannel(client, ref);
           const post = options.remove
             ? await client.removeChannelReaction(c.id, Number(seq))
             : await client.reactToChannelPost(c.id, Number(seq), emoji);
@@ -342,8 +342,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<options...>", "the options: their numbers (from 1) or their text")
     .action(
       action(async (client, ref: string, seqText: string, chosen: string[]) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         const seq = seqOf(seqText);
         const { poll } = await postOf(client, c.id, seq);
         if (!poll) throw new Error(`#${seq} has no poll`);
@@ -374,8 +373,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
       .argument("<seq>", "the post's number")
       .action(
         action(async (client, ref: string, seqText: string) => {
-          requireRegistered(client);
-          const c = await findChannel(client, ref);
+          const c = await signedInChannel(client, ref);
           const post = await pollAction.run(client, c.id, seqOf(seqText));
           if (post.poll) for (const line of pollLines(post.poll)) out.line(line);
         }),
@@ -390,8 +388,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<text...>", "the new text")
     .action(
       action(async (client, ref: string, seqText: string, words: string[]) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         const post = await client.editChannelPost(c.id, seqOf(seqText), words.join(" "));
         for (const line of postLines(post)) out.line(line);
       }),
@@ -404,8 +401,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<seq>", "the post's number")
     .action(
       action(async (client, ref: string, seqText: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         const seq = seqOf(seqText);
         await client.deleteChannelPost(c.id, seq);
         out.line(`Deleted #${seq} of @${c.handle}.`);
@@ -419,8 +415,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<seq>", "the post's number")
     .action(
       action(async (client, ref: string, seqText: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         const who = await client.channelReactions(c.id, seqOf(seqText));
         if (who.length === 0) out.line("No reactions.");
         for (const r of who) out.line(`${r.emoji}  ${r.follower.name} (${r.follower.handle})`);
@@ -434,8 +429,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<seq>", "the post's number")
     .action(
       action(async (client, ref: string, seqText: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         const seq = seqOf(seqText);
         const { poll } = await postOf(client, c.id, seq);
         const votes = await client.channelVotes(c.id, seq);
@@ -457,8 +451,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<channel>", "@handle or id")
     .action(
       action(async (client, ref: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         const { admins: list, invited } = await client.channelAdmins(c.id);
         for (const a of list) out.line(`${a.id}  ${a.name ?? "?"}  (${a.role})`);
         for (const i of invited) {
@@ -474,8 +467,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<user>", "their phone number or user id")
     .action(
       action(async (client, ref: string, user: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         const peer = await resolvePeer(client, user);
         await client.inviteChannelAdmin(c.id, peer.userId);
         out.line(`Invited ${peer.name} to administer @${c.handle}.`);
@@ -489,8 +481,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<channel>", "its id (or @handle)")
     .action(
       action(async (client, ref: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         await client.acceptChannelAdmin(c.id);
         out.line(`You are an admin of @${c.handle}.`);
       }),
@@ -503,8 +494,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<user>", "their phone number or user id, or me")
     .action(
       action(async (client, ref: string, user: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         const peer =
           user === "me" ? { userId: "me", name: "you" } : await resolvePeer(client, user);
         await client.removeChannelAdmin(c.id, peer.userId);
@@ -519,8 +509,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<user>", "the admin's phone number or user id")
     .action(
       action(async (client, ref: string, user: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         const peer = await resolvePeer(client, user);
         await client.transferChannel(c.id, peer.userId);
         out.line(`${peer.name} now owns @${c.handle}.`);
@@ -537,8 +526,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
       .argument("<channel>", "@handle or id")
       .action(
         action(async (client, ref: string) => {
-          requireRegistered(client);
-          const c = await findChannel(client, ref);
+          const c = await signedInChannel(client, ref);
           await client.muteChannel(c.id, muted);
           out.line(`@${c.handle} is ${muted ? "muted" : "no longer muted"}.`);
         }),
@@ -554,8 +542,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<file>", "the image")
     .action(
       action(async (client, ref: string, file: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         await client.setChannelPhoto(c.id, await readFile(file));
         out.line(`Photo of @${c.handle} set.`);
       }),
@@ -567,8 +554,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .argument("<channel>", "@handle or id")
     .action(
       action(async (client, ref: string) => {
-        requireRegistered(client);
-        const c = await findChannel(client, ref);
+        const c = await signedInChannel(client, ref);
         await client.setChannelPhoto(c.id, null);
         out.line(`Photo of @${c.handle} removed.`);
       }),

@@ -24,6 +24,12 @@ async function findCommunity(client: VeilClient, nameOrId: string): Promise<Comm
 }
 
 /** Signs in, connects and catches up, then finds the community. */
+/** A community of yours, by name or id, for a registered client. */
+async function signedInCommunity(client: VeilClient, nameOrId: string): Promise<CommunityView> {
+  requireRegistered(client);
+  return findCommunity(client, nameOrId);
+}
+
 async function connected(client: VeilClient, nameOrId: string): Promise<CommunityView> {
   requireRegistered(client);
   await client.start();
@@ -136,8 +142,7 @@ export function communityCommands(program: Command, action: Action, out: Termina
     .argument("<community>", "its name or id")
     .action(
       action(async (client, nameOrId: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         out.line(`${c.name} (${c.id})`);
         if (c.description) out.line(c.description);
         out.line(`you:     ${c.role}`);
@@ -156,8 +161,7 @@ export function communityCommands(program: Command, action: Action, out: Termina
     .option("--days <n>", "days until it expires", "7")
     .action(
       action(async (client, nameOrId: string, options: { days: string }) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         const invite = await client.createInvite(c.id, {
           expiresInSeconds: Math.round(Number(options.days) * 86_400),
         });
@@ -192,8 +196,7 @@ export function communityCommands(program: Command, action: Action, out: Termina
     .option("-g, --group <group>", "a group of the community, by name or id")
     .action(
       action(async (client, nameOrId: string, options: { group?: string }) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         const waiting = options.group
           ? await client.groupRequests((await findGroup(client, c, options.group)).groupId)
           : await client.communityRequests(c.id);
@@ -248,8 +251,7 @@ export function communityCommands(program: Command, action: Action, out: Termina
     .argument("<community>", "its name or id")
     .action(
       action(async (client, nameOrId: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         const groups = await client.groupDirectory(c.id);
         if (groups.length === 0) out.line("No groups yet.");
         for (const g of groups) {
@@ -284,8 +286,7 @@ export function communityCommands(program: Command, action: Action, out: Termina
     .argument("<group>", "the group's name or id (see `directory`)")
     .action(
       action(async (client, nameOrId: string, group: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         const entry = (await client.groupDirectory(c.id)).find(
           (g) => g.groupId === group || g.name.toLowerCase() === group.toLowerCase(),
         );
@@ -442,8 +443,7 @@ function adminCommands(community: Command, action: Action, out: Terminal): void 
     .argument("<file>", "the image")
     .action(
       action(async (client, nameOrId: string, file: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         await client.setCommunityPhoto(c.id, await readFile(file));
         out.line(`Set the photo of ${c.name}.`);
       }),
@@ -454,8 +454,7 @@ function adminCommands(community: Command, action: Action, out: Terminal): void 
     .argument("<community>", "its name or id")
     .action(
       action(async (client, nameOrId: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         await client.setCommunityPhoto(c.id, null);
         out.line(`Removed the photo of ${c.name}.`);
       }),
@@ -468,8 +467,7 @@ function adminCommands(community: Command, action: Action, out: Terminal): void 
     .argument("<community>", "its name or id")
     .action(
       action(async (client, nameOrId: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         for (const a of c.admins) out.line(`${a.id}  ${a.name ?? ""}`);
       }),
     );
@@ -484,8 +482,7 @@ function adminCommands(community: Command, action: Action, out: Terminal): void 
       .argument("<user>", "their user id or phone number")
       .action(
         action(async (client, nameOrId: string, user: string) => {
-          requireRegistered(client);
-          const c = await findCommunity(client, nameOrId);
+          const c = await signedInCommunity(client, nameOrId);
           const peer = await resolvePeer(client, user);
           await client.setCommunityAdmin(c.id, peer.userId, admin);
           out.line(
@@ -504,8 +501,7 @@ function adminCommands(community: Command, action: Action, out: Terminal): void 
     .argument("<user>", "their user id or phone number")
     .action(
       action(async (client, nameOrId: string, user: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         const peer = await resolvePeer(client, user);
         await client.transferOwnership(c.id, peer.userId);
         out.line(`${peer.name} now owns ${c.name}; you are an admin.`);
@@ -531,8 +527,7 @@ function adminCommands(community: Command, action: Action, out: Terminal): void 
     .argument("<community>", "its name or id")
     .action(
       action(async (client, nameOrId: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         for (const m of await client.communityMembers(c.id)) {
           const p = m.profile;
           out.line(`${p.id}  ${p.name ?? ""}  ${p.phone ?? ""}  (${m.role})`);
@@ -547,8 +542,7 @@ function adminCommands(community: Command, action: Action, out: Terminal): void 
     .argument("<user>", "their user id or phone number")
     .action(
       action(async (client, nameOrId: string, user: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         const peer = await resolvePeer(client, user);
         await client.removeCommunityMember(c.id, peer.userId);
         out.line(`Removed ${peer.name} from ${c.name}.`);
@@ -562,8 +556,7 @@ function adminCommands(community: Command, action: Action, out: Terminal): void 
     .argument("<community>", "its name or id")
     .action(
       action(async (client, nameOrId: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         const live = await client.invites(c.id);
         if (live.length === 0) out.line("No live invite links.");
         for (const i of live) out.line(`${i.code}  expires ${i.expiresAt}`);
@@ -576,8 +569,7 @@ function adminCommands(community: Command, action: Action, out: Terminal): void 
     .argument("<code>", "its code (see `invites list`)")
     .action(
       action(async (client, nameOrId: string, code: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         await client.revokeInvite(c.id, code);
         out.line(`Revoked ${code}.`);
       }),
@@ -608,8 +600,7 @@ function adminCommands(community: Command, action: Action, out: Terminal): void 
     .argument("<group>", "a group of the directory, by name or id")
     .action(
       action(async (client, nameOrId: string, group: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         const entry = await findGroup(client, c, group);
         await client.unlinkGroup(c.id, entry.groupId);
         out.line(`Unlinked "${entry.name}" from ${c.name}.`);
@@ -625,8 +616,7 @@ function adminCommands(community: Command, action: Action, out: Terminal): void 
     .argument("<community>", "its name or id")
     .action(
       action(async (client, nameOrId: string) => {
-        requireRegistered(client);
-        const c = await findCommunity(client, nameOrId);
+        const c = await signedInCommunity(client, nameOrId);
         const waiting = await client.groupSuggestions(c.id);
         if (waiting.length === 0) out.line("No suggestions.");
         for (const g of waiting) {
@@ -646,8 +636,7 @@ function adminCommands(community: Command, action: Action, out: Terminal): void 
       .argument("<group>", "the suggested group, by name or id")
       .action(
         action(async (client, nameOrId: string, group: string) => {
-          requireRegistered(client);
-          const c = await findCommunity(client, nameOrId);
+          const c = await signedInCommunity(client, nameOrId);
           const found = (await client.groupSuggestions(c.id)).find(
             (g) => g.groupId === group || g.name.toLowerCase() === group.toLowerCase(),
           );
