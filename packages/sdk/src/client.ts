@@ -30,6 +30,7 @@ import {
 import type { AnnouncementReaction } from "./announcement-reactions.js";
 import { type AnnouncementContent, Announcements } from "./announcements.js";
 import { ApiClient, type ChannelDirectoryQuery } from "./api-client.js";
+import { type CallSignal, Calls } from "./calls.js";
 import {
   ChannelFeed,
   type ChannelPostContent,
@@ -50,7 +51,13 @@ import { DeviceKeyRegistry } from "./device-keys.js";
 import { newPostId } from "./encoding.js";
 import type { AttachmentRef } from "./envelope.js";
 import { isVeilError, VeilError } from "./errors.js";
-import { type ChatMessage, Emitter, type VeilEvents } from "./events.js";
+import {
+  type CallHistoryEntry,
+  type CallMedia,
+  type ChatMessage,
+  Emitter,
+  type VeilEvents,
+} from "./events.js";
 import { Groups } from "./groups.js";
 import { KeyChannels } from "./key-channels.js";
 import { KeyPackages } from "./key-packages.js";
@@ -88,6 +95,8 @@ export interface VeilClientOptions {
    * posts by those admins before asking again (default 60 000 ms; see docs/communities.md).
    */
   adminListMaxAgeMs?: number;
+  /** How long a call rings before it counts as missed (default 45 000 ms). */
+  callRingTimeoutMs?: number;
 }
 
 /** The parts of a signed-in client. */
@@ -95,6 +104,7 @@ interface Session {
   context: ClientContext;
   groups: Groups;
   messaging: Messaging;
+  calls: Calls;
   mailbox: Mailbox;
   chats: Chats;
   ownDevices: OwnDevices;
@@ -289,6 +299,7 @@ export class VeilClient extends Emitter<VeilEvents> {
     session.ownDevices.stop();
     session.groups.stopTimers();
     session.announcements.stop();
+    session.calls.stop();
     const deadline = Date.now() + (options.timeoutMs ?? 5000);
     while (this.tasks.size > 0 && Date.now() < deadline) {
       await Promise.race([
@@ -443,6 +454,56 @@ export class VeilClient extends Emitter<VeilEvents> {
   /** The messages this device has shown in a chat (and its own sent ones), in log order. */
   messages(groupId: string): Promise<ChatMessage[]> {
     return this.need().messaging.history(groupId);
+  }
+
+  // --- calls (signalling) -------------------------------------------------------
+  //
+  // Ring, accept, decline, busy, cancel and hangup are stored in the chat's log
+  // (every device of the callee rings); offer, answer and ICE are ephemeral
+  // signals. All are MLS application messages: the server sees ciphertext only.
+  // Incoming actions arrive as `call` events; see CallEvent for "answered elsewhere".
+
+  /**
+   * Rings the other members of a chat; resolves with the call's id.
+   * @example const callId = await client.startCall(groupId, { media: "video" });
+   */
+  async startCall(groupId: string, options: { media: CallMedia }): Promise<string> {
+    const session = this.need();
+    if (session.announcements.has(groupId)) throw new VeilError("invalid_argument");
+    return session.calls.start(groupId, options.media);
+  }
+
+  /** Accepts a call ringing on this device; the user's other devices stop ringing. */
+  acceptCall(callId: string): Promise<void> {
+    return this.need().calls.accept(callId);
+  }
+
+  /** Declines a call ringing on this device (`busy: true` tells the caller you are busy). */
+  declineCall(callId: string, options: { busy?: boolean } = {}): Promise<void> {
+    return this.need().calls.decline(callId, options.busy ?? false);
+  }
+
+  /** Cancels an outgoing call before it is answered. */
+  cancelCall(callId: string): Promise<void> {
+    return this.need().calls.cancel(callId);
+  }
+
+  /** Ends an active call. */
+  hangUp(callId: string): Promise<void> {
+    return this.need().calls.hangUp(callId);
+  }
+
+  /**
+   * Sends an SDP offer or answer (with this device's DTLS fingerprints) or an
+   * ICE candidate, as an ephemeral signal that is never stored.
+   */
+  sendCallSignal(callId: string, signal: CallSignal): Promise<void> {
+    return this.need().calls.signal(callId, signal);
+  }
+
+  /** The chat's calls, oldest first, derived from the stored call actions (not chat messages). */
+  callHistory(groupId: string): Promise<CallHistoryEntry[]> {
+    return this.need().calls.history(groupId);
   }
 
   // --- communities -------------------------------------------------------------
@@ -1001,6 +1062,7 @@ export class VeilClient extends Emitter<VeilEvents> {
     };
     const keyPackages = new KeyPackages(context);
     let messaging: Messaging | undefined;
+    let calls: Calls | undefined;
     let mailbox: Mailbox | undefined;
     let announcements: Announcements | undefined;
     const groups = new Groups(context, registry, keyPackages, {
@@ -1008,11 +1070,13 @@ export class VeilClient extends Emitter<VeilEvents> {
       application: (input) =>
         input.kind === "keys"
           ? (announcements as Announcements).keyChannelMessage(input)
-          : (messaging as Messaging).application(input),
+          : (async () =>
+              (await (calls as Calls).application(input)) ??
+              (messaging as Messaging).application(input))(),
       ownApplication: (groupId, entry, kind) =>
         (messaging as Messaging).ownApplication(groupId, entry, kind),
       signal: (input) => {
-        if (input.kind !== "keys") messaging?.signal(input);
+        if (input.kind !== "keys" && !calls?.signalReceived(input)) messaging?.signal(input);
       },
       settled: (groupId) => messaging?.settled(groupId),
       unknownGroup: () => {
@@ -1020,6 +1084,7 @@ export class VeilClient extends Emitter<VeilEvents> {
       },
     });
     messaging = new Messaging(context, groups);
+    calls = new Calls(context, groups, messaging, this.options.callRingTimeoutMs ?? 45_000);
     const ownDevices = new OwnDevices(context, groups);
     mailbox = new Mailbox(context, groups, keyPackages, ownDevices, {
       announcementJoined: (groupId) => (announcements as Announcements).joined(groupId),
@@ -1050,6 +1115,7 @@ export class VeilClient extends Emitter<VeilEvents> {
       context,
       groups,
       messaging,
+      calls,
       mailbox,
       chats,
       ownDevices,

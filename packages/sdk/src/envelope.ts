@@ -13,6 +13,12 @@ import { fromUtf8, utf8 } from "./encoding.js";
  *   {"v":1,"type":"reaction","id":"m_…","ts":…,"target":"m_…","emoji":"👍"}
  *   {"v":1,"type":"receipt","id":"m_…","ts":…,"status":"delivered","messageIds":["m_…"]}
  *   {"v":1,"type":"typing","id":"m_…","ts":…,"typing":true}
+ *   {"v":1,"type":"call","id":"m_…","ts":…,"callId":"c_…","action":"ring","media":"video"}
+ *   {"v":1,"type":"call","id":"m_…","ts":…,"callId":"c_…","action":"offer","sdp":"…","fingerprints":[…]}
+ *
+ * Call actions ring, accept, decline, busy, cancel and hangup are stored in
+ * the chat's log; offer, answer and ice travel as ephemeral signals only.
+ * Call envelopes are strict: an unknown field makes one invalid.
  *
  * In a key channel (admin and member of a community, never shown as a chat):
  *
@@ -54,6 +60,62 @@ export const AttachmentRef = Type.Object({
 export type AttachmentRef = Static<typeof AttachmentRef>;
 
 const maxText = 65_536;
+
+const CallId = Type.String({ minLength: 8, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" });
+const CallBase = { ...Base, type: Type.Literal("call"), callId: CallId };
+/** A DTLS certificate fingerprint of the sender, as in an SDP `a=fingerprint` line. */
+export const CallFingerprint = Type.Object(
+  {
+    algorithm: Type.String({ minLength: 1, maxLength: 16, pattern: "^[a-z0-9-]+$" }),
+    value: Type.String({ minLength: 1, maxLength: 256, pattern: "^[A-Fa-f0-9:]+$" }),
+  },
+  { additionalProperties: false },
+);
+export type CallFingerprint = Static<typeof CallFingerprint>;
+const maxSdp = 32_768;
+const Sdp = Type.String({ minLength: 1, maxLength: maxSdp });
+const Fingerprints = Type.Array(CallFingerprint, { minItems: 1, maxItems: 8 });
+/** The call actions that are stored in the chat's log (the rest are ephemeral signals). */
+export const storedCallActions = ["ring", "accept", "decline", "busy", "cancel", "hangup"] as const;
+export type StoredCallAction = (typeof storedCallActions)[number];
+const callAction = <A extends string>(action: A) =>
+  Type.Object({ ...CallBase, action: Type.Literal(action) }, { additionalProperties: false });
+/** The `call` envelope family (strict: no unknown fields). */
+export const CallEnvelope = Type.Union([
+  Type.Object(
+    {
+      ...CallBase,
+      action: Type.Literal("ring"),
+      media: Type.Union([Type.Literal("audio"), Type.Literal("video")]),
+    },
+    { additionalProperties: false },
+  ),
+  callAction("accept"),
+  callAction("decline"),
+  callAction("busy"),
+  callAction("cancel"),
+  callAction("hangup"),
+  Type.Object(
+    {
+      ...CallBase,
+      action: Type.Union([Type.Literal("offer"), Type.Literal("answer")]),
+      sdp: Sdp,
+      fingerprints: Fingerprints,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      ...CallBase,
+      action: Type.Literal("ice"),
+      candidate: Type.String({ maxLength: 2048 }),
+      sdpMid: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+      sdpMLineIndex: Type.Union([Type.Integer({ minimum: 0, maximum: 1023 }), Type.Null()]),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type CallEnvelope = Static<typeof CallEnvelope>;
 export const Envelope = Type.Union([
   Type.Object({
     ...Base,
@@ -106,6 +168,7 @@ export const Envelope = Type.Union([
       },
     ),
   }),
+  CallEnvelope,
 ]);
 export type Envelope = Static<typeof Envelope>;
 export type EnvelopeType = Envelope["type"];
@@ -117,6 +180,7 @@ const knownTypes = new Set<string>([
   "typing",
   "sender_key",
   "reaction_counts",
+  "call",
 ]);
 
 export type ParsedEnvelope =

@@ -1,5 +1,5 @@
 import type { ChannelPost, PollCounts } from "@veil/protocol";
-import type { AttachmentRef } from "./envelope.js";
+import type { AttachmentRef, CallFingerprint } from "./envelope.js";
 import type { VeilError } from "./errors.js";
 
 /** What a chat message carries, after decryption. */
@@ -45,6 +45,60 @@ export interface TypingEvent {
   userId: string | null;
   deviceId: string;
   typing: boolean;
+}
+
+export type CallMedia = "audio" | "video";
+
+/**
+ * A call as this device sees it: `ringing` until someone accepts, declines,
+ * cancels or the ring times out; `active` while this device takes part;
+ * `ended` once it is over, or when this device takes no part in it (another
+ * device of the same user placed, accepted or declined it).
+ */
+export type CallState = "ringing" | "active" | "ended";
+
+/** What a call event carries besides who sent it: the action and its payload. */
+export type CallPayload =
+  | { action: "ring"; media: CallMedia }
+  | { action: "accept" | "decline" | "busy" | "cancel" | "hangup" }
+  /** Local only: a ring got no accept, decline or cancel within the ring timeout. */
+  | { action: "missed"; media: CallMedia }
+  | { action: "offer" | "answer"; sdp: string; fingerprints: CallFingerprint[] }
+  | { action: "ice"; candidate: string; sdpMid: string | null; sdpMLineIndex: number | null };
+
+/**
+ * A call action received in a chat (or `missed`, raised locally).
+ *
+ * Answered elsewhere: when another device of this user accepts or declines
+ * (or places) a call, this device gets that action with `fromMe: true` and
+ * `state: "ended"`: stop ringing here. Ring, accept, decline, busy, cancel
+ * and hangup come from the chat's log (a device that was offline finds them
+ * when it catches up: a stale ring arrives with `state: "ended"`, followed by
+ * `missed`); offer, answer and ice are live signals only.
+ */
+export type CallEvent = {
+  groupId: string;
+  callId: string;
+  fromUserId: string | null;
+  fromDeviceId: string;
+  /** Sent by another device of this user. */
+  fromMe: boolean;
+  /** The sender's clock, milliseconds. */
+  at: number;
+  /** The call's state on this device after this action; null for a call it does not know. */
+  state: CallState | null;
+} & CallPayload;
+
+/** One call in `callHistory`, derived from the call actions stored in the chat's log. */
+export interface CallHistoryEntry {
+  callId: string;
+  media: CallMedia;
+  direction: "outgoing" | "incoming";
+  outcome: "answered" | "declined" | "missed" | "cancelled" | "busy";
+  /** The ring's time (the caller's clock), milliseconds. */
+  startedAt: number;
+  /** From accept to hang-up, when the call was answered and has ended. */
+  durationMs?: number;
 }
 
 export interface Member {
@@ -162,6 +216,8 @@ export interface VeilEvents {
   message: ChatMessage;
   receipt: ReceiptEvent;
   typing: TypingEvent;
+  /** Every call action received (see `CallEvent`), and `missed` when a ring times out. */
+  call: CallEvent;
   membership: MembershipEvent;
   "device-linked": DeviceLinkedEvent;
   /** A message queued while offline reached the server. */

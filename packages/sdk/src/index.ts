@@ -18,6 +18,7 @@ export type { AnnouncementReaction } from "./announcement-reactions.js";
 export type { AnnouncementContent } from "./announcements.js";
 export { ApiClient, type ApiClientOptions, type ChannelDirectoryQuery } from "./api-client.js";
 export { decryptAttachment, encryptAttachment } from "./attachments.js";
+export type { CallSignal } from "./calls.js";
 export {
   type ChannelLink,
   type ChannelPostContent,
@@ -34,6 +35,8 @@ export {
 } from "./connection.js";
 export {
   AttachmentRef,
+  CallEnvelope,
+  CallFingerprint,
   Envelope,
   type EnvelopeType,
   encodeEnvelope,
@@ -48,6 +51,11 @@ export {
   type VeilErrorCode,
 } from "./errors.js";
 export type {
+  CallEvent,
+  CallHistoryEntry,
+  CallMedia,
+  CallPayload,
+  CallState,
   ChannelCountsEvent,
   ChannelPostDeletedEvent,
   ChannelPostEvent,

@@ -123,6 +123,8 @@ export const ns = {
   outbox: "outbox",
   messages: "messages",
   seen: "seen",
+  /** Stored call actions (HistoryRecord): `<groupId>/<callId>/<messageId>`. */
+  calls: "calls",
   deviceKeys: "device-keys",
   pendingDevices: "pending-devices",
   announcements: "announcements",
