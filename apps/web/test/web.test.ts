@@ -467,3 +467,77 @@ describe.runIf(chromiumAvailable)("web client: a channel in the browser", () => 
     await finn.page.getByRole("form", { name: "New post" }).waitFor();
   }, 180_000);
 });
+
+describe.runIf(chromiumAvailable)("web client: calls in the browser", () => {
+  let carol: Person;
+  let dave: Person;
+
+  beforeAll(async () => {
+    carol = await openPerson(browser, server.url);
+    dave = await openPerson(browser, server.url);
+    await signUp(carol, server, { name: "Carol Caller", phone: "+1 415 555 0161" });
+    await signUp(dave, server, { name: "Dave Callee", phone: "+1 415 555 0162" });
+    await carol.page.getByRole("textbox", { name: "New chat" }).fill("+1 415 555 0162");
+    await carol.page.getByRole("button", { name: "Start" }).click();
+    await carol.page.getByRole("textbox", { name: "Message" }).fill("call you in a minute");
+    await carol.page.getByRole("button", { name: "Send" }).click();
+    await dave.page.getByRole("link", { name: /Carol Caller/ }).click({ timeout: 20_000 });
+    await messages(dave).getByText("call you in a minute").waitFor({ timeout: 20_000 });
+  }, 120_000);
+
+  const overlay = (p: Person) => p.page.getByRole("dialog", { name: "Call" });
+  const received = async (p: Person) =>
+    Number(((await overlay(p).locator(".call-bytes").textContent()) ?? "").replace(/\D/g, ""));
+
+  it("runs a video call: both sides receive media over a checked connection, and both hang up", async () => {
+    await carol.page.getByRole("button", { name: "Video call" }).click();
+    await overlay(carol).getByText("Calling Dave Callee…").waitFor({ timeout: 20_000 });
+    await overlay(dave)
+      .getByText("Carol Caller is calling you (video call)")
+      .waitFor({ timeout: 20_000 });
+    await overlay(dave).getByRole("button", { name: "Accept" }).click();
+    for (const p of [carol, dave]) {
+      await overlay(p)
+        .getByText(/In a video call with/)
+        .waitFor({ timeout: 30_000 });
+      // The DTLS certificate matched the fingerprint sent inside MLS.
+      await overlay(p)
+        .getByText(/connection's key was checked/)
+        .waitFor();
+    }
+    // Bytes received grow on both sides (WebRTC stats).
+    for (const p of [carol, dave]) {
+      const first = await received(p);
+      await expect.poll(() => received(p), { timeout: 20_000 }).toBeGreaterThan(first);
+    }
+    await carol.page.screenshot({ path: screenshotPath("call") });
+    await overlay(carol).getByRole("button", { name: "Hang up" }).click();
+    await overlay(dave).getByText("Call ended").waitFor({ timeout: 20_000 });
+    await overlay(carol).getByText("Call ended").waitFor();
+    for (const p of [carol, dave]) {
+      await overlay(p).getByRole("button", { name: "Close" }).click();
+      await messages(p)
+        .getByText(/(Incoming|Outgoing) video call · \d+:\d\d/)
+        .waitFor({ timeout: 20_000 });
+    }
+  }, 120_000);
+
+  it("shows a declined call and a missed call in the history", async () => {
+    await carol.page.getByRole("button", { name: "Voice call" }).click();
+    await overlay(dave).getByRole("button", { name: "Decline" }).click({ timeout: 20_000 });
+    await overlay(carol).getByText("Declined").waitFor({ timeout: 20_000 });
+    await overlay(carol).getByRole("button", { name: "Close" }).click();
+    await messages(carol).getByText("Voice call declined").waitFor({ timeout: 20_000 });
+    await overlay(dave).getByRole("button", { name: "Close" }).click();
+
+    // Carol gives up before Dave answers: a missed call on his side.
+    await carol.page.getByRole("button", { name: "Voice call" }).click();
+    await overlay(dave)
+      .getByText(/is calling you/)
+      .waitFor({ timeout: 20_000 });
+    await overlay(carol).getByRole("button", { name: "Cancel" }).click();
+    await overlay(dave).getByText("Missed call").waitFor({ timeout: 20_000 });
+    await messages(dave).getByText("Missed voice call").waitFor({ timeout: 20_000 });
+    await messages(carol).getByText("Voice call cancelled").waitFor({ timeout: 20_000 });
+  }, 120_000);
+});

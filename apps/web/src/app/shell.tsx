@@ -1,4 +1,6 @@
 import { useState } from "react";
+import { CallOverlay } from "../calls/call-overlay.js";
+import { callManager } from "../calls/use-calls.js";
 import { ChannelsView } from "../channels/channels-view.js";
 import { ChatsView } from "../chats/chats-view.js";
 import { receiptBook } from "../chats/receipts.js";
@@ -22,6 +24,8 @@ export function Shell() {
   const [connection, setConnection] = useState(client.connected ? "connected" : "connecting");
   // Receipts arrive for chats that are not open: keep them from the start.
   receiptBook(client);
+  // A call may ring on any screen: follow call events from the start.
+  callManager(client);
   useClientEvent("connection", (event) => setConnection(event.state));
 
   return (
@@ -54,6 +58,7 @@ export function Shell() {
       <main id="main" tabIndex={-1}>
         <Section name={section} rest={route.slice(1)} />
       </main>
+      <CallOverlay />
     </div>
   );
 }

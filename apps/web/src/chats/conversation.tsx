@@ -1,5 +1,7 @@
 import type { ChatMessage, GroupSummary } from "@veil/sdk";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { CallLine, useCallHistory } from "../calls/call-history.js";
+import { callManager } from "../calls/use-calls.js";
 import { useClient, useClientEvent } from "../device/context.js";
 import { loadPerson, personName } from "../device/people.js";
 import { EmptyState, ErrorNote } from "../ui/components.js";
@@ -24,6 +26,13 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
   const [group, setGroup] = useState<GroupSummary | null>(null);
   const [showMembers, setShowMembers] = useState(false);
   const isAnnouncement = chat.info.kind === "announcement";
+  const calls = useCallHistory(groupId, chat.info.kind === "direct");
+  const startCall = (media: "audio" | "video") => {
+    setError(null);
+    callManager(client)
+      .start(groupId, chat.info.peerUserId, media)
+      .catch((e: unknown) => setError(describeError(e)));
+  };
   const announcementCounts = useAnnouncementCounts(groupId, isAnnouncement, messages);
 
   const begin = useLatest();
@@ -82,6 +91,19 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
     [isAnnouncement, announcementCounts, messages],
   );
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
+  // Messages and calls, in the order they happened.
+  const timeline = useMemo(
+    () =>
+      [
+        ...shown.map((message) => ({
+          kind: "message" as const,
+          at: message.storedAt || message.sentAt,
+          message,
+        })),
+        ...calls.map((entry) => ({ kind: "call" as const, at: entry.startedAt, entry })),
+      ].sort((a, b) => a.at - b.at),
+    [shown, calls],
+  );
 
   // Read receipts for what this screen shows, while the page is visible.
   // A chat left open in a background tab is read when the tab comes back.
@@ -130,6 +152,16 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
           ←
         </a>
         <h2>{chat.title}</h2>
+        {chat.info.kind === "direct" && chat.info.joined && (
+          <>
+            <button type="button" onClick={() => startCall("audio")}>
+              Voice call
+            </button>
+            <button type="button" onClick={() => startCall("video")}>
+              Video call
+            </button>
+          </>
+        )}
         {chat.info.kind === "direct" && (
           <a href={href("chats", groupId, "safety")}>Safety number</a>
         )}
@@ -148,24 +180,28 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
         <EmptyState title="Waiting for this chat's keys">
           <p>Another member's device is adding this one; it takes a moment.</p>
         </EmptyState>
-      ) : shown.length === 0 ? (
+      ) : shown.length === 0 && calls.length === 0 ? (
         <EmptyState title="No messages yet">
           <p>Say hello. Only the people in this chat can read it.</p>
         </EmptyState>
       ) : (
         <ol className="messages" aria-label="Messages" aria-live="polite">
-          {shown.map((m) => (
-            <MessageBubble
-              key={m.id}
-              message={m}
-              groupKind={chat.info.kind}
-              receipt={m.fromMe ? receipts.get(m.id) : null}
-              reactions={reactions.get(m.id)}
-              quoted={replyOf(m, byId)}
-              onReply={() => setReplyTo(m)}
-              onReact={(emoji) => void react(m, emoji)}
-            />
-          ))}
+          {timeline.map((item) =>
+            item.kind === "call" ? (
+              <CallLine key={item.entry.callId} entry={item.entry} />
+            ) : (
+              <MessageBubble
+                key={item.message.id}
+                message={item.message}
+                groupKind={chat.info.kind}
+                receipt={item.message.fromMe ? receipts.get(item.message.id) : null}
+                reactions={reactions.get(item.message.id)}
+                quoted={replyOf(item.message, byId)}
+                onReply={() => setReplyTo(item.message)}
+                onReact={(emoji) => void react(item.message, emoji)}
+              />
+            ),
+          )}
           <li ref={bottom} aria-hidden="true" />
         </ol>
       )}

@@ -47,6 +47,11 @@ export function launchBrowser(): Promise<Browser> {
       "--no-first-run",
       "--no-default-browser-check",
       "--disable-dev-shm-usage",
+      // Calls: a fake camera and microphone, no permission prompt, and plain
+      // host candidates (two browsers on loopback cannot resolve each other's mDNS names).
+      "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream",
+      "--disable-features=WebRtcHideLocalIpsWithMdns",
     ],
   });
 }
@@ -64,7 +69,10 @@ export interface Person {
 }
 
 export async function openPerson(browser: Browser, url: string): Promise<Person> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  const context = await browser.newContext({
+    viewport: { width: 1100, height: 760 },
+    permissions: ["camera", "microphone"],
+  });
   const page = await context.newPage();
   const traffic: Traffic = { sent: [] };
   page.on("request", (request) => {
