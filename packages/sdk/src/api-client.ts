@@ -29,6 +29,7 @@ import {
   type GroupInfoRequest,
   type GroupSettingsRequest,
   GroupSummary,
+  IceServerList,
   Invite,
   InviteList,
   InvitePreview,
@@ -586,6 +587,10 @@ export class ApiClient {
   /** Channels the caller follows or administers. */
   myChannels() {
     return this.request("GET", "/v1/me/channels", { schema: ChannelDirectory });
+  }
+
+  iceServers() {
+    return this.request("GET", "/v1/calls/ice-servers", { schema: IceServerList });
   }
 
   channelInvitations() {

@@ -9,6 +9,7 @@ import type {
   GroupInfoRequest,
   GroupSettingsRequest,
   GroupSummary,
+  IceServer,
   JoinResult,
   OwnProfile,
   UpdateChannelRequest,
@@ -499,6 +500,11 @@ export class VeilClient extends Emitter<VeilEvents> {
    */
   sendCallSignal(callId: string, signal: CallSignal): Promise<void> {
     return this.need().calls.signal(callId, signal);
+  }
+
+  /** STUN and TURN servers for a call's RTCPeerConnection, with time-limited TURN credentials. */
+  async iceServers(): Promise<IceServer[]> {
+    return (await this.api.iceServers()).iceServers;
   }
 
   /** The chat's calls, oldest first, derived from the stored call actions (not chat messages). */

@@ -48,6 +48,16 @@ export interface Config {
   channelMediaLimitBytes: number;
   /** The built web client served at `/`; null serves a welcome page instead. */
   webDir: string | null;
+  /** STUN and TURN servers handed to calls (none: direct connections only). */
+  ice: IceConfig;
+}
+
+/** Where calls find STUN and TURN servers (`VEIL_ICE_URLS`, `VEIL_TURN_SECRET`). */
+export interface IceConfig {
+  urls: string[];
+  /** coturn's `static-auth-secret`: TURN credentials are derived from it, per request. */
+  turnSecret: string | null;
+  turnTtlSeconds: number;
 }
 
 export interface CommunityLimits {
@@ -164,9 +174,30 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     ),
     phoneVerifier: oneOf("VEIL_PHONE_VERIFIER", "console", ["console"] as const),
     webDir: webDir(env.VEIL_WEB_DIR, cwd),
+    ice: {
+      urls: iceUrls(env.VEIL_ICE_URLS, problems),
+      turnSecret: env.VEIL_TURN_SECRET || null,
+      turnTtlSeconds: int("VEIL_TURN_TTL_SECONDS", 86_400, 60, 30 * 86_400),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** VEIL_ICE_URLS: a comma list of `stun:`, `turn:` or `turns:` URLs. */
+function iceUrls(raw: string | undefined, problems: string[]): string[] {
+  const urls = (raw ?? "")
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
+  for (const url of urls) {
+    if (!/^(stun|turn|turns):[^\s,]+$/.test(url)) {
+      problems.push(
+        `VEIL_ICE_URLS: each entry must start with stun:, turn: or turns: (got ${JSON.stringify(url)})`,
+      );
+    }
+  }
+  return urls;
 }
 
 /** VEIL_WEB_DIR: a directory, `none`, or (unset) the web client built beside this package. */

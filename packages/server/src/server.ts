@@ -11,6 +11,7 @@ import { pruneVerifications } from "./accounts/verifications.js";
 import { type DeviceLifecycle, pruneDeviceLinks } from "./auth/device-links.js";
 import { pruneChallenges } from "./auth/device-proof.js";
 import { authRoutes } from "./auth/routes.js";
+import { callRoutes } from "./calls/routes.js";
 import { Channels } from "./channels/channels.js";
 import { ChannelMediaFiles } from "./channels/media.js";
 import { ChannelPosts } from "./channels/posts.js";
@@ -235,6 +236,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   });
   mediaRoutes(app, { attachments, db: database.db, now, blobLimitBytes: config.blobLimitBytes });
   opsRoutes(app, { database, bus, metrics, draining: () => draining });
+  callRoutes(app, { ice: config.ice, db: database.db, now });
   await webRoutes(app, { dir: config.webDir });
 
   const pruneAll = async () => {

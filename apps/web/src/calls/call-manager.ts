@@ -36,10 +36,7 @@ export class CallManager {
   private pendingIce: RTCIceCandidateInit[] = [];
   private statsTimer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(
-    private readonly client: VeilClient,
-    private readonly rtcConfig: RTCConfiguration = {},
-  ) {}
+  constructor(private readonly client: VeilClient) {}
 
   /** Starts following the client's call events; returns the function that stops it. */
   listen(): () => void {
@@ -198,7 +195,7 @@ export class CallManager {
 
   private async offer(view: CallView): Promise<void> {
     this.set({ ...view, phase: "connecting" });
-    const pc = this.connection(view);
+    const pc = await this.connection(view);
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     await this.client.sendCallSignal(view.callId, {
@@ -213,7 +210,7 @@ export class CallManager {
     sdp: string,
     fingerprints: CallFingerprint[],
   ): Promise<void> {
-    const pc = this.connection(view);
+    const pc = await this.connection(view);
     this.expected = fingerprints;
     await pc.setRemoteDescription({ type: "offer", sdp });
     await this.flushIce();
@@ -226,8 +223,10 @@ export class CallManager {
     });
   }
 
-  private connection(view: CallView): RTCPeerConnection {
-    const pc = new RTCPeerConnection(this.rtcConfig);
+  private async connection(view: CallView): Promise<RTCPeerConnection> {
+    // STUN and TURN as the server hands them out (none: direct connections only).
+    const iceServers = await this.client.iceServers().catch(() => []);
+    const pc = new RTCPeerConnection({ iceServers });
     this.pc = pc;
     for (const track of view.local?.getTracks() ?? [])
       pc.addTrack(track, view.local as MediaStream);
