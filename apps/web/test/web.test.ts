@@ -511,6 +511,15 @@ describe.runIf(chromiumAvailable)("web client: calls in the browser", () => {
       await expect.poll(() => received(p), { timeout: 20_000 }).toBeGreaterThan(first);
     }
     await carol.page.screenshot({ path: screenshotPath("call") });
+    // Carol switches camera mid-call: the new track replaces the old, and Dave still receives.
+    await overlay(carol).getByLabel("Camera").selectOption({ index: 1 });
+    const afterSwitch = await received(dave);
+    await expect.poll(() => received(dave), { timeout: 20_000 }).toBeGreaterThan(afterSwitch);
+    expect(
+      await overlay(carol)
+        .getByText(/In a video call with/)
+        .count(),
+    ).toBe(1);
     await overlay(carol).getByRole("button", { name: "Hang up" }).click();
     await overlay(dave).getByText("Call ended").waitFor({ timeout: 20_000 });
     await overlay(carol).getByText("Call ended").waitFor();

@@ -101,8 +101,9 @@ for (const { backend, available } of backends) {
       return laptop;
     };
 
+    const logLines: string[] = [];
     beforeAll(async () => {
-      t = await startTestServer({ backend, env: noRateLimits });
+      t = await startTestServer({ backend, env: noRateLimits, logLines });
     });
     afterAll(async () => {
       for (const c of clients) await c.stop();
@@ -269,7 +270,9 @@ for (const { backend, available } of backends) {
           }
         }
       }
-      const dump = stored.join("\n");
+      // What the server logged too, every request and frame at trace level.
+      const dump = [...stored, ...logLines].join("\n");
+      expect(logLines.length).toBeGreaterThan(0);
       const logRows = await db
         .selectFrom("group_log")
         .selectAll()

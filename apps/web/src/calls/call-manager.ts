@@ -111,6 +111,29 @@ export class CallManager {
     this.set({ ...view, cameraOff: !view.cameraOff });
   }
 
+  /**
+   * Moves the call to another microphone or camera: a new track from it
+   * replaces the old one on the connection, without renegotiating.
+   */
+  async switchDevice(kind: "audioinput" | "videoinput", deviceId: string): Promise<void> {
+    const view = this.view;
+    if (!view?.local) return;
+    const constraint = { deviceId: { exact: deviceId } };
+    const fresh = await navigator.mediaDevices.getUserMedia(
+      kind === "audioinput" ? { audio: constraint } : { video: constraint },
+    );
+    const track = kind === "audioinput" ? fresh.getAudioTracks()[0] : fresh.getVideoTracks()[0];
+    if (!track) return;
+    const old =
+      kind === "audioinput" ? view.local.getAudioTracks()[0] : view.local.getVideoTracks()[0];
+    track.enabled = kind === "audioinput" ? !view.muted : !view.cameraOff;
+    const sender = this.pc?.getSenders().find((s) => s.track?.kind === track.kind);
+    await sender?.replaceTrack(track);
+    const local = new MediaStream([...view.local.getTracks().filter((t) => t !== old), track]);
+    old?.stop();
+    this.set({ ...view, local });
+  }
+
   dismiss(): void {
     if (this.view?.phase === "ended") this.set(null);
   }

@@ -82,6 +82,12 @@ export function CallOverlay() {
             </button>
           </>
         )}
+        {(call.phase === "connecting" || call.phase === "active") && (
+          <DevicePicker
+            media={call.media}
+            onPick={(kind, id) => act(() => calls.switchDevice(kind, id))}
+          />
+        )}
         {call.phase === "ended" && (
           <button type="button" onClick={() => calls.dismiss()}>
             Close
@@ -89,6 +95,41 @@ export function CallOverlay() {
         )}
       </div>
     </section>
+  );
+}
+
+/** The microphones and cameras the browser offers, to switch to during a call. */
+function DevicePicker(props: {
+  media: "audio" | "video";
+  onPick: (kind: "audioinput" | "videoinput", deviceId: string) => void;
+}) {
+  const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
+  useEffect(() => {
+    void navigator.mediaDevices.enumerateDevices().then(setDevices, () => undefined);
+  }, []);
+  const kinds =
+    props.media === "video" ? (["audioinput", "videoinput"] as const) : (["audioinput"] as const);
+  return (
+    <>
+      {kinds.map((kind) => (
+        <label key={kind} className="device-picker">
+          {kind === "audioinput" ? "Microphone" : "Camera"}
+          <select
+            defaultValue=""
+            onChange={(e) => e.target.value && props.onPick(kind, e.target.value)}
+          >
+            <option value="">Choose…</option>
+            {devices
+              .filter((d) => d.kind === kind)
+              .map((d, i) => (
+                <option key={d.deviceId} value={d.deviceId}>
+                  {d.label || `${kind === "audioinput" ? "Microphone" : "Camera"} ${i + 1}`}
+                </option>
+              ))}
+          </select>
+        </label>
+      ))}
+    </>
   );
 }
 

@@ -44,6 +44,8 @@ export interface TestServerOptions {
   /** Share storage (and bus) with another test server. */
   share?: { dataDir?: string; schema?: string; busPrefix?: string };
   bus?: "memory" | "nats";
+  /** Collect every log line the server writes (at trace level) here, instead of none. */
+  logLines?: string[];
 }
 
 /** Starts a real server on a free port with real storage (a fresh schema or data dir). */
@@ -67,7 +69,12 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const verifier = new CapturingVerifier();
   const context = await createContext(loadConfig(env), {
     verifier,
-    logger: pino({ level: "silent" }),
+    logger: options.logLines
+      ? pino(
+          { level: "trace" },
+          { write: (line: string) => void (options.logLines as string[]).push(line) },
+        )
+      : pino({ level: "silent" }),
   });
   await context.database.migrate();
   const server = await buildServer(context);
