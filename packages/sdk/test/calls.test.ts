@@ -87,6 +87,16 @@ for (const { backend, available } of backends) {
       return p;
     };
 
+    /** Two people with a direct chat both their devices are in. */
+    const chatting = async (a: string, b: string, ringTimeoutMs?: number) => {
+      const caller = await join(a, ringTimeoutMs);
+      const callee = await join(b, ringTimeoutMs);
+      await introduce(caller, callee);
+      const { groupId } = await caller.client.startDirectChat(callee.userId);
+      await callee.client.waitForChat(groupId);
+      return { caller, callee, groupId };
+    };
+
     /** Links a second device to `owner` and brings it into the chat, as devices.test.ts does. */
     const linkLaptop = async (owner: Person, groupId: string): Promise<VeilClient> => {
       const laptop = await VeilClient.open(clientOptions(t, new MemoryStore()));
@@ -111,11 +121,7 @@ for (const { backend, available } of backends) {
     });
 
     it("rings every callee device, stops the other on accept, relays offer/answer/ice, and keeps SDP off the server", async () => {
-      const alice = await join("Alice");
-      const bob = await join("Bob");
-      await introduce(alice, bob);
-      const { groupId } = await alice.client.startDirectChat(bob.userId);
-      await bob.client.waitForChat(groupId);
+      const { caller: alice, callee: bob, groupId } = await chatting("Alice", "Bob");
       const laptop = await linkLaptop(bob, groupId);
       await alice.client.sendText(groupId, "before the call");
       await eventually(() => expect(bob.seen.texts()).toEqual(["before the call"]));
@@ -299,11 +305,7 @@ for (const { backend, available } of backends) {
     });
 
     it("records declined, busy and cancelled calls; a decline elsewhere stops the other device", async () => {
-      const alice = await join("Alice");
-      const bob = await join("Bob");
-      await introduce(alice, bob);
-      const { groupId } = await alice.client.startDirectChat(bob.userId);
-      await bob.client.waitForChat(groupId);
+      const { caller: alice, callee: bob, groupId } = await chatting("Alice", "Bob");
       const laptop = await linkLaptop(bob, groupId);
       const aliceSaw = callsOf(alice.client);
       const bobSaw = callsOf(bob.client);
@@ -384,11 +386,7 @@ for (const { backend, available } of backends) {
     });
 
     it("a ring the callee's device finds after the timeout is a missed call on both sides", async () => {
-      const carol = await join("Carol", 200);
-      const dave = await join("Dave", 200);
-      await introduce(carol, dave);
-      const { groupId } = await carol.client.startDirectChat(dave.userId);
-      await dave.client.waitForChat(groupId);
+      const { caller: carol, callee: dave, groupId } = await chatting("Carol", "Dave", 200);
       const carolSaw = callsOf(carol.client);
       const daveSaw = callsOf(dave.client);
 
