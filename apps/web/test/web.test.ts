@@ -189,6 +189,8 @@ describe.runIf(chromiumAvailable)("web client: chats in the browser", () => {
     await bob.page.goto(`${server.url}/#/chats`);
     await bob.page.reload();
     await bob.page.getByRole("navigation", { name: "Sections" }).waitFor();
+    // The chat list fills in after the device opens; tab only once it is there.
+    await bob.page.locator(".chat-row").first().waitFor();
     await bob.page.keyboard.press("Tab");
     expect(await bob.page.evaluate(() => document.activeElement?.textContent)).toBe(
       "Skip to content",
