@@ -21,6 +21,8 @@ export default defineConfig({
     ],
   },
   build: { target: "es2022", sourcemap: true, chunkSizeWarningLimit: 2048 },
+  // The call media worker (calls/frame-worker.ts) is an ES module, like the app.
+  worker: { format: "es" },
   server: {
     proxy: {
       "/v1": { target: "http://localhost:8080", ws: true },

@@ -490,6 +490,8 @@ describe.runIf(chromiumAvailable)("web client: calls in the browser", () => {
   const overlay = (p: Person) => p.page.getByRole("dialog", { name: "Call" });
   const received = async (p: Person) =>
     Number(((await overlay(p).locator(".call-bytes").textContent()) ?? "").replace(/\D/g, ""));
+  const framesOpened = async (p: Person) =>
+    Number(await overlay(p).locator(".call-tile").getAttribute("data-frames-opened"));
 
   it("runs a video call: both sides receive media over a checked connection, and both hang up", async () => {
     await carol.page.getByRole("button", { name: "Video call" }).click();
@@ -507,10 +509,11 @@ describe.runIf(chromiumAvailable)("web client: calls in the browser", () => {
         .getByText(/connection's key was checked/)
         .waitFor();
     }
-    // Bytes received grow on both sides (WebRTC stats).
+    // Bytes received grow on both sides (WebRTC stats), and every frame opens with the chat's key.
     for (const p of [carol, dave]) {
       const first = await received(p);
       await expect.poll(() => received(p), { timeout: 20_000 }).toBeGreaterThan(first);
+      await expect.poll(() => framesOpened(p), { timeout: 20_000 }).toBeGreaterThan(0);
     }
     await carol.page.screenshot({ path: screenshotPath("call") });
     // Carol switches camera mid-call: the new track replaces the old, and Dave still receives.
@@ -551,4 +554,118 @@ describe.runIf(chromiumAvailable)("web client: calls in the browser", () => {
     await messages(dave).getByText("Missed voice call").waitFor({ timeout: 20_000 });
     await messages(carol).getByText("Voice call cancelled").waitFor({ timeout: 20_000 });
   }, 120_000);
+});
+
+describe.runIf(chromiumAvailable)("web client: a group call", () => {
+  let gina: Person;
+  let hugo: Person;
+  let ivy: Person;
+
+  beforeAll(async () => {
+    [gina, hugo, ivy] = (await Promise.all(
+      [0, 1, 2].map(() => openPerson(browser, server.url)),
+    )) as [Person, Person, Person];
+    // Tests reach the call manager as window.veilCalls (see debugCalls in use-calls.ts).
+    for (const p of [gina, hugo, ivy]) {
+      await p.context.addInitScript(() => localStorage.setItem("veil.debug", "calls"));
+      await p.page.reload();
+    }
+    await signUp(gina, server, { name: "Gina Group", phone: "+1 415 555 0171" });
+    await signUp(hugo, server, { name: "Hugo Group", phone: "+1 415 555 0172" });
+    await signUp(ivy, server, { name: "Ivy Group", phone: "+1 415 555 0173" });
+    await gina.page
+      .getByRole("textbox", { name: "New chat" })
+      .fill("+1 415 555 0172, +1 415 555 0173");
+    await gina.page.getByRole("button", { name: "Start" }).click();
+    await gina.page.getByRole("textbox", { name: "Message" }).fill("group call in a minute");
+    await gina.page.getByRole("button", { name: "Send" }).click();
+    for (const p of [hugo, ivy]) {
+      await p.page.getByRole("link", { name: /Group/ }).click({ timeout: 30_000 });
+      await messages(p).getByText("group call in a minute").waitFor({ timeout: 30_000 });
+    }
+  }, 180_000);
+
+  type Calls = {
+    probe(): Promise<unknown>;
+    heldKeys(): unknown;
+    opens(probe: unknown, keys?: unknown): Promise<boolean>;
+  };
+  const overlay = (p: Person) => p.page.getByRole("dialog", { name: "Call" });
+  const tile = (p: Person, name: string) => overlay(p).getByRole("figure", { name });
+  const opened = async (p: Person, name: string) =>
+    Number(await tile(p, name).getAttribute("data-frames-opened"));
+  const keyEpoch = async (p: Person) =>
+    Number(await overlay(p).locator(".call-key").getAttribute("data-epoch"));
+  const probe = (p: Person) =>
+    p.page.evaluate(() => (window as unknown as { veilCalls: Calls }).veilCalls.probe());
+  const heldKeys = (p: Person) =>
+    p.page.evaluate(() => (window as unknown as { veilCalls: Calls }).veilCalls.heldKeys());
+  const opens = (p: Person, sealed: unknown, keys?: unknown) =>
+    p.page.evaluate(
+      ([s, k]) => (window as unknown as { veilCalls: Calls }).veilCalls.opens(s, k ?? undefined),
+      [sealed, keys ?? null] as const,
+    );
+  /** Frames from `name` keep opening on `p`'s side. */
+  const stillOpening = async (p: Person, name: string) => {
+    const before = await opened(p, name);
+    await expect.poll(() => opened(p, name), { timeout: 20_000 }).toBeGreaterThan(before);
+  };
+
+  it("runs a 3-person video call with every frame sealed, and a removed member cannot open what follows", async () => {
+    await gina.page.getByRole("button", { name: "Video call" }).click();
+    await overlay(gina).getByText("Calling the group…").waitFor({ timeout: 20_000 });
+    for (const p of [hugo, ivy]) {
+      await overlay(p)
+        .getByText("Gina Group is calling you (group video call)")
+        .waitFor({ timeout: 20_000 });
+      await overlay(p).getByRole("button", { name: "Join" }).click();
+    }
+    const names = new Map([
+      [gina, "Gina Group"],
+      [hugo, "Hugo Group"],
+      [ivy, "Ivy Group"],
+    ]);
+    // A mesh: each of the three receives, and opens, the frames of the other two.
+    for (const [p, me] of names) {
+      await overlay(p).getByText("In a group video call · 3 people").waitFor({ timeout: 30_000 });
+      for (const other of [...names.values()].filter((n) => n !== me)) {
+        await tile(p, `🔒 ${other}`).or(tile(p, other)).waitFor();
+        await expect.poll(() => opened(p, other), { timeout: 30_000 }).toBeGreaterThan(0);
+      }
+    }
+    await gina.page.screenshot({ path: screenshotPath("group-call") });
+
+    // What Ivy holds opens what Gina seals, for now.
+    const ivyKeys = await heldKeys(ivy);
+    expect(await opens(ivy, await probe(gina), ivyKeys)).toBe(true);
+    const epoch = await keyEpoch(gina);
+
+    // Gina removes Ivy from the group: a commit, a new epoch, a new key for those who remain.
+    await gina.page.getByRole("button", { name: /3 members/ }).click();
+    // The call panel folds away so the list under it can be reached.
+    await overlay(gina).getByRole("button", { name: "Minimise" }).click();
+    await gina.page.getByRole("button", { name: "Remove Ivy Group" }).click();
+    await overlay(gina).getByRole("button", { name: "Expand" }).click();
+    for (const p of [gina, hugo]) {
+      await expect.poll(() => keyEpoch(p), { timeout: 20_000 }).toBeGreaterThan(epoch);
+    }
+    await overlay(ivy)
+      .getByText(/no longer in this group/)
+      .waitFor({ timeout: 20_000 });
+    await overlay(gina).getByText("In a group video call · 2 people").waitFor({ timeout: 20_000 });
+    await stillOpening(gina, "Hugo Group");
+    await stillOpening(hugo, "Gina Group");
+    // Sealed after the rekey: Hugo opens it; Ivy, with every key she ever held, cannot.
+    const after = await probe(gina);
+    expect(await opens(hugo, after)).toBe(true);
+    expect(await opens(ivy, after, ivyKeys)).toBe(false);
+
+    // Gina leaves: Hugo is alone, so the call ends for him too.
+    await overlay(gina).getByRole("button", { name: "Leave" }).click();
+    await overlay(hugo).getByText("Call ended").waitFor({ timeout: 20_000 });
+    await overlay(hugo).getByRole("button", { name: "Close" }).click();
+    await messages(hugo)
+      .getByText(/Incoming group video call · \d+:\d\d/)
+      .waitFor({ timeout: 20_000 });
+  }, 180_000);
 });

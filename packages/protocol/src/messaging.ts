@@ -146,8 +146,13 @@ export const SendMessageRequest = Type.Object(
 export type SendMessageRequest = Static<typeof SendMessageRequest>;
 
 /** An ephemeral MLS message (typing, say): pushed to connected members, never stored. */
+/**
+ * Room for a call's SDP offer (up to 32 KiB in the envelope, as base64 of its
+ * MLS ciphertext): a group call's offers carry a media section per direction.
+ */
+export const maxSignalLength = 49_152;
 export const SignalRequest = Type.Object(
-  { message: MlsBytes(16_384) },
+  { message: MlsBytes(maxSignalLength) },
   { additionalProperties: false },
 );
 

@@ -1,6 +1,6 @@
 import { Value } from "@sinclair/typebox/value";
 import { type ClientContext, reportError } from "./context.js";
-import { newMessageId, randomBytes, toBase64Url } from "./encoding.js";
+import { newMessageId, randomBytes, toBase64Url, utf8 } from "./encoding.js";
 import {
   CallEnvelope,
   type CallFingerprint,
@@ -10,20 +10,38 @@ import {
   storedCallActions,
 } from "./envelope.js";
 import { isVeilError, VeilError } from "./errors.js";
-import type { CallEvent, CallHistoryEntry, CallMedia, CallPayload, CallState } from "./events.js";
+import type {
+  CallEvent,
+  CallHistoryEntry,
+  CallMedia,
+  CallMediaKey,
+  CallPayload,
+  CallState,
+  Member,
+} from "./events.js";
 import type { ApplicationInput, Effects, Groups } from "./groups.js";
 import { asJson, HistoryRecord, ns, put } from "./local-state.js";
 import type { Messaging } from "./messaging.js";
 
-/** What `sendCallSignal` sends: an SDP offer or answer with its fingerprints, or an ICE candidate. */
+/** What `sendCallSignal` sends to one device of the call: an SDP offer or answer with its fingerprints, or an ICE candidate. */
 export type CallSignal =
-  | { action: "offer" | "answer"; sdp: string; fingerprints: CallFingerprint[] }
-  | { action: "ice"; candidate: string; sdpMid: string | null; sdpMLineIndex: number | null };
+  | { action: "offer" | "answer"; to: string; sdp: string; fingerprints: CallFingerprint[] }
+  | {
+      action: "ice";
+      to: string;
+      candidate: string;
+      sdpMid: string | null;
+      sdpMLineIndex: number | null;
+    };
 
 type StoredCallEnvelope = Extract<CallEnvelope, { action: (typeof storedCallActions)[number] }>;
 type SignalEnvelope = Exclude<CallEnvelope, StoredCallEnvelope>;
 type CallRecord = HistoryRecord & { envelope: StoredCallEnvelope };
 
+/** The most devices in one call: a mesh sends each frame once per other device. */
+export const maxCallParticipants = 8;
+/** The MLS exporter label of call media keys (the call id is the exporter's context). */
+const mediaKeyLabel = "veil call media v1";
 const maxSignalAttempts = 3;
 const isStored = (e: CallEnvelope): e is StoredCallEnvelope =>
   (storedCallActions as readonly string[]).includes(e.action);
@@ -31,14 +49,16 @@ const newCallId = (): string => `c_${toBase64Url(randomBytes(16))}`;
 const callKey = (groupId: string, callId: string, messageId: string): string =>
   `${groupId}/${callId}/${messageId}`;
 
-/** A call as derived from its stored actions. */
+/** A call as this device sees it, derived from its stored actions. */
 interface Summary {
   groupId: string;
   media: CallMedia;
+  group: boolean;
   direction: "outgoing" | "incoming";
   ring: CallRecord;
   outcome: CallHistoryEntry["outcome"] | null;
   state: CallState;
+  participants: Member[];
   durationMs?: number;
 }
 
@@ -46,14 +66,20 @@ interface Summary {
  * Call signalling over the chat's MLS group: ring, accept, decline, busy,
  * cancel and hangup are stored log messages (every device of the callee
  * rings; an offline one finds the call in its history), while offer, answer
- * and ICE candidates are ephemeral signals. The server sees ciphertext only.
- * Call actions are kept in their own namespace, never as chat messages.
+ * and ICE candidates are ephemeral signals, each for one device. The server
+ * sees ciphertext only. Call actions are kept in their own namespace, never
+ * as chat messages.
+ *
+ * A group call is a mesh: the caller and every device that accepted (up to
+ * 8) are its participants, and each pair negotiates its own connection.
+ * Media keys come from the group's MLS exporter, so they change with every
+ * commit: a removed member cannot derive the next one.
  */
 export class Calls {
   /** callId to groupId, for calls seen since this client started. */
   private readonly groupOf = new Map<string, string>();
-  /** The last state derived per call (signals carry it without a store read). */
-  private readonly states = new Map<string, CallState>();
+  /** The last state and participants derived per call (signals carry them without a store read). */
+  private readonly states = new Map<string, { state: CallState; participants: Member[] }>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
@@ -68,16 +94,43 @@ export class Calls {
   /** Rings every other device in the chat; resolves with the new call's id. */
   async start(groupId: string, media: CallMedia): Promise<string> {
     if (media !== "audio" && media !== "video") throw new VeilError("invalid_argument");
+    const loaded = await this.groups.load(groupId);
+    if (!loaded) throw new VeilError("group_unknown");
     const callId = newCallId();
     this.groupOf.set(callId, groupId);
-    await this.sendStored(groupId, callId, { action: "ring", media });
+    const group = loaded.meta.kind !== "direct";
+    await this.sendStored(groupId, callId, { action: "ring", media, ...(group ? { group } : {}) });
     this.armTimer(groupId, callId, Date.now());
     return callId;
   }
 
+  /** Joins a ringing call; refused with `call_full` once it has 8 participants. */
   async accept(callId: string): Promise<void> {
     const call = await this.expect(callId, "incoming", "ringing");
+    if (call.participants.length >= maxCallParticipants) throw new VeilError("call_full");
     await this.sendStored(call.groupId, callId, { action: "accept" });
+  }
+
+  /** The devices in a call now (this one included once it takes part). */
+  async participants(callId: string): Promise<Member[]> {
+    return (await this.find(callId))?.participants ?? [];
+  }
+
+  /**
+   * The call's media key at the chat's current MLS epoch. Every participant
+   * derives the same one; after a commit (someone added or removed) it is a
+   * new one that only the members of the new epoch can derive.
+   */
+  async mediaKey(callId: string): Promise<CallMediaKey> {
+    const call = await this.find(callId);
+    if (!call) throw new VeilError("invalid_argument", "No call with this id");
+    return this.groups.lock.run(call.groupId, async () => {
+      const loaded = await this.groups.load(call.groupId);
+      if (!loaded) throw new VeilError("group_unknown");
+      if (!loaded.meta.active) throw new VeilError("group_left");
+      const secret = await loaded.group.exportSecret(mediaKeyLabel, utf8(callId), 32);
+      return { epoch: Number(loaded.group.epoch), secret };
+    });
   }
 
   /** Declines a ringing call; `busy` says so instead (the caller sees `busy`). */
@@ -96,7 +149,7 @@ export class Calls {
     await this.sendStored(call.groupId, callId, { action: "hangup" });
   }
 
-  /** Sends an offer, answer or ICE candidate as an ephemeral MLS signal (never stored). */
+  /** Sends an offer, answer or ICE candidate for one device, as an ephemeral MLS signal (never stored). */
   async signal(callId: string, signal: CallSignal): Promise<void> {
     const call = await this.find(callId);
     if (!call || call.state === "ended") {
@@ -134,12 +187,14 @@ export class Calls {
       byCall.set(record.envelope.callId, list);
     }
     const out: CallHistoryEntry[] = [];
+    const members = await this.membersOf(groupId);
     for (const [callId, records] of byCall) {
-      const summary = this.summarize(records);
+      const summary = this.summarize(records, members);
       if (!summary?.outcome) continue;
       out.push({
         callId,
         media: summary.media,
+        group: summary.group,
         direction: summary.direction,
         outcome: summary.outcome,
         startedAt: summary.ring.envelope.ts,
@@ -177,10 +232,11 @@ export class Calls {
     };
     this.groupOf.set(envelope.callId, groupId);
     const earlier = await this.records(`${groupId}/${envelope.callId}/`);
-    const before = this.summarize(earlier);
-    const summary = this.summarize([...earlier, record]);
+    const members = await this.membersOf(groupId);
+    const before = this.summarize(earlier, members);
+    const summary = this.summarize([...earlier, record], members);
     const state = summary?.state ?? null;
-    if (state) this.states.set(envelope.callId, state);
+    if (summary) this.remember(envelope.callId, summary);
     const { v: _v, type: _type, id: _id, ts, callId, ...payload } = envelope;
     const event = {
       groupId,
@@ -190,6 +246,7 @@ export class Calls {
       fromMe: record.fromMe,
       at: ts,
       state,
+      participants: summary?.participants ?? [],
       ...payload,
     } as CallEvent;
     return {
@@ -220,7 +277,10 @@ export class Calls {
     if (parsed.kind !== "envelope" || parsed.envelope.type !== "call") return false;
     const envelope = parsed.envelope;
     if (isStored(envelope) || input.senderDeviceId === this.context.deviceId) return true;
+    // Every member decrypts a signal; only the device it names acts on it.
+    if (envelope.to !== this.context.deviceId) return true;
     const { v: _v, type: _type, id: _id, ts, callId, ...payload } = envelope as SignalEnvelope;
+    const known = this.states.get(callId);
     this.context.events.emit("call", {
       groupId: input.groupId,
       callId,
@@ -228,7 +288,8 @@ export class Calls {
       fromDeviceId: input.senderDeviceId,
       fromMe: input.senderUserId === this.context.userId,
       at: ts,
-      state: this.states.get(callId) ?? null,
+      state: known?.state ?? null,
+      participants: known?.participants ?? [],
       ...payload,
     } as CallEvent);
     return true;
@@ -259,9 +320,21 @@ export class Calls {
     await this.context.state.write([
       put(ns.calls, callKey(groupId, callId, sent.id), asJson(record)),
     ]);
-    const summary = this.summarize(await this.records(`${groupId}/${callId}/`));
-    if (summary) this.states.set(callId, summary.state);
+    const records = await this.records(`${groupId}/${callId}/`);
+    const summary = this.summarize(records, await this.membersOf(groupId));
+    if (summary) this.remember(callId, summary);
     if (summary?.state !== "ringing") this.clearTimer(callId);
+  }
+
+  /** The devices in the chat's MLS group now (none once this one left): a removed device takes no more part. */
+  private async membersOf(groupId: string): Promise<Set<string>> {
+    const loaded = await this.groups.load(groupId);
+    if (!loaded?.meta.active) return new Set();
+    return new Set(loaded.group.members().map((m) => m.credentialId));
+  }
+
+  private remember(callId: string, summary: Summary): void {
+    this.states.set(callId, { state: summary.state, participants: summary.participants });
   }
 
   private async expect(
@@ -284,7 +357,8 @@ export class Calls {
       if (!groupId) return null;
       this.groupOf.set(callId, groupId);
     }
-    return this.summarize(await this.records(`${groupId}/${callId}/`));
+    const records = await this.records(`${groupId}/${callId}/`);
+    return this.summarize(records, await this.membersOf(groupId));
   }
 
   private async records(prefix: string): Promise<CallRecord[]> {
@@ -298,44 +372,100 @@ export class Calls {
     return out;
   }
 
-  /** Derives a call's outcome and this device's state from its stored actions. */
-  private summarize(records: CallRecord[]): Summary | null {
+  /**
+   * Derives a call's outcome (for this user) and this device's state and
+   * participants from its stored actions, in log order, so that every device
+   * agrees on who is in the call. A device no longer in the chat's MLS group
+   * (`members`) is out of the call whatever it stored.
+   */
+  private summarize(records: CallRecord[], members: Set<string>): Summary | null {
+    const order = (r: CallRecord) => (r.seq >= 0 ? r.seq : Number.MAX_SAFE_INTEGER);
     const sorted = [...records].sort(
-      (a, b) => a.envelope.ts - b.envelope.ts || a.storedAt - b.storedAt,
+      (a, b) => order(a) - order(b) || a.envelope.ts - b.envelope.ts || a.storedAt - b.storedAt,
     );
     const ring = sorted.find((r) => r.envelope.action === "ring");
     if (ring?.envelope.action !== "ring") return null;
-    const accept = sorted.find((r) => r.envelope.action === "accept");
-    const refusal = sorted.find((r) => ["decline", "busy", "cancel"].includes(r.envelope.action));
-    const hangup = accept
-      ? sorted.find((r) => r.envelope.action === "hangup" && r.envelope.ts >= accept.envelope.ts)
-      : undefined;
-    const direction = ring.fromMe ? "outgoing" : "incoming";
-    const expired = Date.now() - ring.storedAt >= this.ringTimeoutMs;
+    const group = ring.envelope.group === true;
     const me = this.context.deviceId;
+    const member = (r: CallRecord): Member => ({
+      userId: r.senderUserId,
+      deviceId: r.senderDeviceId,
+    });
+    const joined = new Map<string, Member>([[ring.senderDeviceId, member(ring)]]);
+    const present = () => [...joined.values()].filter((m) => members.has(m.deviceId));
+    let firstAccept: CallRecord | undefined;
+    let cancel: CallRecord | undefined;
+    /** The device through which this user takes part, and since when it talks to someone. */
+    let mine: { deviceId: string; since: number | null } | undefined = ring.fromMe
+      ? { deviceId: ring.senderDeviceId, since: null }
+      : undefined;
+    let myRefusal: CallRecord | undefined;
+    let theirRefusal: CallRecord | undefined;
+    let over = false;
+    let leftAt: number | undefined;
+    for (const r of sorted) {
+      if (over) break;
+      const action = r.envelope.action;
+      if (action === "accept") {
+        if (cancel || joined.has(r.senderDeviceId) || joined.size >= maxCallParticipants) continue;
+        joined.set(r.senderDeviceId, member(r));
+        firstAccept ??= r;
+        if (r.fromMe && !mine) mine = { deviceId: r.senderDeviceId, since: r.envelope.ts };
+        // The caller talks to someone from the first answer on.
+        if (mine && mine.since === null) mine.since = r.envelope.ts;
+      } else if (action === "hangup") {
+        if (!joined.delete(r.senderDeviceId)) continue;
+        if (r.senderDeviceId === mine?.deviceId) leftAt ??= r.envelope.ts;
+        // Once everyone else has gone, the call is over for the last one too.
+        if (firstAccept && present().length <= 1) {
+          over = true;
+          leftAt ??= r.envelope.ts;
+        }
+      } else if (action === "cancel") {
+        if (r.senderDeviceId === ring.senderDeviceId && !firstAccept) cancel = r;
+      } else if (action === "decline" || action === "busy") {
+        if (r.fromMe) myRefusal ??= r;
+        else theirRefusal ??= r;
+      }
+    }
+    // Those who stayed were removed from the chat: nobody is left to talk to.
+    if (firstAccept && !over && present().length <= 1) over = true;
+    const expired = Date.now() - ring.storedAt >= this.ringTimeoutMs;
+    // Between two people the callee's "no" ends the call; in a group only their own ringing.
+    const refusal = group || firstAccept ? undefined : ring.fromMe ? theirRefusal : myRefusal;
+    const ended = over || cancel !== undefined || refusal !== undefined;
+    const answered = mine?.since !== null && mine !== undefined && firstAccept !== undefined;
+
     let outcome: Summary["outcome"] = null;
-    if (accept) outcome = "answered";
-    else if (refusal?.envelope.action === "decline") outcome = "declined";
-    else if (refusal?.envelope.action === "busy") outcome = "busy";
-    else if (refusal?.envelope.action === "cancel") outcome = "cancelled";
-    else if (expired) outcome = "missed";
+    if (cancel) outcome = "cancelled";
+    else if (answered) outcome = "answered";
+    else if (refusal ?? (!ring.fromMe && myRefusal)) {
+      const by = refusal ?? myRefusal;
+      outcome = by?.envelope.action === "busy" ? "busy" : "declined";
+    } else if (expired || over) outcome = "missed";
+
     let state: CallState;
-    if (outcome && outcome !== "answered") state = "ended";
-    else if (hangup) state = "ended";
-    // Placed, accepted or declined on another device of this user: no part of this one.
-    else if (direction === "outgoing" && ring.senderDeviceId !== me) state = "ended";
-    else if (accept?.fromMe && accept.senderDeviceId !== me) state = "ended";
-    else state = accept ? "active" : "ringing";
+    if (ended) state = "ended";
+    else if (joined.has(me) && members.has(me)) {
+      const unanswered = ring.senderDeviceId === me && !firstAccept;
+      state = unanswered ? (expired ? "ended" : "ringing") : "active";
+    } else if (ring.fromMe || mine || myRefusal || expired) {
+      // Placed, joined or declined on another device of this user, or left: no part of this one.
+      state = "ended";
+    } else state = "ringing";
+
     const summary: Summary = {
       groupId: ring.groupId,
       media: ring.envelope.media,
-      direction,
+      group,
+      direction: ring.fromMe ? "outgoing" : "incoming",
       ring,
       outcome,
       state,
+      participants: ended ? [] : present(),
     };
-    if (accept && hangup) {
-      summary.durationMs = Math.max(0, hangup.envelope.ts - accept.envelope.ts);
+    if (answered && mine?.since != null && leftAt !== undefined) {
+      summary.durationMs = Math.max(0, leftAt - mine.since);
     }
     return summary;
   }
@@ -346,15 +476,15 @@ export class Calls {
     const timer = setTimeout(() => {
       this.timers.delete(callId);
       this.context.track(
-        this.records(`${groupId}/${callId}/`)
-          .then((records) => {
-            const summary = this.summarize(records);
+        Promise.all([this.records(`${groupId}/${callId}/`), this.membersOf(groupId)])
+          .then(([records, members]) => {
+            const summary = this.summarize(records, members);
             // A timer may fire a little early: still unsettled, wait for the rest.
             if (summary && summary.outcome === null && !this.context.closed()) {
               this.armTimer(groupId, callId, summary.ring.storedAt);
             }
             if (summary?.outcome !== "missed") return;
-            this.states.set(callId, "ended");
+            this.remember(callId, summary);
             this.emitMissed(summary);
           })
           .catch((err: unknown) => reportError(this.context, err, { groupId })),
@@ -379,6 +509,7 @@ export class Calls {
       fromMe: ring.fromMe,
       at: ring.envelope.ts,
       state: "ended",
+      participants: [],
       action: "missed",
       media: summary.media,
     });

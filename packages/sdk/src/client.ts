@@ -55,8 +55,10 @@ import { isVeilError, VeilError } from "./errors.js";
 import {
   type CallHistoryEntry,
   type CallMedia,
+  type CallMediaKey,
   type ChatMessage,
   Emitter,
+  type Member,
   type VeilEvents,
 } from "./events.js";
 import { Groups } from "./groups.js";
@@ -496,10 +498,28 @@ export class VeilClient extends Emitter<VeilEvents> {
 
   /**
    * Sends an SDP offer or answer (with this device's DTLS fingerprints) or an
-   * ICE candidate, as an ephemeral signal that is never stored.
+   * ICE candidate to one device of the call (`to`), as an ephemeral signal
+   * that is never stored. In a group call each pair of participants
+   * negotiates its own connection (a mesh of up to 8).
    */
   sendCallSignal(callId: string, signal: CallSignal): Promise<void> {
     return this.need().calls.signal(callId, signal);
+  }
+
+  /** The devices in a call now: the caller and those that accepted and have not hung up. */
+  callParticipants(callId: string): Promise<Member[]> {
+    return this.need().calls.participants(callId);
+  }
+
+  /**
+   * The key for a call's end-to-end encrypted media frames, from the chat's
+   * MLS exporter at its current epoch. Ask again after every `membership`
+   * event of the chat: the key changes with each commit, and a removed
+   * member cannot derive the new one.
+   * @example const { epoch, secret } = await client.callMediaKey(callId);
+   */
+  callMediaKey(callId: string): Promise<CallMediaKey> {
+    return this.need().calls.mediaKey(callId);
   }
 
   /** STUN and TURN servers for a call's RTCPeerConnection, with time-limited TURN credentials. */
@@ -1098,6 +1118,9 @@ export class VeilClient extends Emitter<VeilEvents> {
         (announcements as Announcements).get(groupId)?.communityId ?? undefined,
       removedFromGroup: async (groupId) => {
         if (announcements?.has(groupId)) await announcements.left(groupId);
+        // Catching up now finds the commit that removed this device (or that the group is gone):
+        // a call in it ends at once rather than on the next catch-up.
+        else await groups.sync(groupId);
       },
     });
     const chats = new Chats(context, groups, mailbox, registry);

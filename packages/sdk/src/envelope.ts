@@ -75,6 +75,8 @@ export type CallFingerprint = Static<typeof CallFingerprint>;
 const maxSdp = 32_768;
 const Sdp = Type.String({ minLength: 1, maxLength: maxSdp });
 const Fingerprints = Type.Array(CallFingerprint, { minItems: 1, maxItems: 8 });
+/** The one device a signal is for: in a group call each pair of devices negotiates its own connection. */
+const SignalTarget = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" });
 /** The call actions that are stored in the chat's log (the rest are ephemeral signals). */
 export const storedCallActions = ["ring", "accept", "decline", "busy", "cancel", "hangup"] as const;
 export type StoredCallAction = (typeof storedCallActions)[number];
@@ -87,6 +89,8 @@ export const CallEnvelope = Type.Union([
       ...CallBase,
       action: Type.Literal("ring"),
       media: Type.Union([Type.Literal("audio"), Type.Literal("video")]),
+      /** A group call: up to 8 join as a mesh, and one callee's decline ends only their ringing. */
+      group: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },
   ),
@@ -99,6 +103,7 @@ export const CallEnvelope = Type.Union([
     {
       ...CallBase,
       action: Type.Union([Type.Literal("offer"), Type.Literal("answer")]),
+      to: SignalTarget,
       sdp: Sdp,
       fingerprints: Fingerprints,
     },
@@ -108,6 +113,7 @@ export const CallEnvelope = Type.Union([
     {
       ...CallBase,
       action: Type.Literal("ice"),
+      to: SignalTarget,
       candidate: Type.String({ maxLength: 2048 }),
       sdpMid: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
       sdpMLineIndex: Type.Union([Type.Integer({ minimum: 0, maximum: 1023 }), Type.Null()]),

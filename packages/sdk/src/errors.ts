@@ -28,6 +28,7 @@ export const clientErrorCodes = {
   link_expired: "The device link was not approved in time.",
   link_invalid: "Not a device link code.",
   invalid_argument: "The argument is not accepted.",
+  call_full: "The call already has the most participants it takes (8).",
 } as const;
 
 export type ClientErrorCode = keyof typeof clientErrorCodes;

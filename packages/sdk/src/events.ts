@@ -59,12 +59,18 @@ export type CallState = "ringing" | "active" | "ended";
 
 /** What a call event carries besides who sent it: the action and its payload. */
 export type CallPayload =
-  | { action: "ring"; media: CallMedia }
+  | { action: "ring"; media: CallMedia; group?: boolean }
   | { action: "accept" | "decline" | "busy" | "cancel" | "hangup" }
   /** Local only: a ring got no accept, decline or cancel within the ring timeout. */
   | { action: "missed"; media: CallMedia }
-  | { action: "offer" | "answer"; sdp: string; fingerprints: CallFingerprint[] }
-  | { action: "ice"; candidate: string; sdpMid: string | null; sdpMLineIndex: number | null };
+  | { action: "offer" | "answer"; to: string; sdp: string; fingerprints: CallFingerprint[] }
+  | {
+      action: "ice";
+      to: string;
+      candidate: string;
+      sdpMid: string | null;
+      sdpMLineIndex: number | null;
+    };
 
 /**
  * A call action received in a chat (or `missed`, raised locally).
@@ -87,6 +93,12 @@ export type CallEvent = {
   at: number;
   /** The call's state on this device after this action; null for a call it does not know. */
   state: CallState | null;
+  /**
+   * The devices in the call after this action (the caller's and every one that
+   * accepted and has not hung up), this one included once it takes part.
+   * Offer, answer and ice reach only the device named in `to`.
+   */
+  participants: Member[];
 } & CallPayload;
 
 /** One call in `callHistory`, derived from the call actions stored in the chat's log. */
@@ -97,8 +109,18 @@ export interface CallHistoryEntry {
   outcome: "answered" | "declined" | "missed" | "cancelled" | "busy";
   /** The ring's time (the caller's clock), milliseconds. */
   startedAt: number;
-  /** From accept to hang-up, when the call was answered and has ended. */
+  /** How long this user was in the call with someone else, once it has ended for them. */
   durationMs?: number;
+  /** A group call (a mesh of up to 8 devices) rather than a call between two people. */
+  group: boolean;
+}
+
+/** The key that encrypts a call's media frames, from the chat's MLS exporter at its current epoch. */
+export interface CallMediaKey {
+  /** The MLS epoch the key belongs to: it changes with every commit (members added or removed). */
+  epoch: number;
+  /** 32 bytes; derive one key per sending device from it (see docs/calls.md). */
+  secret: Uint8Array;
 }
 
 export interface Member {

@@ -7,6 +7,7 @@ export type {
   CommunityView,
   DirectoryEntry,
   GroupSummary,
+  IceServer,
   Invite,
   InvitePreview,
   JoinRequest,
@@ -18,7 +19,7 @@ export type { AnnouncementReaction } from "./announcement-reactions.js";
 export type { AnnouncementContent } from "./announcements.js";
 export { ApiClient, type ApiClientOptions, type ChannelDirectoryQuery } from "./api-client.js";
 export { decryptAttachment, encryptAttachment } from "./attachments.js";
-export type { CallSignal } from "./calls.js";
+export { type CallSignal, maxCallParticipants } from "./calls.js";
 export {
   type ChannelLink,
   type ChannelPostContent,
@@ -54,6 +55,7 @@ export type {
   CallEvent,
   CallHistoryEntry,
   CallMedia,
+  CallMediaKey,
   CallPayload,
   CallState,
   ChannelCountsEvent,

@@ -48,30 +48,36 @@ describe("call envelopes", () => {
   it("accepts each action with its payload and refuses extra fields, other actions and oversized parts", () => {
     expect(parse({ ...base, action: "ring", media: "audio" })).toBe("envelope");
     expect(parse({ ...base, action: "hangup" })).toBe("envelope");
-    expect(parse({ ...base, action: "offer", sdp: "v=0", fingerprints })).toBe("envelope");
-    expect(
-      parse({ ...base, action: "ice", candidate: "candidate:1", sdpMid: null, sdpMLineIndex: 0 }),
-    ).toBe("envelope");
+    expect(parse({ ...base, action: "offer", to: "d_1", sdp: "v=0", fingerprints })).toBe(
+      "envelope",
+    );
+    const ice = {
+      ...base,
+      action: "ice",
+      candidate: "candidate:1",
+      sdpMid: null,
+      sdpMLineIndex: 0,
+    };
+    expect(parse({ ...ice, to: "d_1" })).toBe("envelope");
+    expect(parse({ ...base, action: "ring", media: "video", group: true })).toBe("envelope");
+    // A signal is for one device: without `to` it is refused.
+    expect(parse(ice)).toBe("invalid");
+    expect(parse({ ...base, action: "offer", sdp: "v=0", fingerprints })).toBe("invalid");
     expect(parse({ ...base, action: "ring", media: "screen" })).toBe("invalid");
     expect(parse({ ...base, action: "ring" })).toBe("invalid");
     expect(parse({ ...base, action: "hangup", sdp: "v=0" })).toBe("invalid");
     expect(parse({ ...base, action: "transfer" })).toBe("invalid");
     expect(parse({ ...base, callId: "c", action: "accept" })).toBe("invalid");
-    expect(parse({ ...base, action: "answer", sdp: "v=0", fingerprints: [] })).toBe("invalid");
-    expect(parse({ ...base, action: "answer", sdp: "x".repeat(32_769), fingerprints })).toBe(
+    const signal = { ...base, to: "d_1", sdp: "v=0" };
+    expect(parse({ ...signal, action: "answer", fingerprints: [] })).toBe("invalid");
+    expect(parse({ ...signal, action: "answer", sdp: "x".repeat(32_769), fingerprints })).toBe(
       "invalid",
     );
-    expect(
-      parse({
-        ...base,
-        action: "offer",
-        sdp: "v=0",
-        fingerprints: [{ algorithm: "sha-256", value: "not hex" }],
-      }),
-    ).toBe("invalid");
-    expect(
-      parse({ ...base, action: "offer", sdp: "v=0", fingerprints: Array(9).fill(fingerprints[0]) }),
-    ).toBe("invalid");
+    const notHex = [{ algorithm: "sha-256", value: "not hex" }];
+    expect(parse({ ...signal, action: "offer", fingerprints: notHex })).toBe("invalid");
+    const nine = Array(9).fill(fingerprints[0]);
+    expect(parse({ ...signal, action: "offer", fingerprints: nine })).toBe("invalid");
+    expect(parse({ ...signal, to: "", action: "offer", fingerprints })).toBe("invalid");
   });
 });
 
@@ -180,11 +186,13 @@ for (const { backend, available } of backends) {
       const candidate = `candidate:842163049 1 udp 1677729535 198.51.100.7 46154 typ srflx ${callId}`;
       await alice.client.sendCallSignal(callId, {
         action: "offer",
+        to: bob.client.deviceId,
         sdp: offerSdp,
         fingerprints: aliceFingerprints,
       });
       await alice.client.sendCallSignal(callId, {
         action: "ice",
+        to: bob.client.deviceId,
         candidate,
         sdpMid: "0",
         sdpMLineIndex: 0,
@@ -204,6 +212,7 @@ for (const { backend, available } of backends) {
       );
       await bob.client.sendCallSignal(callId, {
         action: "answer",
+        to: alice.client.deviceId,
         sdp: answerSdp,
         fingerprints: bobFingerprints,
       });
@@ -220,7 +229,12 @@ for (const { backend, available } of backends) {
       );
       // A signal the schema refuses never leaves.
       await expect(
-        bob.client.sendCallSignal(callId, { action: "answer", sdp: answerSdp, fingerprints: [] }),
+        bob.client.sendCallSignal(callId, {
+          action: "answer",
+          to: alice.client.deviceId,
+          sdp: answerSdp,
+          fingerprints: [],
+        }),
       ).rejects.toSatisfy(refused);
 
       // Alice hangs up: both of Bob's devices see the call end; it is over on both sides.
@@ -228,6 +242,8 @@ for (const { backend, available } of backends) {
       const hungUp = expect.objectContaining({ callId, action: "hangup", state: "ended" });
       await eventually(() => expect(bobSaw.at(-1)).toEqual(hungUp));
       await eventually(() => expect(laptopSaw.at(-1)).toEqual(hungUp));
+      // Signals are for one device: Bob's laptop, out of the call, acted on none of them.
+      expect(laptopSaw.map((e) => e.action)).toEqual(["ring", "accept", "hangup"]);
       await expect(bob.client.hangUp(callId)).rejects.toSatisfy(refused);
       await expect(alice.client.hangUp(callId)).rejects.toSatisfy(refused);
 
@@ -239,6 +255,7 @@ for (const { backend, available } of backends) {
           outcome: "answered",
           startedAt: expect.any(Number),
           durationMs: expect.any(Number),
+          group: false,
         },
       ];
       const aliceHistory = await alice.client.callHistory(groupId);
@@ -367,6 +384,7 @@ for (const { backend, available } of backends) {
         direction,
         outcome,
         startedAt: expect.any(Number),
+        group: false,
       });
       const expected = (direction: string) => [
         entry(declined, "audio", direction, "declined"),
@@ -384,6 +402,142 @@ for (const { backend, available } of backends) {
       );
       expect(await bob.client.messages(groupId)).toEqual([]);
     });
+
+    /** `names.length` people in one group made by the first. */
+    const grouped = async (names: string[]) => {
+      const people = await Promise.all(names.map((n) => join(n)));
+      const [owner, ...others] = people as [Person, ...Person[]];
+      for (const other of others) await introduce(owner, other);
+      const { groupId } = await owner.client.createGroup(others.map((p) => p.userId));
+      for (const p of others) await p.client.waitForChat(groupId);
+      return { people, groupId };
+    };
+    const device = (p: Person) => ({ userId: p.userId, deviceId: p.client.deviceId });
+    const sameMembers = (a: { deviceId: string }[], b: { deviceId: string }[]) =>
+      expect(a.map((m) => m.deviceId).sort()).toEqual(b.map((m) => m.deviceId).sort());
+
+    it("runs a group call as a mesh: each joins, signals reach one device, and the media key changes when a member is removed", async () => {
+      const { people, groupId } = await grouped(["Ann", "Ben", "Cat", "Dan"]);
+      const [ann, ben, cat, dan] = people as [Person, Person, Person, Person];
+      const saw = new Map(people.map((p) => [p, callsOf(p.client)]));
+      const seenBy = (p: Person) => saw.get(p) as CallEvent[];
+
+      const callId = await ann.client.startCall(groupId, { media: "video" });
+      for (const p of [ben, cat, dan]) {
+        await eventually(() =>
+          expect(seenBy(p)).toEqual([
+            expect.objectContaining({ action: "ring", group: true, state: "ringing" }),
+          ]),
+        );
+      }
+      // Ben joins; Dan declines, which stops only his ringing; Cat joins later.
+      await ben.client.acceptCall(callId);
+      await dan.client.declineCall(callId);
+      await eventually(() =>
+        expect(seenBy(ann)).toContainEqual(
+          expect.objectContaining({ action: "decline", state: "active" }),
+        ),
+      );
+      expect(seenBy(cat).at(-1)).toEqual(expect.objectContaining({ state: "ringing" }));
+      await cat.client.acceptCall(callId);
+      for (const p of [ann, ben, cat]) {
+        await eventually(async () =>
+          sameMembers(await p.client.callParticipants(callId), [ann, ben, cat].map(device)),
+        );
+      }
+      expect(await dan.client.callParticipants(callId)).toHaveLength(3);
+      await expect(dan.client.acceptCall(callId)).rejects.toSatisfy(refused);
+
+      // A signal names one device: Ben gets Ann's offer, Cat (also in the call) does not.
+      await ann.client.sendCallSignal(callId, {
+        action: "offer",
+        to: ben.client.deviceId,
+        sdp: "v=0\r\ns=for-ben\r\n",
+        fingerprints: [{ algorithm: "sha-256", value: "AB:CD" }],
+      });
+      await eventually(() =>
+        expect(seenBy(ben).at(-1)).toEqual(
+          expect.objectContaining({ action: "offer", fromDeviceId: ann.client.deviceId }),
+        ),
+      );
+      await cat.client.sendText(groupId, "after the offer");
+      await eventually(() => expect(ben.seen.texts(groupId)).toContain("after the offer"));
+      await eventually(() => expect(ann.seen.texts(groupId)).toContain("after the offer"));
+      expect(seenBy(cat).map((e) => e.action)).not.toContain("offer");
+
+      // Every member derives the same media key from the MLS exporter.
+      const keys = await Promise.all([ann, ben, cat].map((p) => p.client.callMediaKey(callId)));
+      for (const key of keys) {
+        expect(key.secret).toHaveLength(32);
+        expect(key).toEqual(keys[0]);
+      }
+
+      // Ann removes Cat from the group: a commit, so a new epoch and a new key Cat cannot derive.
+      await ann.client.removeMembers(groupId, [cat.userId]);
+      // The server tells the removed device, which catches up and finds the commit at once.
+      await eventually(() =>
+        expect(cat.seen.membership).toContainEqual(
+          expect.objectContaining({ groupId, change: "left" }),
+        ),
+      );
+      await eventually(() =>
+        expect(ben.seen.membership).toContainEqual(
+          expect.objectContaining({ groupId, change: "members-removed" }),
+        ),
+      );
+      const [annKey, benKey] = await Promise.all(
+        [ann, ben].map((p) => p.client.callMediaKey(callId)),
+      );
+      expect(annKey).toEqual(benKey);
+      expect(annKey?.epoch).toBeGreaterThan(keys[0]?.epoch ?? Number.POSITIVE_INFINITY);
+      expect(Buffer.from(annKey?.secret ?? []).equals(Buffer.from(keys[0]?.secret ?? []))).toBe(
+        false,
+      );
+      await expect(cat.client.callMediaKey(callId)).rejects.toSatisfy((e) =>
+        isVeilError(e, "group_left"),
+      );
+      // A removed device is no longer a participant, for those who remain.
+      for (const p of [ann, ben]) {
+        sameMembers(await p.client.callParticipants(callId), [ann, ben].map(device));
+      }
+
+      // Ben hangs up: Ann is alone, so the call is over for her too.
+      await ben.client.hangUp(callId);
+      await eventually(() =>
+        expect(seenBy(ann).at(-1)).toEqual(
+          expect.objectContaining({ action: "hangup", state: "ended", participants: [] }),
+        ),
+      );
+      const outcome = async (p: Person) => (await p.client.callHistory(groupId))[0]?.outcome;
+      expect(await outcome(ann)).toBe("answered");
+      expect((await ann.client.callHistory(groupId))[0]).toEqual(
+        expect.objectContaining({ group: true, durationMs: expect.any(Number) }),
+      );
+      await eventually(async () => expect(await outcome(ben)).toBe("answered"));
+      await eventually(async () => expect(await outcome(dan)).toBe("declined"));
+    });
+
+    it("takes at most 8 devices into one call", async () => {
+      const names = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9"];
+      const { people, groupId } = await grouped(names);
+      const [caller, ...rest] = people as [Person, ...Person[]];
+      const callId = await caller.client.startCall(groupId, { media: "audio" });
+      const ringing = async (p: Person) =>
+        eventually(async () =>
+          expect((await p.client.callParticipants(callId)).length).toBeGreaterThan(0),
+        );
+      for (const p of rest.slice(0, 7)) {
+        await ringing(p);
+        await p.client.acceptCall(callId);
+      }
+      const last = rest[7] as Person;
+      await eventually(async () =>
+        expect(await last.client.callParticipants(callId)).toHaveLength(8),
+      );
+      await expect(last.client.acceptCall(callId)).rejects.toSatisfy((e) =>
+        isVeilError(e, "call_full"),
+      );
+    }, 60_000);
 
     it("a ring the callee's device finds after the timeout is a missed call on both sides", async () => {
       const { caller: carol, callee: dave, groupId } = await chatting("Carol", "Dave", 200);
@@ -408,7 +562,14 @@ for (const { backend, available } of backends) {
       );
       await expect(dave.client.acceptCall(callId)).rejects.toSatisfy(refused);
       const missed = (direction: string) => [
-        { callId, media: "audio", direction, outcome: "missed", startedAt: expect.any(Number) },
+        {
+          callId,
+          media: "audio",
+          direction,
+          outcome: "missed",
+          startedAt: expect.any(Number),
+          group: false,
+        },
       ];
       expect(await carol.client.callHistory(groupId)).toEqual(missed("outgoing"));
       expect(await dave.client.callHistory(groupId)).toEqual(missed("incoming"));

@@ -32,7 +32,7 @@ export function useCallHistory(groupId: string, enabled: boolean): CallHistoryEn
 
 /** One call in the chat's timeline: "Missed video call", "Voice call · 1:05". */
 export function CallLine({ entry }: { entry: CallHistoryEntry }) {
-  const kind = entry.media === "video" ? "video call" : "voice call";
+  const kind = `${entry.group ? "group " : ""}${entry.media === "video" ? "video call" : "voice call"}`;
   const incoming = entry.direction === "incoming";
   const text =
     entry.outcome === "answered"

@@ -1,46 +1,81 @@
-import type { CallEvent, CallFingerprint, CallMedia, VeilClient } from "@veil/sdk";
+import type {
+  CallEvent,
+  CallMedia,
+  IceServer,
+  Member,
+  MembershipEvent,
+  VeilClient,
+} from "@veil/sdk";
+import { CallCrypto, type FrameProbe, type HeldKeys, probeOpens } from "./call-crypto.js";
+import type { FrameStats } from "./frame-worker.js";
+import { PeerLink } from "./peer-link.js";
 
 export type CallPhase = "ringing" | "connecting" | "active" | "ended";
+
+/** One other device in the call, as the screen shows it. */
+export interface PeerView {
+  deviceId: string;
+  userId: string | null;
+  stream: MediaStream;
+  /** Bytes of media received from it so far (WebRTC stats). */
+  bytesReceived: number;
+  /** Its DTLS certificate matched the fingerprint it sent inside the encrypted chat. */
+  verified: boolean;
+  /** Media frames from it opened with the call's keys, and those no key opened (dropped). */
+  framesOpened: number;
+  framesDropped: number;
+}
 
 /** The one call this browser is in, or rings for, as the screen shows it. */
 export interface CallView {
   callId: string;
   groupId: string;
+  /** The other person of a 1:1 call; the caller of a group call. */
   peerUserId: string | null;
+  group: boolean;
   direction: "outgoing" | "incoming";
   media: CallMedia;
   phase: CallPhase;
   /** Why it ended, or what went wrong, in words. */
   note: string | null;
   local: MediaStream | null;
-  remote: MediaStream | null;
-  /** Bytes of media received so far (WebRTC stats). */
-  bytesReceived: number;
-  /** The peer's DTLS certificate matched the fingerprint sent inside the encrypted chat. */
-  verified: boolean;
+  peers: PeerView[];
+  /** The MLS epoch whose key seals this call's media frames now. */
+  keyEpoch: number | null;
   muted: boolean;
   cameraOff: boolean;
 }
 
 /**
- * 1:1 calls over WebRTC, signalled through the SDK inside the chat's MLS group:
- * the server relays ciphertext only. Each side checks that the DTLS
- * certificate the media connection presents is the one whose fingerprint the
- * other side sent end to end, so a relay or the server cannot sit in the middle.
+ * Calls over WebRTC, 1:1 or a group mesh of up to 8, signalled through the
+ * SDK inside the chat's MLS group: the server relays ciphertext only. Each
+ * pair of devices has its own connection (PeerLink), checked against the
+ * DTLS fingerprints sent end to end, and every media frame is sealed with a
+ * key from the chat's MLS exporter (CallCrypto), renewed whenever the chat's
+ * members change: a removed member cannot open what is sent after.
  */
 export class CallManager {
   private view: CallView | null = null;
   private readonly listeners = new Set<() => void>();
-  private pc: RTCPeerConnection | null = null;
-  private expected: CallFingerprint[] = [];
-  private pendingIce: RTCIceCandidateInit[] = [];
+  private readonly links = new Map<string, PeerLink>();
+  private frames = new Map<string, FrameStats["peers"][string]>();
+  private crypto: CallCrypto | null = null;
+  /** STUN and TURN as the server hands them out (none: direct connections only). */
+  private iceServers: IceServer[] = [];
   private statsTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly client: VeilClient) {}
 
-  /** Starts following the client's call events; returns the function that stops it. */
+  /** Starts following the client's call and membership events; returns the function that stops it. */
   listen(): () => void {
-    return this.client.on("call", (event) => void this.onEvent(event).catch((e) => this.fail(e)));
+    const offCall = this.client.on("call", (event) => this.guard(this.onCall(event)));
+    const offMembers = this.client.on("membership", (event) =>
+      this.guard(this.onMembership(event)),
+    );
+    return () => {
+      offCall();
+      offMembers();
+    };
   }
 
   get current(): CallView | null {
@@ -52,33 +87,47 @@ export class CallManager {
     return () => this.listeners.delete(listener);
   }
 
-  async start(groupId: string, peerUserId: string | null, media: CallMedia): Promise<void> {
+  /** Rings the chat: a 1:1 call with `peerUserId`, or a group call (`group`). */
+  async start(
+    groupId: string,
+    peerUserId: string | null,
+    media: CallMedia,
+    group = false,
+  ): Promise<void> {
     if (this.view && this.view.phase !== "ended") throw new Error("You are already in a call.");
-    const local = await this.localMedia(media);
-    const callId = await this.client.startCall(groupId, { media });
-    this.set({
-      callId,
-      groupId,
-      peerUserId,
-      direction: "outgoing",
-      media,
-      phase: "ringing",
-      note: null,
-      local,
-      remote: null,
-      bytesReceived: 0,
-      verified: false,
-      muted: false,
-      cameraOff: false,
-    });
+    requireFrameEncryption();
+    const local = await localMedia(media);
+    try {
+      const callId = await this.client.startCall(groupId, { media });
+      this.set({
+        ...blank(callId, groupId, media),
+        peerUserId,
+        group,
+        direction: "outgoing",
+        local,
+      });
+      await this.join(callId);
+    } catch (error) {
+      for (const track of local.getTracks()) track.stop();
+      throw error;
+    }
   }
 
   async accept(): Promise<void> {
     const view = this.view;
     if (view?.direction !== "incoming" || view.phase !== "ringing") return;
-    const local = await this.localMedia(view.media);
+    requireFrameEncryption();
+    const local = await localMedia(view.media);
     this.set({ ...view, local, phase: "connecting" });
-    await this.client.acceptCall(view.callId);
+    try {
+      // Keys before the answer: offers may follow it at once.
+      await this.join(view.callId);
+      await this.client.acceptCall(view.callId);
+    } catch (error) {
+      this.end(view.group ? "You could not join the call." : "The call could not be answered.");
+      throw error;
+    }
+    await this.reconcile(await this.client.callParticipants(view.callId));
   }
 
   async decline(): Promise<void> {
@@ -94,7 +143,7 @@ export class CallManager {
     if (!view || view.phase === "ended") return;
     if (view.phase === "ringing") return this.decline();
     await this.client.hangUp(view.callId).catch(() => undefined);
-    this.end("Call ended");
+    this.end(view.group ? "You left the call" : "Call ended");
   }
 
   toggleMute(): void {
@@ -113,7 +162,7 @@ export class CallManager {
 
   /**
    * Moves the call to another microphone or camera: a new track from it
-   * replaces the old one on the connection, without renegotiating.
+   * replaces the old one on every connection, without renegotiating.
    */
   async switchDevice(kind: "audioinput" | "videoinput", deviceId: string): Promise<void> {
     const view = this.view;
@@ -127,8 +176,7 @@ export class CallManager {
     const old =
       kind === "audioinput" ? view.local.getAudioTracks()[0] : view.local.getVideoTracks()[0];
     track.enabled = kind === "audioinput" ? !view.muted : !view.cameraOff;
-    const sender = this.pc?.getSenders().find((s) => s.track?.kind === track.kind);
-    await sender?.replaceTrack(track);
+    for (const link of this.links.values()) await link.replaceTrack(track);
     const local = new MediaStream([...view.local.getTracks().filter((t) => t !== old), track]);
     old?.stop();
     this.set({ ...view, local });
@@ -138,9 +186,25 @@ export class CallManager {
     if (this.view?.phase === "ended") this.set(null);
   }
 
+  // --- for tests (see debugCalls in use-calls.ts) ----------------------------
+
+  probe(): Promise<FrameProbe> {
+    if (!this.crypto) throw new Error("Not in a call");
+    return this.crypto.probe();
+  }
+
+  heldKeys(): HeldKeys {
+    return this.crypto?.keys() ?? [];
+  }
+
+  /** Whether these keys (by default, the ones this call holds now) open a probe. */
+  opens(probe: FrameProbe, keys: HeldKeys = this.heldKeys()): Promise<boolean> {
+    return probeOpens(probe, keys);
+  }
+
   // --- events ------------------------------------------------------------------
 
-  private async onEvent(event: CallEvent): Promise<void> {
+  private async onCall(event: CallEvent): Promise<void> {
     const view = this.view;
     if (event.action === "ring") {
       if (event.fromMe || event.state !== "ringing") return;
@@ -149,196 +213,195 @@ export class CallManager {
         return;
       }
       this.set({
-        callId: event.callId,
-        groupId: event.groupId,
+        ...blank(event.callId, event.groupId, event.media),
         peerUserId: event.fromUserId,
+        group: event.group === true,
         direction: "incoming",
-        media: event.media,
-        phase: "ringing",
-        note: null,
-        local: null,
-        remote: null,
-        bytesReceived: 0,
-        verified: false,
-        muted: false,
-        cameraOff: false,
       });
       return;
     }
-    if (!view || event.callId !== view.callId) return;
+    if (!view || event.callId !== view.callId || view.phase === "ended") return;
     switch (event.action) {
       case "accept":
-        if (event.fromMe) {
+        if (event.fromMe && view.phase === "ringing" && view.direction === "incoming") {
           // Another device of this user answered: stop ringing here.
-          if (view.phase === "ringing") this.end("Answered on another device");
+          this.end("Answered on another device");
           return;
         }
-        if (view.direction === "outgoing") await this.offer(view);
+        if (view.phase !== "ringing" || view.direction === "outgoing") {
+          await this.reconcile(event.participants);
+        }
         return;
       case "decline":
       case "busy":
       case "cancel":
-      case "hangup":
       case "missed":
-        if (event.fromMe && event.action === "decline" && view.phase === "ringing") {
-          this.end("Declined on another device");
-          return;
-        }
-        this.end(
-          event.action === "busy"
-            ? "Busy"
-            : event.action === "decline"
-              ? "Declined"
-              : event.action === "hangup"
-                ? "Call ended"
-                : "Missed call",
-        );
+        if (event.state !== "ended") return; // in a group, one callee's "no" ends nothing
+        if (event.fromMe && event.action === "decline") this.end("Declined on another device");
+        else if (event.action === "busy") this.end("Busy");
+        else if (event.action === "decline") this.end("Declined");
+        else this.end("Missed call");
+        return;
+      case "hangup":
+        if (event.state === "ended")
+          this.end(view.phase === "ringing" ? "Missed call" : "Call ended");
+        else if (view.phase !== "ringing") await this.reconcile(event.participants);
         return;
       case "offer":
-        if (view.direction === "incoming" && view.phase === "connecting") {
-          await this.answer(view, event.sdp, event.fingerprints);
-        }
+        if (view.phase === "ringing" || !this.crypto) return;
+        await this.link(event.fromDeviceId, event.fromUserId).takeOffer(
+          event.sdp,
+          event.fingerprints,
+        );
         return;
       case "answer":
-        if (view.direction === "outgoing" && this.pc) {
-          this.expected = event.fingerprints;
-          await this.pc.setRemoteDescription({ type: "answer", sdp: event.sdp });
-          await this.flushIce();
-        }
+        await this.links.get(event.fromDeviceId)?.takeAnswer(event.sdp, event.fingerprints);
         return;
       case "ice":
-        if (!this.pc?.remoteDescription) {
-          this.pendingIce.push(iceOf(event));
-          return;
-        }
-        await this.pc.addIceCandidate(iceOf(event));
+        await this.links.get(event.fromDeviceId)?.takeIce({
+          candidate: event.candidate,
+          sdpMid: event.sdpMid,
+          sdpMLineIndex: event.sdpMLineIndex,
+        });
         return;
     }
   }
 
-  private async offer(view: CallView): Promise<void> {
-    this.set({ ...view, phase: "connecting" });
-    const pc = await this.connection(view);
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
-    await this.client.sendCallSignal(view.callId, {
-      action: "offer",
-      sdp: offer.sdp ?? "",
-      fingerprints: fingerprintsOf(offer.sdp ?? ""),
-    });
-  }
-
-  private async answer(
-    view: CallView,
-    sdp: string,
-    fingerprints: CallFingerprint[],
-  ): Promise<void> {
-    const pc = await this.connection(view);
-    this.expected = fingerprints;
-    await pc.setRemoteDescription({ type: "offer", sdp });
-    await this.flushIce();
-    const answer = await pc.createAnswer();
-    await pc.setLocalDescription(answer);
-    await this.client.sendCallSignal(view.callId, {
-      action: "answer",
-      sdp: answer.sdp ?? "",
-      fingerprints: fingerprintsOf(answer.sdp ?? ""),
-    });
-  }
-
-  private async connection(view: CallView): Promise<RTCPeerConnection> {
-    // STUN and TURN as the server hands them out (none: direct connections only).
-    const iceServers = await this.client.iceServers().catch(() => []);
-    const pc = new RTCPeerConnection({ iceServers });
-    this.pc = pc;
-    for (const track of view.local?.getTracks() ?? [])
-      pc.addTrack(track, view.local as MediaStream);
-    const remote = new MediaStream();
-    pc.ontrack = (e) => {
-      remote.addTrack(e.track);
-      if (this.view) this.set({ ...this.view, remote });
-    };
-    pc.onicecandidate = (e) => {
-      if (!e.candidate || !this.view) return;
-      void this.client
-        .sendCallSignal(this.view.callId, {
-          action: "ice",
-          candidate: e.candidate.candidate,
-          sdpMid: e.candidate.sdpMid,
-          sdpMLineIndex: e.candidate.sdpMLineIndex,
-        })
-        .catch(() => undefined);
-    };
-    pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "connected") void this.verify(pc).catch((e) => this.fail(e));
-      if (pc.connectionState === "failed") this.fail(new Error("The connection failed."));
-    };
-    return pc;
-  }
-
-  /** The DTLS certificate the peer presents must be the one it announced inside MLS. */
-  private async verify(pc: RTCPeerConnection): Promise<void> {
-    const transport = pc.getSenders().find((s) => s.transport)?.transport;
-    const certificates = transport?.getRemoteCertificates?.() ?? [];
-    const seen = await Promise.all(
-      certificates.map(async (der) => hex(await crypto.subtle.digest("SHA-256", der))),
-    );
-    const announced = this.expected
-      .filter((f) => f.algorithm === "sha-256")
-      .map((f) => f.value.toUpperCase());
-    const ok = seen.length > 0 && seen.some((fp) => announced.includes(fp));
-    if (!ok) {
-      if (this.view) await this.client.hangUp(this.view.callId).catch(() => undefined);
-      this.end("Hung up: the connection's security check failed (someone may be in the middle).");
+  /** A commit changed the chat's members: a new key, and the removed devices dropped. */
+  private async onMembership(event: MembershipEvent): Promise<void> {
+    const view = this.view;
+    if (!view || view.groupId !== event.groupId || view.phase === "ended") return;
+    if (event.change === "left") {
+      this.end("You are no longer in this group, so you left the call.");
       return;
     }
-    if (this.view) this.set({ ...this.view, phase: "active", verified: true });
-    this.statsTimer ??= setInterval(() => void this.readStats(pc), 1000);
-  }
-
-  private async readStats(pc: RTCPeerConnection): Promise<void> {
-    let bytes = 0;
-    (await pc.getStats()).forEach((report) => {
-      if (report.type === "inbound-rtp") bytes += Number(report.bytesReceived ?? 0);
-    });
-    if (this.view && this.view.phase === "active") this.set({ ...this.view, bytesReceived: bytes });
-  }
-
-  private async flushIce(): Promise<void> {
-    const queued = this.pendingIce.splice(0);
-    for (const candidate of queued) await this.pc?.addIceCandidate(candidate);
-  }
-
-  private async localMedia(media: CallMedia): Promise<MediaStream> {
-    try {
-      return await navigator.mediaDevices.getUserMedia({ audio: true, video: media === "video" });
-    } catch (error) {
-      const name = (error as { name?: string }).name;
-      const what = media === "video" ? "microphone and camera" : "microphone";
-      throw new Error(
-        name === "NotAllowedError"
-          ? `Veil may not use your ${what}. Allow it in the browser's settings for this site, then call again.`
-          : name === "NotFoundError" || name === "OverconstrainedError"
-            ? `No ${what} found. Connect one, then call again.`
-            : `Your ${what} could not be started (${name ?? "unknown error"}).`,
-      );
+    if (event.change === "members-removed") {
+      for (const member of event.members) this.drop(member.deviceId);
     }
+    if (this.crypto) await this.crypto.refresh();
+    this.refreshView();
+  }
+
+  // --- the mesh ------------------------------------------------------------------
+
+  /** Takes part in a call: frame keys first, so no frame ever leaves unsealed. */
+  private async join(callId: string): Promise<void> {
+    const crypto = new CallCrypto(this.client, callId, (stats) => {
+      this.frames = new Map(Object.entries(stats.peers));
+      this.refreshView();
+    });
+    this.crypto = crypto;
+    this.iceServers = await this.client.iceServers().catch(() => []);
+    await crypto.refresh();
+    this.statsTimer ??= setInterval(() => void this.readStats(), 1000);
+    this.refreshView();
+  }
+
+  /**
+   * Brings the connections in line with the call's participants: a link to
+   * each (the lower device id of a pair offers, so two never cross), none to
+   * those who left. Alone after others had come, the call is over.
+   */
+  private async reconcile(participants: Member[]): Promise<void> {
+    const view = this.view;
+    if (!view || view.phase === "ended" || !this.crypto) return;
+    const me = this.client.deviceId as string;
+    const others = participants.filter((p) => p.deviceId !== me);
+    for (const deviceId of this.links.keys()) {
+      if (!others.some((p) => p.deviceId === deviceId)) this.drop(deviceId);
+    }
+    const fresh = others.filter((p) => !this.links.has(p.deviceId));
+    for (const other of fresh) {
+      const link = this.link(other.deviceId, other.userId);
+      if (me < other.deviceId) await link.offer();
+    }
+    if (view.phase === "ringing" && others.length > 0) this.set({ ...view, phase: "connecting" });
+    this.refreshView();
+  }
+
+  private link(deviceId: string, userId: string | null): PeerLink {
+    let link = this.links.get(deviceId);
+    if (!link) {
+      const view = this.view as CallView;
+      link = new PeerLink(
+        {
+          client: this.client,
+          callId: view.callId,
+          crypto: this.crypto as CallCrypto,
+          iceServers: this.iceServers,
+          local: view.local,
+          changed: () => this.refreshView(),
+          gone: (gone, reason) => {
+            if (reason === "mismatch") {
+              this.fail(
+                "Hung up: the connection's security check failed (someone may be in the middle).",
+              );
+              void this.client.hangUp(view.callId).catch(() => undefined);
+              return;
+            }
+            this.drop(gone.deviceId);
+            // Every connection lost: leave, so the others stop waiting for this device.
+            if (this.links.size === 0 && this.view?.phase === "active") void this.hangUp();
+          },
+        },
+        deviceId,
+        userId,
+      );
+      this.links.set(deviceId, link);
+    }
+    return link;
+  }
+
+  private drop(deviceId: string): void {
+    this.links.get(deviceId)?.close();
+    this.links.delete(deviceId);
+    this.refreshView();
+  }
+
+  private async readStats(): Promise<void> {
+    await Promise.all([...this.links.values()].map((l) => l.readStats().catch(() => undefined)));
+    this.refreshView();
+  }
+
+  /** Recomputes the peers' part of the view from the links and the frame counts. */
+  private refreshView(): void {
+    const view = this.view;
+    if (!view || view.phase === "ended") return;
+    const peers = [...this.links.values()].map((link) => {
+      const frames = this.frames.get(link.deviceId);
+      return {
+        deviceId: link.deviceId,
+        userId: link.userId,
+        stream: link.stream,
+        bytesReceived: link.bytesReceived,
+        verified: link.verified,
+        framesOpened: frames?.opened ?? 0,
+        framesDropped: frames?.dropped ?? 0,
+      };
+    });
+    const phase = peers.some((p) => p.verified) ? "active" : view.phase;
+    this.set({ ...view, peers, phase, keyEpoch: this.crypto?.epoch ?? null });
   }
 
   private end(note: string): void {
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = null;
-    this.pc?.close();
-    this.pc = null;
-    this.pendingIce = [];
-    this.expected = [];
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    this.crypto?.close();
+    this.crypto = null;
+    this.frames = new Map();
     const view = this.view;
     for (const track of view?.local?.getTracks() ?? []) track.stop();
-    if (view) this.set({ ...view, phase: "ended", note, local: null, remote: null });
+    if (view) this.set({ ...view, phase: "ended", note, local: null, peers: [] });
   }
 
   private fail(error: unknown): void {
     this.end(error instanceof Error ? error.message : String(error));
+  }
+
+  private guard(work: Promise<void>): void {
+    work.catch((error: unknown) => this.fail(error));
   }
 
   private set(view: CallView | null): void {
@@ -347,23 +410,44 @@ export class CallManager {
   }
 }
 
-function iceOf(event: { candidate: string; sdpMid: string | null; sdpMLineIndex: number | null }) {
-  return { candidate: event.candidate, sdpMid: event.sdpMid, sdpMLineIndex: event.sdpMLineIndex };
+function blank(callId: string, groupId: string, media: CallMedia): CallView {
+  return {
+    callId,
+    groupId,
+    peerUserId: null,
+    group: false,
+    direction: "outgoing",
+    media,
+    phase: "ringing",
+    note: null,
+    local: null,
+    peers: [],
+    keyEpoch: null,
+    muted: false,
+    cameraOff: false,
+  };
 }
 
-/** The `a=fingerprint:` lines of an SDP: this side's DTLS certificate fingerprints. */
-export function fingerprintsOf(sdp: string): CallFingerprint[] {
-  const found = new Map<string, CallFingerprint>();
-  for (const match of sdp.matchAll(/^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/gm)) {
-    const algorithm = (match[1] ?? "").toLowerCase();
-    const value = (match[2] ?? "").toUpperCase();
-    found.set(`${algorithm} ${value}`, { algorithm, value });
+function requireFrameEncryption(): void {
+  if (!CallCrypto.supported()) {
+    throw new Error(
+      "This browser cannot encrypt call media end to end. Use a recent Chrome, Edge, Firefox or Safari.",
+    );
   }
-  return [...found.values()].slice(0, 8);
 }
 
-function hex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)]
-    .map((b) => b.toString(16).padStart(2, "0").toUpperCase())
-    .join(":");
+async function localMedia(media: CallMedia): Promise<MediaStream> {
+  try {
+    return await navigator.mediaDevices.getUserMedia({ audio: true, video: media === "video" });
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    const what = media === "video" ? "microphone and camera" : "microphone";
+    throw new Error(
+      name === "NotAllowedError"
+        ? `Veil may not use your ${what}. Allow it in the browser's settings for this site, then call again.`
+        : name === "NotFoundError" || name === "OverconstrainedError"
+          ? `No ${what} found. Connect one, then call again.`
+          : `Your ${what} could not be started (${name ?? "unknown error"}).`,
+    );
+  }
 }

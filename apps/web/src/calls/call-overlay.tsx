@@ -3,6 +3,7 @@ import { useClient } from "../device/context.js";
 import { personName, usePerson } from "../device/people.js";
 import { ErrorNote } from "../ui/components.js";
 import { describeError } from "../ui/errors.js";
+import type { PeerView } from "./call-manager.js";
 import { useCall } from "./use-calls.js";
 
 /** The call in progress, or ringing: over every screen, so a call is never missed for a route. */
@@ -11,6 +12,7 @@ export function CallOverlay() {
   const { call, calls } = useCall(client);
   const peer = usePerson(client, call?.peerUserId ?? null);
   const [error, setError] = useState<string | null>(null);
+  const [folded, setFolded] = useState(false);
   const act = (work: () => Promise<void> | void) => {
     setError(null);
     Promise.resolve()
@@ -19,30 +21,46 @@ export function CallOverlay() {
   };
   if (!call) return null;
   const name = personName(peer);
-  const kind = call.media === "video" ? "video call" : "voice call";
+  const kind = `${call.group ? "group " : ""}${call.media === "video" ? "video call" : "voice call"}`;
   const status =
     call.phase === "ringing"
       ? call.direction === "incoming"
         ? `${name} is calling you (${kind})`
-        : `Calling ${name}…`
+        : call.group
+          ? "Calling the group…"
+          : `Calling ${name}…`
       : call.phase === "connecting"
         ? "Connecting…"
         : call.phase === "active"
-          ? `In a ${kind} with ${name}`
+          ? call.group
+            ? `In a ${kind} · ${call.peers.length + 1} people`
+            : `In a ${kind} with ${name}`
           : (call.note ?? "Call ended");
+  const bytes = call.peers.reduce((n, p) => n + p.bytesReceived, 0);
+  const checked = call.peers.length > 0 && call.peers.every((p) => p.verified);
 
   return (
     <section className="call-overlay" aria-label="Call" role="dialog" aria-live="polite">
       <p className="call-status">{status}</p>
       {call.phase === "active" && (
         <p className="muted call-security">
-          {call.verified ? "🔒 End-to-end encrypted; the connection's key was checked." : ""}{" "}
-          <span className="call-bytes">{Math.round(call.bytesReceived / 1024)} KiB received</span>
+          {checked
+            ? "🔒 End-to-end encrypted; the connection's key was checked."
+            : "Checking the connection's key…"}{" "}
+          <span className="call-key" data-epoch={call.keyEpoch ?? ""}>
+            Media sealed with the chat's key {call.keyEpoch ?? "…"}.
+          </span>{" "}
+          <span className="call-bytes">{Math.round(bytes / 1024)} KiB received</span>
         </p>
       )}
       {call.phase !== "ended" && (
-        <div className="call-media">
-          <Video stream={call.remote} label={`${name}'s video`} muted={false} />
+        <div
+          className={call.group ? "call-media call-grid" : "call-media"}
+          hidden={folded && call.phase !== "ringing"}
+        >
+          {call.peers.map((p) => (
+            <PeerTile key={p.deviceId} peer={p} />
+          ))}
           <Video stream={call.local} label="Your video" muted small />
         </div>
       )}
@@ -51,7 +69,7 @@ export function CallOverlay() {
         {call.phase === "ringing" && call.direction === "incoming" && (
           <>
             <button type="button" className="primary" onClick={() => act(() => calls.accept())}>
-              Accept
+              {call.group ? "Join" : "Accept"}
             </button>
             <button type="button" className="danger" onClick={() => act(() => calls.decline())}>
               Decline
@@ -78,11 +96,14 @@ export function CallOverlay() {
               </button>
             )}
             <button type="button" className="danger" onClick={() => act(() => calls.hangUp())}>
-              Hang up
+              {call.group ? "Leave" : "Hang up"}
+            </button>
+            <button type="button" aria-pressed={folded} onClick={() => setFolded(!folded)}>
+              {folded ? "Expand" : "Minimise"}
             </button>
           </>
         )}
-        {(call.phase === "connecting" || call.phase === "active") && (
+        {(call.phase === "connecting" || call.phase === "active") && !folded && (
           <DevicePicker
             media={call.media}
             onPick={(kind, id) => act(() => calls.switchDevice(kind, id))}
@@ -95,6 +116,28 @@ export function CallOverlay() {
         )}
       </div>
     </section>
+  );
+}
+
+/** One other device in the call: its video, its person's name, and whether its key was checked. */
+function PeerTile({ peer }: { peer: PeerView }) {
+  const client = useClient();
+  const name = personName(usePerson(client, peer.userId));
+  return (
+    <figure
+      className="call-tile"
+      aria-label={name}
+      data-device={peer.deviceId}
+      data-frames-opened={peer.framesOpened}
+      data-frames-dropped={peer.framesDropped}
+      data-bytes={peer.bytesReceived}
+    >
+      <Video stream={peer.stream} label={`${name}'s video`} muted={false} />
+      <figcaption>
+        {peer.verified ? "🔒 " : ""}
+        {name}
+      </figcaption>
+    </figure>
   );
 }
 

@@ -11,6 +11,7 @@ export function callManager(client: VeilClient): CallManager {
     manager = new CallManager(client);
     manager.listen();
     managers.set(client, manager);
+    debugCalls(manager);
   }
   return manager;
 }
@@ -24,4 +25,18 @@ export function useCall(client: VeilClient): { call: CallView | null; calls: Cal
     return calls.subscribe(() => setCall(calls.current));
   }, [calls]);
   return { call, calls };
+}
+
+/**
+ * With `localStorage["veil.debug"] = "calls"`, the call manager is `window.veilCalls`:
+ * tests seal probe frames and check which keys open them. Nothing secret is
+ * exposed that this page's own scripts could not reach anyway.
+ */
+function debugCalls(manager: CallManager): void {
+  try {
+    if (localStorage.getItem("veil.debug") !== "calls") return;
+  } catch {
+    return;
+  }
+  (window as unknown as { veilCalls?: CallManager }).veilCalls = manager;
 }

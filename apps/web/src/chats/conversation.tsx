@@ -26,11 +26,12 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
   const [group, setGroup] = useState<GroupSummary | null>(null);
   const [showMembers, setShowMembers] = useState(false);
   const isAnnouncement = chat.info.kind === "announcement";
-  const calls = useCallHistory(groupId, chat.info.kind === "direct");
+  const callable = chat.info.kind === "direct" || chat.info.kind === "group";
+  const calls = useCallHistory(groupId, callable);
   const startCall = (media: "audio" | "video") => {
     setError(null);
     callManager(client)
-      .start(groupId, chat.info.peerUserId, media)
+      .start(groupId, chat.info.peerUserId, media, chat.info.kind === "group")
       .catch((e: unknown) => setError(describeError(e)));
   };
   const announcementCounts = useAnnouncementCounts(groupId, isAnnouncement, messages);
@@ -152,7 +153,7 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
           ←
         </a>
         <h2>{chat.title}</h2>
-        {chat.info.kind === "direct" && chat.info.joined && (
+        {callable && chat.info.joined && (
           <>
             <button type="button" onClick={() => startCall("audio")}>
               Voice call

@@ -1,12 +1,16 @@
 import type { GroupSummary } from "@veil/sdk";
 import { useClient } from "../device/context.js";
 import { personName, usePerson } from "../device/people.js";
-import { Avatar } from "../ui/components.js";
+import { Avatar, ErrorNote } from "../ui/components.js";
+import { useAction } from "../ui/use-action.js";
 import { useImage } from "../ui/use-image.js";
 
 /** The members as the server shows them to this user (each through the privacy rules). */
 export function GroupMembers({ group }: { group: GroupSummary }) {
+  const client = useClient();
   const users = [...new Set(group.members.map((m) => m.userId))];
+  // Admins of a plain group remove members here (communities have their own admin tools).
+  const canRemove = group.kind === "group" && group.admins.includes(client.userId ?? "");
   return (
     <section className="members-panel" aria-label="Members">
       {users.length === 0 ? (
@@ -17,7 +21,12 @@ export function GroupMembers({ group }: { group: GroupSummary }) {
       ) : (
         <ul className="list">
           {users.map((userId) => (
-            <MemberRow key={userId} userId={userId} admin={group.admins.includes(userId)} />
+            <MemberRow
+              key={userId}
+              userId={userId}
+              admin={group.admins.includes(userId)}
+              groupId={canRemove ? group.id : null}
+            />
           ))}
         </ul>
       )}
@@ -25,8 +34,10 @@ export function GroupMembers({ group }: { group: GroupSummary }) {
   );
 }
 
-function MemberRow({ userId, admin }: { userId: string; admin: boolean }) {
+function MemberRow(props: { userId: string; admin: boolean; groupId: string | null }) {
+  const { userId, admin, groupId } = props;
   const client = useClient();
+  const { busy, error, run } = useAction();
   const person = usePerson(client, userId);
   const me = userId === client.userId;
   const src = useImage(person?.photo, () => client.api.userPhoto(userId));
@@ -38,6 +49,18 @@ function MemberRow({ userId, admin }: { userId: string; admin: boolean }) {
         {person?.phone && !me && <span className="muted"> {person.phone}</span>}
         {admin && <span className="muted"> · admin</span>}
       </span>
+      {groupId && !me && (
+        <button
+          type="button"
+          className="danger"
+          disabled={busy}
+          aria-label={`Remove ${personName(person)}`}
+          onClick={() => void run(() => client.removeMembers(groupId, [userId]))}
+        >
+          Remove
+        </button>
+      )}
+      <ErrorNote error={error} />
     </li>
   );
 }
