@@ -12,6 +12,7 @@ export default defineConfig({
       "@veil/crypto": fileURLToPath(new URL("./packages/crypto/src/index.ts", import.meta.url)),
       "@veil/sdk/node": fileURLToPath(new URL("./packages/sdk/src/node.ts", import.meta.url)),
       "@veil/sdk": fileURLToPath(new URL("./packages/sdk/src/index.ts", import.meta.url)),
+      "@veil/insights": fileURLToPath(new URL("./packages/insights/src/index.ts", import.meta.url)),
     },
   },
   test: {

@@ -1,0 +1,59 @@
+export { type Analyzer, type AnalyzerOptions, analyzeText, createAnalyzer } from "./analyzer.js";
+export {
+  type Analysis,
+  type Category,
+  categories,
+  defaultThresholds,
+  type Finding,
+  guidelineCategories,
+  isCategory,
+  type Thresholds,
+} from "./categories.js";
+export { InsightsError, type InsightsErrorCode, insightsErrorCodes } from "./errors.js";
+export {
+  type CategoryFigures,
+  evaluateMessages,
+  figuresEnd,
+  figuresStart,
+  type LabelledMessage,
+  type MessageMismatch,
+  type MessageSet,
+  type MessageSetFigures,
+  parseLabelledMessages,
+  renderFigures,
+  replaceFigures,
+} from "./evaluation.js";
+export { linkSignals } from "./links/check.js";
+export { defaultAllowList } from "./profanity/allow-list.js";
+export { ProfanityChecker } from "./profanity/matcher.js";
+export { defaultDampeners, defaultRules } from "./rules/index.js";
+export { type Dampener, near, type Rule, re, rule } from "./rules/rule.js";
+export type { Signal } from "./scoring.js";
+export {
+  type LabelledTokens,
+  loadSpamDataset,
+  parseSpamDataset,
+  type SpamLabel,
+  spamDatasetPath,
+} from "./spam/dataset.js";
+export { hasSpamHallmark } from "./spam/hallmarks.js";
+export {
+  evaluateSpamHoldout,
+  type HoldoutOptions,
+  type SpamHoldoutFigures,
+} from "./spam/holdout.js";
+export {
+  defaultSpamModel,
+  type NaiveBayesOptions,
+  NaiveBayesSpamModel,
+  type SpamClassifier,
+  type SpamVerdict,
+} from "./spam/naive-bayes.js";
+export {
+  type DatasetSplit,
+  defaultSplitSeed,
+  type SplitOptions,
+  stratifiedSplit,
+} from "./spam/split.js";
+export { spamTokens, stemLikeDataset } from "./spam/tokenize.js";
+export { normalizeText } from "./text/normalize.js";
