@@ -38,6 +38,7 @@ function callsOf(client: VeilClient): CallEvent[] {
 }
 
 const refused = (e: unknown) => isVeilError(e, "invalid_argument");
+const deviceOf = (p: Person): string => p.client.deviceId as string;
 
 describe("call envelopes", () => {
   const parse = (value: object) =>
@@ -186,13 +187,13 @@ for (const { backend, available } of backends) {
       const candidate = `candidate:842163049 1 udp 1677729535 198.51.100.7 46154 typ srflx ${callId}`;
       await alice.client.sendCallSignal(callId, {
         action: "offer",
-        to: bob.client.deviceId,
+        to: deviceOf(bob),
         sdp: offerSdp,
         fingerprints: aliceFingerprints,
       });
       await alice.client.sendCallSignal(callId, {
         action: "ice",
-        to: bob.client.deviceId,
+        to: deviceOf(bob),
         candidate,
         sdpMid: "0",
         sdpMLineIndex: 0,
@@ -212,7 +213,7 @@ for (const { backend, available } of backends) {
       );
       await bob.client.sendCallSignal(callId, {
         action: "answer",
-        to: alice.client.deviceId,
+        to: deviceOf(alice),
         sdp: answerSdp,
         fingerprints: bobFingerprints,
       });
@@ -231,7 +232,7 @@ for (const { backend, available } of backends) {
       await expect(
         bob.client.sendCallSignal(callId, {
           action: "answer",
-          to: alice.client.deviceId,
+          to: deviceOf(alice),
           sdp: answerSdp,
           fingerprints: [],
         }),
@@ -412,7 +413,7 @@ for (const { backend, available } of backends) {
       for (const p of others) await p.client.waitForChat(groupId);
       return { people, groupId };
     };
-    const device = (p: Person) => ({ userId: p.userId, deviceId: p.client.deviceId });
+    const device = (p: Person) => ({ userId: p.userId, deviceId: deviceOf(p) });
     const sameMembers = (a: { deviceId: string }[], b: { deviceId: string }[]) =>
       expect(a.map((m) => m.deviceId).sort()).toEqual(b.map((m) => m.deviceId).sort());
 
@@ -451,7 +452,7 @@ for (const { backend, available } of backends) {
       // A signal names one device: Ben gets Ann's offer, Cat (also in the call) does not.
       await ann.client.sendCallSignal(callId, {
         action: "offer",
-        to: ben.client.deviceId,
+        to: deviceOf(ben),
         sdp: "v=0\r\ns=for-ben\r\n",
         fingerprints: [{ algorithm: "sha-256", value: "AB:CD" }],
       });

@@ -150,6 +150,13 @@ describe("the SDK's error codes", () => {
   it("never reuse one of the server's codes", () => {
     for (const code of Object.keys(clientErrorCodes)) expect(errorCodes).not.toContain(code);
   });
+
+  it("are each documented in the SDK's README, and nothing else is", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("## Errors"), readme.indexOf("## veil-chat"));
+    const documented = [...section.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(Object.keys(clientErrorCodes).sort());
+  });
 });
 
 describe("device link strings", () => {
