@@ -994,7 +994,12 @@ class Driver {
           groupId: g.id,
         });
         this.expectStatus(r, 200, ctx);
-        if (isAdmin(active, actor) || active.groupAddPolicy === "members") {
+        // A member's link that would bring outsiders past the community's approval is a suggestion.
+        const bringsOutsiders =
+          !isAdmin(active, actor) &&
+          active.approveMembers &&
+          [...g.members].some((m) => !active.roles.has(m));
+        if ((isAdmin(active, actor) || active.groupAddPolicy === "members") && !bringsOutsiders) {
           expect(r.body.status, ctx).toBe("linked");
           this.attach(active, g);
         } else {
