@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { GuidelineCategory } from "./moderation.js";
 import { OwnProfile, PrivacyAudience } from "./profiles.js";
 
 /** No NUL characters: PostgreSQL cannot store them in text, and no name or status needs one. */
@@ -135,7 +136,12 @@ export const SessionIdParams = Type.Object({ sessionId: Id });
 export const challengeSigningPrefix = "veil/auth/v1\n";
 
 export const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String() }),
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    /** `content_rejected` only: the guideline the content breaks (`fraud`, `spam`, …). */
+    category: Type.Optional(GuidelineCategory),
+  }),
 });
 
 export const RegisterResponse = Type.Object({

@@ -130,6 +130,18 @@ export const errorRegistry = {
   },
   not_platform_admin: { status: 403, message: "Only a platform admin may do this." },
   channel_suspended: { status: 403, message: "The channel is suspended." },
+  content_rejected: {
+    status: 422,
+    message: "This breaks the content guidelines and was not published.",
+  },
+  not_moderator: { status: 403, message: "Only a platform moderator or admin may do this." },
+  case_not_found: { status: 404, message: "No such moderation case." },
+  case_claimed: { status: 409, message: "Another moderator is working on this case." },
+  case_closed: { status: 409, message: "This case is already decided." },
+  appeal_not_allowed: { status: 409, message: "Only a violation can be appealed." },
+  appeal_exists: { status: 409, message: "This decision has already been appealed." },
+  appeal_not_found: { status: 404, message: "No such appeal." },
+  appeal_closed: { status: 409, message: "This appeal is already decided." },
   blob_not_found: { status: 404, message: "No such attachment." },
   frame_invalid: { status: 400, message: "The WebSocket frame does not match the schema." },
   auth_timeout: { status: 401, message: "No hello frame with a valid token arrived in time." },
@@ -151,7 +163,8 @@ export function isErrorCode(value: string): value is ErrorCode {
 
 /** The one error body of every failed HTTP response. */
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
+  /** `category`: with `content_rejected` only, the guideline broken (`fraud`, `spam`, …). */
+  error: { code: ErrorCode; message: string; category?: string };
 }
 
 /**

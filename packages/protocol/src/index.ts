@@ -5,5 +5,6 @@ export * from "./communities.js";
 export * from "./errors.js";
 export * from "./frames.js";
 export * from "./messaging.js";
+export * from "./moderation.js";
 export * from "./profiles.js";
 export * from "./sender-key-wire.js";

@@ -70,6 +70,8 @@ export const OwnProfile = Type.Object(
     about: Type.String(),
     privacy: PrivacySettings,
     createdAt: Type.String({ format: "date-time" }),
+    /** A platform role the operator granted (`veil admin grant`): it opens the moderation tools. */
+    platformRole: Type.Union([Type.Literal("admin"), Type.Literal("moderator"), Type.Null()]),
   },
   { additionalProperties: false },
 );

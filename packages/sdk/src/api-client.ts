@@ -1,12 +1,20 @@
 import { FormatRegistry, type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import {
+  type AppealDecisionRequest,
+  AppealList,
+  AppealReceipt,
+  type AppealRequest,
   Appended,
   ApprovedDevice,
+  AuditPage,
+  CaseDetail,
+  CaseResponse,
   ChallengeResponse,
   ChannelAdminList,
   ChannelDirectory,
   ChannelMedia,
+  ChannelModeration,
   ChannelPost,
   ChannelPostPage,
   ChannelView,
@@ -19,6 +27,7 @@ import {
   type CreateCommunityRequest,
   type CreateGroupRequest,
   type CreatePostRequest,
+  type DecisionRequest,
   Device,
   DeviceLinkResponse,
   DeviceLinkStatus,
@@ -29,6 +38,7 @@ import {
   type GroupInfoRequest,
   type GroupSettingsRequest,
   GroupSummary,
+  HeldItem,
   IceServerList,
   Invite,
   InviteList,
@@ -40,9 +50,12 @@ import {
   LinkResult,
   LogPage,
   MailboxPage,
+  ModerationQueue,
   OwnProfile,
   PendingDeviceLink,
   type PhoneProof,
+  ReportReceipt,
+  type ReportRequest,
   type SendMessageRequest,
   SessionGrant,
   SuggestionList,
@@ -61,6 +74,9 @@ if (!FormatRegistry.Has("date-time")) {
 }
 
 const Empty = Type.Unknown();
+/** A post, an edit or a channel change: published at once, or held for review (202). */
+const PostOrHeld = Type.Union([ChannelPost, HeldItem]);
+const ChannelOrHeld = Type.Union([ChannelView, HeldItem]);
 /** A 204 (or 202): nothing to read. */
 const NoContent = Type.Void();
 const RegisterResponse = Type.Object({
@@ -163,13 +179,17 @@ export class ApiClient {
 
   private async parse<T extends TSchema>(response: Response, schema: T): Promise<Static<T>> {
     if (!response.ok) throw await readError(response);
-    if (response.status === 204 || response.status === 202) {
-      await response.arrayBuffer().catch(() => undefined);
+    // 202 may carry a body (a change held for review) or none (a signal accepted).
+    const text = response.status === 204 ? "" : await response.text().catch(() => "");
+    if (
+      response.status === 204 ||
+      (response.status === 202 && (text === "" || (schema as TSchema) === NoContent))
+    ) {
       return undefined as Static<T>;
     }
     let value: unknown;
     try {
-      value = await response.json();
+      value = JSON.parse(text);
     } catch (err) {
       throw new VeilError("bad_response", undefined, { cause: err, status: response.status });
     }
@@ -605,8 +625,9 @@ export class ApiClient {
     return this.request("GET", channelPath(channelId), { schema: ChannelView });
   }
 
+  /** The channel as changed, or the change held for review (a HeldItem, `state: "held"`). */
   updateChannel(channelId: string, body: UpdateChannelRequest) {
-    return this.request("PATCH", channelPath(channelId), { body, schema: ChannelView });
+    return this.request("PATCH", channelPath(channelId), { body, schema: ChannelOrHeld });
   }
 
   deleteChannel(channelId: string) {
@@ -663,7 +684,7 @@ export class ApiClient {
 
   /** Posts as the channel; a resend with the same `id` answers the stored post. */
   createChannelPost(channelId: string, body: CreatePostRequest) {
-    return this.request("POST", `${channelPath(channelId)}/posts`, { body, schema: ChannelPost });
+    return this.request("POST", `${channelPath(channelId)}/posts`, { body, schema: PostOrHeld });
   }
 
   channelPosts(channelId: string, after = 0, limit = 50) {
@@ -675,7 +696,7 @@ export class ApiClient {
   editChannelPost(channelId: string, seq: number, text: string) {
     return this.request("PATCH", `${channelPostPath(channelId, seq)}`, {
       body: { text },
-      schema: ChannelPost,
+      schema: PostOrHeld,
     });
   }
 
@@ -743,7 +764,7 @@ export class ApiClient {
     return this.request("PUT", `${channelPath(channelId)}/photo`, {
       bytes,
       contentType,
-      schema: ChannelView,
+      schema: ChannelOrHeld,
     });
   }
 
@@ -761,6 +782,79 @@ export class ApiClient {
     return reason === null
       ? this.request("DELETE", path, { schema: NoContent })
       : this.request("PUT", path, { body: { reason }, schema: NoContent });
+  }
+
+  // --- moderation -------------------------------------------------------------------
+
+  /** Reports a channel, a post, or a person met in a chat (with what the reporter attaches). */
+  report(body: ReportRequest) {
+    return this.request("POST", "/v1/reports", { body, schema: ReportReceipt });
+  }
+
+  /** What is held, decided and why a channel is suspended (its owner and admins). */
+  channelModeration(channelId: string) {
+    return this.request("GET", `${channelPath(channelId)}/moderation`, {
+      schema: ChannelModeration,
+    });
+  }
+
+  /** The channel's owner appeals a violation, once. */
+  appeal(body: AppealRequest) {
+    return this.request("POST", "/v1/moderation/appeals", { body, schema: AppealReceipt });
+  }
+
+  /** The review queue (platform moderators and admins): highest risk, then oldest, first. */
+  moderationQueue(status: "open" | "closed" = "open", limit = 50) {
+    return this.request("GET", `/v1/moderation/queue?status=${status}&limit=${limit}`, {
+      schema: ModerationQueue,
+    });
+  }
+
+  moderationCase(caseId: string) {
+    return this.request("GET", `/v1/moderation/cases/${enc(caseId)}`, { schema: CaseDetail });
+  }
+
+  claimCase(caseId: string) {
+    return this.request("POST", `/v1/moderation/cases/${enc(caseId)}/claim`, {
+      schema: CaseResponse,
+    });
+  }
+
+  noteCase(caseId: string, text: string) {
+    return this.request("POST", `/v1/moderation/cases/${enc(caseId)}/notes`, {
+      body: { text },
+      schema: CaseResponse,
+    });
+  }
+
+  decideCase(caseId: string, body: DecisionRequest) {
+    return this.request("POST", `/v1/moderation/cases/${enc(caseId)}/decision`, {
+      body,
+      schema: CaseResponse,
+    });
+  }
+
+  /** Open appeals (oldest first), or decided ones. */
+  moderationAppeals(status: "open" | "decided" = "open") {
+    return this.request("GET", `/v1/moderation/appeals?status=${status}`, { schema: AppealList });
+  }
+
+  /** A file of a case: a held photo, a held post's media, or a reported post's (moderators). */
+  caseMedia(caseId: string, mediaId: string): Promise<Uint8Array> {
+    return this.download(`/v1/moderation/cases/${enc(caseId)}/media/${enc(mediaId)}`);
+  }
+
+  decideAppeal(appealId: string, body: AppealDecisionRequest) {
+    return this.request("POST", `/v1/moderation/appeals/${enc(appealId)}/decision`, {
+      body,
+      schema: Empty,
+    });
+  }
+
+  /** The audit log, newest first; pass the last page's `next` to read further back. */
+  moderationAudit(before?: string) {
+    const query = before ? `?before=${enc(before)}` : "";
+    return this.request("GET", `/v1/moderation/audit${query}`, { schema: AuditPage });
   }
 
   /** The channel with this handle. */
@@ -806,15 +900,22 @@ export interface ChannelDirectoryQuery {
 async function readError(response: Response): Promise<VeilError> {
   let code: string | undefined;
   let message: string | undefined;
+  let category: string | undefined;
   try {
-    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    const body = (await response.json()) as {
+      error?: { code?: unknown; message?: unknown; category?: unknown };
+    };
     if (typeof body.error?.code === "string") code = body.error.code;
     if (typeof body.error?.message === "string") message = body.error.message;
+    if (typeof body.error?.category === "string") category = body.error.category;
   } catch {
     // not our error shape
   }
   if (code !== undefined && isErrorCode(code)) {
-    return new VeilError(code, message, { status: response.status });
+    return new VeilError(code, message, {
+      status: response.status,
+      ...(category ? { category } : {}),
+    });
   }
   return new VeilError("bad_response", `HTTP ${response.status}`, { status: response.status });
 }

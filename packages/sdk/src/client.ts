@@ -1,6 +1,7 @@
 import { loadSuite, type SuiteName } from "@veil/crypto";
 import type {
   ChannelMedia,
+  ChannelModeration,
   ChannelPost,
   ChannelView,
   CommunityView,
@@ -9,9 +10,11 @@ import type {
   GroupInfoRequest,
   GroupSettingsRequest,
   GroupSummary,
+  HeldItem,
   IceServer,
   JoinResult,
   OwnProfile,
+  ReportReason,
   UpdateChannelRequest,
   UpdateCommunityRequest,
 } from "@veil/protocol";
@@ -68,6 +71,7 @@ import { LocalState, ns, SessionRecord } from "./local-state.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { Mailbox } from "./mailbox.js";
 import { Messaging, type SendResult } from "./messaging.js";
+import { reportedMessages } from "./moderation.js";
 import { OwnDevices } from "./own-devices.js";
 import { SenderKeyStore } from "./sender-key-store.js";
 import type { VeilStore } from "./store/store.js";
@@ -775,6 +779,62 @@ export class VeilClient extends Emitter<VeilEvents> {
     return this.need().announcements.whoReacted(groupId, messageId);
   }
 
+  // --- reports and moderation ---------------------------------------------------
+  //
+  // Anyone who can see a channel may report it or a post. In an end-to-end
+  // encrypted chat, a person is reported with up to 5 of their messages that
+  // the reporter picks: this device decrypted them and sends them; the server
+  // never gets a chat's messages otherwise. Moderators' tools are `client.api`'s
+  // moderation methods (queue, case, claim, decide, appeals, audit).
+
+  /** Reports a channel, or one of its posts (`seq`). */
+  async reportChannel(
+    channelId: string,
+    report: { reason: ReportReason; note?: string; seq?: number },
+  ): Promise<void> {
+    const { seq, ...rest } = report;
+    await this.api.report(
+      seq === undefined
+        ? { subject: "channel", channelId, ...rest }
+        : { subject: "post", channelId, seq, ...rest },
+    );
+  }
+
+  /**
+   * Reports a person met in a chat, attaching (if the reporter wishes) up to
+   * 5 of the messages they sent there, by id, as this device decrypted them.
+   * @example await client.reportUser(groupId, userId, { reason: "fraud", attach: [m.id] });
+   */
+  async reportUser(
+    groupId: string,
+    userId: string,
+    report: { reason: ReportReason; note?: string; attach?: string[] },
+  ): Promise<void> {
+    const messages = reportedMessages(
+      await this.need().messaging.history(groupId),
+      userId,
+      report.attach ?? [],
+    );
+    await this.api.report({
+      subject: "user",
+      userId,
+      groupId,
+      reason: report.reason,
+      ...(report.note ? { note: report.note } : {}),
+      ...(messages.length > 0 ? { messages } : {}),
+    });
+  }
+
+  /** What is held for review, the decisions and strikes, and any suspension (owner and admins). */
+  channelModeration(channelId: string): Promise<ChannelModeration> {
+    return this.api.channelModeration(channelId);
+  }
+
+  /** The channel's owner appeals a violation (once per decision). */
+  async appealDecision(decisionId: string, text: string): Promise<void> {
+    await this.api.appeal({ decisionId, text });
+  }
+
   // --- channels ----------------------------------------------------------------
   //
   // A channel is public, one-to-many: admins post as the channel, followers
@@ -795,8 +855,14 @@ export class VeilClient extends Emitter<VeilEvents> {
     return this.api.channel(channelId);
   }
 
-  /** Changes the name, description, category, country or reaction setting (admins). */
-  updateChannel(channelId: string, changes: UpdateChannelRequest): Promise<ChannelView> {
+  /**
+   * Changes the name, description, category, country or reaction setting
+   * (admins). A new name or description is checked against the content
+   * guidelines first: refused (`content_rejected`, with its `category`), or
+   * held for review (a HeldItem: see `isHeld`) and shown once a moderator
+   * releases it.
+   */
+  updateChannel(channelId: string, changes: UpdateChannelRequest): Promise<ChannelView | HeldItem> {
     return this.api.updateChannel(channelId, changes);
   }
 
@@ -882,6 +948,11 @@ export class VeilClient extends Emitter<VeilEvents> {
    * resends by itself up to 3 times, and a caller may retry with the same id.
    * Content may carry media (bytes are uploaded first: `uploadChannelMedia`),
    * a link preview made by the client, and a poll.
+   *
+   * Every post is checked against the content guidelines before it is
+   * published: refused with `content_rejected` (its `category` says which
+   * guideline), or held for review (a HeldItem, `isHeld(result)`): followers
+   * see it only once a moderator releases it.
    * @example const post = await client.postToChannel(ch.id, "Good morning");
    * @example await client.postToChannel(ch.id, { text: "The view", media: [jpegBytes] });
    * @example await client.postToChannel(ch.id, { poll: { question: "Lunch?", options: ["Park", "Cafe"] } });
@@ -890,7 +961,7 @@ export class VeilClient extends Emitter<VeilEvents> {
     channelId: string,
     content: string | ChannelPostContent,
     options: { id?: string } = {},
-  ): Promise<ChannelPost> {
+  ): Promise<ChannelPost | HeldItem> {
     const id = options.id ?? newPostId();
     const request = await channelPostRequest(
       typeof content === "string" ? { text: content } : content,
@@ -913,8 +984,12 @@ export class VeilClient extends Emitter<VeilEvents> {
     return this.api.channelMedia(channelId, mediaId);
   }
 
-  /** Edits a post (admins, for 30 days); followers get a `channel-post` event with `edited`. */
-  editChannelPost(channelId: string, seq: number, text: string): Promise<ChannelPost> {
+  /**
+   * Edits a post (admins, for 30 days); followers get a `channel-post` event
+   * with `edited`. The new text is checked like a new post (refused, or held
+   * while the old text stays).
+   */
+  editChannelPost(channelId: string, seq: number, text: string): Promise<ChannelPost | HeldItem> {
     return this.api.editChannelPost(channelId, seq, text);
   }
 
@@ -987,8 +1062,8 @@ export class VeilClient extends Emitter<VeilEvents> {
     return this.api.closeChannelPoll(channelId, seq);
   }
 
-  /** Sets the channel photo (admins): PNG, JPEG or WebP bytes. Null removes it. */
-  setChannelPhoto(channelId: string, image: Uint8Array | null): Promise<ChannelView> {
+  /** Sets the channel photo (admins): PNG, JPEG or WebP bytes, checked first (may be held). Null removes it. */
+  setChannelPhoto(channelId: string, image: Uint8Array | null): Promise<ChannelView | HeldItem> {
     if (image === null) return this.api.removeChannelPhoto(channelId);
     return this.api.setChannelPhoto(channelId, image, imageType(image));
   }

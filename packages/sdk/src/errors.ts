@@ -46,15 +46,18 @@ export class VeilError extends Error {
   override readonly name = "VeilError";
   readonly code: VeilErrorCode;
   readonly status: number | null;
+  /** For `content_rejected`: the guideline the content breaks (`fraud`, `hate`, …). */
+  readonly category: string | null;
 
   constructor(
     code: VeilErrorCode,
     message?: string,
-    options: { status?: number; cause?: unknown } = {},
+    options: { status?: number; cause?: unknown; category?: string } = {},
   ) {
     super(message ?? defaultMessage(code), { cause: options.cause });
     this.code = code;
     this.status = options.status ?? null;
+    this.category = options.category ?? null;
   }
 
   /** True when the server (or the network) might answer differently if asked again. */

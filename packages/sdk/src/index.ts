@@ -1,5 +1,10 @@
 export type {
+  AppealView,
+  AuditEntry,
+  CaseDetail,
+  ChannelDecision,
   ChannelMedia,
+  ChannelModeration,
   ChannelPoll,
   ChannelPost,
   ChannelView,
@@ -7,12 +12,17 @@ export type {
   CommunityView,
   DirectoryEntry,
   GroupSummary,
+  GuidelineCategory,
+  HeldItem,
   IceServer,
   Invite,
   InvitePreview,
   JoinRequest,
   JoinResult,
+  ModerationCase,
+  ReportReason,
 } from "@veil/protocol";
+export { guidelineCategories } from "@veil/protocol";
 export type { Account, DeviceLinkOffer, RegisterInput } from "./account.js";
 export { linkFingerprint, parseLinkUri } from "./account.js";
 export type { AnnouncementReaction } from "./announcement-reactions.js";
@@ -80,6 +90,7 @@ export { Emitter } from "./events.js";
 export { DeviceIdentity, verifySignature } from "./identity.js";
 export { type Logger, silentLogger } from "./logger.js";
 export type { SendResult } from "./messaging.js";
+export { isHeld, maxReportedMessages } from "./moderation.js";
 export { IndexedDbStore } from "./store/indexeddb-store.js";
 export { MemoryStore } from "./store/memory-store.js";
 export type { Json, StoreEntry, StoreOp, StoreValue, VeilStore } from "./store/store.js";

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -50,6 +51,29 @@ export interface Config {
   webDir: string | null;
   /** STUN and TURN servers handed to calls (none: direct connections only). */
   ice: IceConfig;
+  /** Content guidelines enforcement: thresholds, strikes, reports, account abuse. */
+  moderation: ModerationConfig;
+}
+
+/** The `VEIL_MODERATION_*`, strike, report and stranger-chat settings. */
+export interface ModerationConfig {
+  /** A guideline finding scoring at least this is held for review (0 to 1). */
+  holdAt: number;
+  /** A guideline finding scoring at least this is refused (`content_rejected`); not below `holdAt`. */
+  rejectAt: number;
+  /** This many active strikes within the window suspend a channel. */
+  strikesToSuspend: number;
+  strikeWindowDays: number;
+  /** SHA-256 digests (lowercase hex) of known-bad images, read from `VEIL_MODERATION_IMAGE_BLOCKLIST`. */
+  imageBlocklist: string[];
+  /** Reports one account may send per hour. */
+  reportsPerHour: number;
+  /** Distinct reporters within 7 days that flag an account for review. */
+  reportsToFlag: number;
+  /** Chats a day an account may start with people who do not have it as a contact. */
+  strangerChatsPerDay: number;
+  /** The same, for an account flagged for review, until a moderator clears it. */
+  flaggedStrangerChatsPerDay: number;
 }
 
 /** Where calls find STUN and TURN servers (`VEIL_ICE_URLS`, `VEIL_TURN_SECRET`). */
@@ -101,6 +125,18 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       return fallback;
     }
     return raw as T;
+  };
+  const fraction = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!/^(0|1)?(\.\d+)?$/.test(raw.trim()) || !(value > 0 && value <= 1)) {
+      problems.push(
+        `${name}: must be a number above 0 and at most 1, such as 0.5 (got ${JSON.stringify(raw)})`,
+      );
+      return fallback;
+    }
+    return value;
   };
   const url = (name: string, protocols: string[]): string | null => {
     const raw = env[name];
@@ -179,9 +215,55 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       turnSecret: env.VEIL_TURN_SECRET || null,
       turnTtlSeconds: int("VEIL_TURN_TTL_SECONDS", 86_400, 60, 30 * 86_400),
     },
+    moderation: {
+      holdAt: fraction("VEIL_MODERATION_HOLD_AT", 0.5),
+      rejectAt: fraction("VEIL_MODERATION_REJECT_AT", 0.85),
+      strikesToSuspend: int("VEIL_STRIKES_TO_SUSPEND", 3, 1, 1000),
+      strikeWindowDays: int("VEIL_STRIKE_WINDOW_DAYS", 90, 1, 3650),
+      imageBlocklist: imageBlocklist(env.VEIL_MODERATION_IMAGE_BLOCKLIST, cwd, problems),
+      reportsPerHour: int("VEIL_REPORTS_PER_HOUR", 20, 1, 1_000_000),
+      reportsToFlag: int("VEIL_REPORTS_TO_FLAG", 3, 1, 1000),
+      strangerChatsPerDay: int("VEIL_STRANGER_CHATS_PER_DAY", 20, 1, 1_000_000),
+      flaggedStrangerChatsPerDay: int("VEIL_FLAGGED_STRANGER_CHATS_PER_DAY", 2, 0, 1_000_000),
+    },
   };
+  const { holdAt, rejectAt } = config.moderation;
+  if (holdAt > rejectAt) {
+    problems.push(
+      `VEIL_MODERATION_HOLD_AT: must not be above VEIL_MODERATION_REJECT_AT (got ${holdAt} > ${rejectAt})`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * VEIL_MODERATION_IMAGE_BLOCKLIST: a file of SHA-256 digests of known-bad
+ * images, one lowercase or uppercase hex digest a line (blank lines and `#`
+ * comments ignored). Read once at start: a bad line stops the server rather
+ * than letting a list it cannot read go unenforced.
+ */
+function imageBlocklist(raw: string | undefined, cwd: string, problems: string[]): string[] {
+  if (raw === undefined || raw === "") return [];
+  const name = "VEIL_MODERATION_IMAGE_BLOCKLIST";
+  let text: string;
+  try {
+    text = readFileSync(path.resolve(cwd, raw), "utf8");
+  } catch {
+    problems.push(`${name}: cannot read the file ${JSON.stringify(raw)}`);
+    return [];
+  }
+  const digests: string[] = [];
+  for (const [i, line] of text.split("\n").entries()) {
+    const entry = line.replace(/#.*$/, "").trim();
+    if (entry === "") continue;
+    if (!/^[0-9a-fA-F]{64}$/.test(entry)) {
+      problems.push(`${name}: line ${i + 1} is not a SHA-256 digest in hex (64 hex digits)`);
+      return [];
+    }
+    digests.push(entry.toLowerCase());
+  }
+  return digests;
 }
 
 /** VEIL_ICE_URLS: a comma list of `stun:`, `turn:` or `turns:` URLs. */

@@ -6,6 +6,7 @@ import { MemoryBus } from "./bus/memory.js";
 import { NatsBus } from "./bus/nats.js";
 import type { Config } from "./config.js";
 import { type BlobStore, FileBlobStore } from "./media/blob-store.js";
+import { Screening } from "./moderation/screening.js";
 import { Metrics } from "./ops/metrics.js";
 import type { Database } from "./store/database.js";
 import { openPostgres } from "./store/postgres.js";
@@ -20,6 +21,8 @@ export interface AppContext {
   verifier: PhoneVerifier;
   blobs: BlobStore;
   metrics: Metrics;
+  /** The automated content checks every channel change passes before it is published. */
+  screening: Screening;
   now: () => number;
 }
 
@@ -28,6 +31,8 @@ export interface ContextOverrides {
   verifier?: PhoneVerifier;
   /** The NATS subject prefix; deployments (and test suites) sharing a server keep apart by it. */
   busPrefix?: string;
+  /** Content checks with other thresholds or lists than the configuration's. */
+  screening?: Screening;
   now?: () => number;
 }
 
@@ -67,6 +72,13 @@ export async function createContext(
     verifier,
     blobs: new FileBlobStore(path.join(config.blobDir ?? path.join(config.dataDir, "blobs"))),
     metrics: new Metrics(),
+    screening:
+      overrides.screening ??
+      new Screening({
+        holdAt: config.moderation.holdAt,
+        rejectAt: config.moderation.rejectAt,
+        imageBlocklist: config.moderation.imageBlocklist,
+      }),
     now: overrides.now ?? Date.now,
   };
 }

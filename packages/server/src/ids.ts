@@ -1,8 +1,26 @@
 import { createHash, randomBytes } from "node:crypto";
 
 /** Opaque random ids: a type prefix and 128 random bits, never derived from user data. */
-export const newId = (prefix: "u" | "d" | "s" | "c" | "v" | "p" | "g" | "k" | "w" | "h"): string =>
-  `${prefix}_${randomBytes(16).toString("base64url")}`;
+export const newId = (
+  prefix:
+    | "u"
+    | "d"
+    | "s"
+    | "c"
+    | "v"
+    | "p"
+    | "g"
+    | "k"
+    | "w"
+    | "h"
+    // moderation: a case, report, hold, note, strike, appeal
+    | "mc"
+    | "mr"
+    | "mh"
+    | "mn"
+    | "ms"
+    | "ma",
+): string => `${prefix}_${randomBytes(16).toString("base64url")}`;
 
 /**
  * An invite link's code: 144 random bits, base64url, never starting with `-`

@@ -34,12 +34,22 @@ import { GroupMembership } from "./messaging/group-membership.js";
 import { KeyPackages } from "./messaging/key-packages.js";
 import { Mailbox } from "./messaging/mailbox.js";
 import { messagingRoutes } from "./messaging/routes.js";
+import { AccountAbuse } from "./moderation/abuse.js";
+import { Appeals } from "./moderation/appeals.js";
+import { ChannelModerationView } from "./moderation/channel-moderation.js";
+import { ModerationGate } from "./moderation/holds.js";
+import { Reports } from "./moderation/reports.js";
+import { ModerationReview } from "./moderation/review.js";
+import { moderationRoutes } from "./moderation/routes.js";
+import { Strikes } from "./moderation/strikes.js";
 import { opsRoutes } from "./ops/routes.js";
 import { ProfileReader } from "./privacy/profiles.js";
 import { webRoutes } from "./web/routes.js";
 
 export interface VeilServer {
   app: App;
+  /** Every route registered (method and URL pattern), e.g. to check a rule holds on each. */
+  routes: ReadonlyArray<{ method: string; url: string }>;
   gateway: Gateway;
   context: AppContext;
   /** Starts listening; resolves to the base URL. */
@@ -70,8 +80,19 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+
   let draining = false;
   const profiles = new ProfileReader(database.db, now);
+  const abuse = new AccountAbuse(
+    database,
+    config.moderation,
+    context.logger.child({ component: "moderation" }),
+    now,
+  );
   const mailbox = new Mailbox(database, bus, now);
   const keyPackages = new KeyPackages(database, profiles, mailbox, now);
   const groupMembership = new GroupMembership(mailbox);
@@ -79,6 +100,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   const hooks: GroupHooks = {
     joinedCommunityGroup: (tx, communityId, userIds) =>
       communities.joinedCommunityGroup(tx, communityId, userIds),
+    startingChat: (userId, chatKey, peerIds) => abuse.startingChat(userId, chatKey, peerIds),
   };
   const delivery = new Delivery(
     database,
@@ -101,12 +123,22 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     config.limits,
     now,
   );
-  const channels = new Channels(database, bus, profiles, now);
+  // Channels reach moderation only through the ContentGate port, built first;
+  // the rest of moderation is built on the channels (it publishes what it
+  // releases, takes posts down, suspends): the dependency runs one way.
+  const gate = new ModerationGate(
+    database,
+    context.screening,
+    config.moderation.strikeWindowDays,
+    now,
+  );
+  const channels = new Channels(database, bus, profiles, gate, now);
   const channelPosts = new ChannelPosts(
     database,
     channels,
     bus,
     profiles,
+    gate,
     config.channelRetentionDays * 24 * 3600 * 1000,
     now,
   );
@@ -114,9 +146,36 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     database,
     channels,
     context.blobs,
+    gate,
     config.channelMediaLimitBytes,
     now,
   );
+  const strikes = new Strikes(
+    channels,
+    config.moderation.strikesToSuspend,
+    config.moderation.strikeWindowDays,
+    now,
+  );
+  const review = new ModerationReview(
+    database,
+    channels,
+    channelPosts,
+    channelMedia,
+    strikes,
+    abuse,
+    now,
+  );
+  const reports = new Reports(
+    database,
+    channels,
+    channelPosts,
+    context.screening,
+    abuse,
+    config.moderation.reportsPerHour,
+    now,
+  );
+  const appeals = new Appeals(database, strikes, now);
+  const channelModeration = new ChannelModerationView(database, channels, gate, strikes);
   // When a device joins or leaves an account, its groups follow (same transaction).
   const lifecycle: DeviceLifecycle = {
     added: (tx, userId) => groupMembership.deviceAdded(tx, userId),
@@ -226,6 +285,14 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     photoLimitBytes: config.photoLimitBytes,
     now,
   });
+  moderationRoutes(app, {
+    reports,
+    review,
+    appeals,
+    channelView: channelModeration,
+    db: database.db,
+    now,
+  });
   communityRoutes(app, {
     communities,
     invites: communityInvites,
@@ -248,6 +315,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
       mailbox.prune(t),
       pruneLimits(database.db, 60 * 60_000, t),
       channelPosts.prune(t),
+      abuse.prune(t),
     ]);
   };
   const prune = setInterval(() => {
@@ -258,6 +326,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
   let closed: Promise<void> | null = null;
   return {
     app,
+    routes,
     gateway,
     context,
     async listen() {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 
@@ -94,5 +97,85 @@ describe("VEIL_TRUST_PROXY", () => {
       "::1",
     ]);
     expect(() => loadConfig({ VEIL_TRUST_PROXY: "maybe" })).toThrow(/VEIL_TRUST_PROXY: must be/);
+  });
+});
+
+describe("moderation settings", () => {
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+
+  it("defaults to holding from 0.5, refusing from 0.85, suspending at 3 strikes in 90 days", () => {
+    expect(loadConfig({}).moderation).toEqual({
+      holdAt: 0.5,
+      rejectAt: 0.85,
+      strikesToSuspend: 3,
+      strikeWindowDays: 90,
+      imageBlocklist: [],
+      reportsPerHour: 20,
+      reportsToFlag: 3,
+      strangerChatsPerDay: 20,
+      flaggedStrangerChatsPerDay: 2,
+    });
+    expect(
+      loadConfig({ VEIL_MODERATION_HOLD_AT: "0.4", VEIL_MODERATION_REJECT_AT: "1" }).moderation,
+    ).toMatchObject({ holdAt: 0.4, rejectAt: 1 });
+  });
+
+  it("refuses bad thresholds at start, each with a line saying what it must be", () => {
+    for (const bad of ["1.5", "0", "-0.2", "high", "0.5.1", "50%"]) {
+      expect(problemsOf({ VEIL_MODERATION_HOLD_AT: bad })).toEqual([
+        `VEIL_MODERATION_HOLD_AT: must be a number above 0 and at most 1, such as 0.5 (got ${JSON.stringify(bad)})`,
+      ]);
+    }
+    expect(problemsOf({ VEIL_MODERATION_REJECT_AT: "2" })[0]).toMatch(
+      /^VEIL_MODERATION_REJECT_AT: must be a number above 0 and at most 1/,
+    );
+    expect(
+      problemsOf({ VEIL_MODERATION_HOLD_AT: "0.9", VEIL_MODERATION_REJECT_AT: "0.6" }),
+    ).toEqual([
+      "VEIL_MODERATION_HOLD_AT: must not be above VEIL_MODERATION_REJECT_AT (got 0.9 > 0.6)",
+    ]);
+    expect(
+      problemsOf({
+        VEIL_STRIKES_TO_SUSPEND: "0",
+        VEIL_STRIKE_WINDOW_DAYS: "ninety",
+        VEIL_STRANGER_CHATS_PER_DAY: "-1",
+        VEIL_REPORTS_TO_FLAG: "0",
+      }).map((p) => p.split(":")[0]),
+    ).toEqual([
+      "VEIL_STRIKES_TO_SUSPEND",
+      "VEIL_STRIKE_WINDOW_DAYS",
+      "VEIL_REPORTS_TO_FLAG",
+      "VEIL_STRANGER_CHATS_PER_DAY",
+    ]);
+  });
+
+  it("reads the image blocklist, and refuses one it cannot read", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "veil-config-"));
+    try {
+      const good = path.join(dir, "good.txt");
+      const digest = "a".repeat(64);
+      writeFileSync(good, `# known-bad\n\n${digest.toUpperCase()}  # a comment\n`);
+      expect(
+        loadConfig({ VEIL_MODERATION_IMAGE_BLOCKLIST: good }).moderation.imageBlocklist,
+      ).toEqual([digest]);
+      const bad = path.join(dir, "bad.txt");
+      writeFileSync(bad, `${digest}\nnot a digest\n`);
+      expect(problemsOf({ VEIL_MODERATION_IMAGE_BLOCKLIST: bad })).toEqual([
+        "VEIL_MODERATION_IMAGE_BLOCKLIST: line 2 is not a SHA-256 digest in hex (64 hex digits)",
+      ]);
+      expect(
+        problemsOf({ VEIL_MODERATION_IMAGE_BLOCKLIST: path.join(dir, "missing.txt") })[0],
+      ).toMatch(/^VEIL_MODERATION_IMAGE_BLOCKLIST: cannot read the file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { useState } from "react";
+import type { OwnProfile } from "@veil/protocol";
+import { useEffect, useState } from "react";
 import { CallOverlay } from "../calls/call-overlay.js";
 import { callManager } from "../calls/use-calls.js";
 import { ChannelsView } from "../channels/channels-view.js";
@@ -6,6 +7,7 @@ import { ChatsView } from "../chats/chats-view.js";
 import { receiptBook } from "../chats/receipts.js";
 import { CommunitiesView } from "../communities/communities-view.js";
 import { useClient, useClientEvent } from "../device/context.js";
+import { ModerationView } from "../moderation/moderation-view.js";
 import { SettingsView } from "../settings/settings-view.js";
 import { href, useRoute } from "../ui/router.js";
 
@@ -14,7 +16,26 @@ const sections = [
   { id: "communities", label: "Communities" },
   { id: "channels", label: "Channels" },
   { id: "settings", label: "Settings" },
-] as const;
+];
+/** Only for the platform's moderators and admins (the server checks it again on every call). */
+const moderation = { id: "moderation", label: "Moderation" };
+
+/** The platform role of the signed-in user, once the own profile is loaded. */
+function usePlatformRole(): OwnProfile["platformRole"] {
+  const client = useClient();
+  const [role, setRole] = useState<OwnProfile["platformRole"]>(null);
+  useEffect(() => {
+    let live = true;
+    client.api.me().then(
+      (me) => live && setRole(me.platformRole ?? null),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [client]);
+  return role;
+}
 
 /** The signed-in app: navigation, the connection state, and the section the route names. */
 export function Shell() {
@@ -27,6 +48,8 @@ export function Shell() {
   // A call may ring on any screen: follow call events from the start.
   callManager(client);
   useClientEvent("connection", (event) => setConnection(event.state));
+  const role = usePlatformRole();
+  const shown = role === "moderator" || role === "admin" ? [...sections, moderation] : sections;
 
   return (
     <div className="shell">
@@ -41,7 +64,7 @@ export function Shell() {
       <header className="topbar">
         <span className="brand">Veil</span>
         <nav aria-label="Sections">
-          {sections.map((s) => (
+          {shown.map((s) => (
             <a key={s.id} href={href(s.id)} aria-current={section === s.id ? "page" : undefined}>
               {s.label}
             </a>
@@ -73,6 +96,8 @@ function Section({ name, rest }: { name: string; rest: string[] }) {
       return <ChannelsView route={rest} />;
     case "settings":
       return <SettingsView />;
+    case "moderation":
+      return <ModerationView route={rest} />;
     default:
       return <ChatsView selected={null} sub={null} />;
   }

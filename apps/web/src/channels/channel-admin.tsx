@@ -1,7 +1,10 @@
-import type { ChannelView } from "@veil/sdk";
+import type { UpdateChannelRequest } from "@veil/protocol";
+import { type ChannelView, type HeldItem, isHeld } from "@veil/sdk";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { useClient } from "../device/context.js";
 import { ErrorNote } from "../ui/components.js";
+import { isRejection, rejectionText } from "../ui/errors.js";
+import { heldNote } from "../ui/guidelines.js";
 import { PhoneForm } from "../ui/phone-form.js";
 import { navigate } from "../ui/router.js";
 import { useAction } from "../ui/use-action.js";
@@ -19,6 +22,7 @@ export function ChannelAdminPanel(props: {
   const [admins, setAdmins] = useState<AdminList | null>(null);
   const [name, setName] = useState(channel.name);
   const [description, setDescription] = useState(channel.description);
+  const [held, setHeld] = useState(false);
   const { busy, error, done, run } = useAction();
 
   const load = useCallback(
@@ -29,13 +33,24 @@ export function ChannelAdminPanel(props: {
     void run(load);
   }, [load, run]);
 
+  // A new name or description is checked first: refused, or held until a moderator releases it.
+  const update = async (changes: UpdateChannelRequest): Promise<HeldItem | null> => {
+    try {
+      const result = await client.updateChannel(channel.id, changes);
+      if (isHeld(result)) return result;
+      props.onChange(result);
+      return null;
+    } catch (e) {
+      throw isRejection(e) ? new Error(rejectionText(e.category, "it was not saved")) : e;
+    }
+  };
   const save = (event: FormEvent) => {
     event.preventDefault();
-    void run(
-      async () =>
-        props.onChange(await client.updateChannel(channel.id, { name: name.trim(), description })),
-      "Saved.",
-    );
+    setHeld(false);
+    void run(async () => {
+      const heldItem = await update({ name: name.trim(), description });
+      if (heldItem) setHeld(true);
+    }, "Saved.");
   };
   const invite = (phone: string) =>
     run(async () => {
@@ -65,12 +80,8 @@ export function ChannelAdminPanel(props: {
           <select
             value={channel.reactionPolicy}
             onChange={(e) =>
-              void run(async () =>
-                props.onChange(
-                  await client.updateChannel(channel.id, {
-                    reactionPolicy: e.target.value as ChannelView["reactionPolicy"],
-                  }),
-                ),
+              void run(() =>
+                update({ reactionPolicy: e.target.value as ChannelView["reactionPolicy"] }),
               )
             }
           >
@@ -132,7 +143,7 @@ export function ChannelAdminPanel(props: {
       )}
       <ErrorNote error={error} />
       <p className="muted" aria-live="polite">
-        {done}
+        {held ? `The new name or description: ${heldNote}` : done}
       </p>
       {isOwner && (
         <button

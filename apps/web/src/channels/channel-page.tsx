@@ -1,7 +1,10 @@
 import type { ChannelPost, ChannelView } from "@veil/sdk";
+import { isHeld } from "@veil/sdk";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { useClient, useClientEvent } from "../device/context.js";
 import { EmptyState, ErrorNote } from "../ui/components.js";
+import { heldNote } from "../ui/guidelines.js";
+import { ReportDialog } from "../ui/report-dialog.js";
 import { href } from "../ui/router.js";
 import { useAction } from "../ui/use-action.js";
 import { followers, VerifiedBadge } from "./badges.js";
@@ -16,6 +19,7 @@ export function ChannelPage({ channelId }: { channelId: string }) {
   const client = useClient();
   const [channel, setChannel] = useState<ChannelView | null>(null);
   const [posts, setPosts] = useState<ChannelPost[]>([]);
+  const [reporting, setReporting] = useState(false);
   const { busy, error, run } = useAction();
 
   const load = useCallback(async () => {
@@ -123,10 +127,21 @@ export function ChannelPage({ channelId }: { channelId: string }) {
           </div>
         )}
         {suspended && (
-          <p className="notice" role="alert">
-            This channel is suspended for breaking the content guidelines
-            {channel.suspensionReason ? `: ${channel.suspensionReason}` : "."} It cannot post.
-          </p>
+          <div className="notice suspension" role="alert">
+            <p>
+              <strong>This channel is suspended</strong>
+              {channel.suspensionReason ? "" : " for breaking the content guidelines"}: it cannot
+              post.
+            </p>
+            {channel.suspensionReason && <p>Reason: {channel.suspensionReason}</p>}
+            {channel.role === "owner" && (
+              <p>
+                You can appeal a decision that led to it:{" "}
+                <a href={href("channels", channelId, "moderation")}>see the decisions and appeal</a>
+                .
+              </p>
+            )}
+          </div>
         )}
         <div className="row">
           {channel.following ? (
@@ -169,9 +184,31 @@ export function ChannelPage({ channelId }: { channelId: string }) {
               </button>
             )
           )}
+          {isAdmin ? (
+            <a className="button-link secondary" href={href("channels", channelId, "moderation")}>
+              Moderation
+            </a>
+          ) : (
+            <button type="button" onClick={() => setReporting(true)}>
+              Report channel
+            </button>
+          )}
         </div>
         <ErrorNote error={error} />
       </header>
+      {reporting && (
+        <ReportDialog
+          title={`Report ${channel.name}`}
+          intro="Moderators get your reason and note, and look at the channel. They never see who reported it."
+          onSend={(form) =>
+            client.reportChannel(channelId, {
+              reason: form.reason,
+              ...(form.note ? { note: form.note } : {}),
+            })
+          }
+          onClose={() => setReporting(false)}
+        />
+      )}
 
       {isAdmin && !suspended && <Composer channelId={channelId} onPosted={upsert} />}
 
@@ -209,6 +246,7 @@ function Composer({
   const [question, setQuestion] = useState("");
   const [options, setOptions] = useState(["", ""]);
   const [multiple, setMultiple] = useState(false);
+  const [held, setHeld] = useState(false);
   const { busy, error, run } = useAction();
 
   const pollOptions = options.map((o) => o.trim()).filter(Boolean);
@@ -216,6 +254,7 @@ function Composer({
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    setHeld(false);
     void run(async () => {
       const media = image ? [new Uint8Array(await image.arrayBuffer())] : undefined;
       const post = await client.postToChannel(channelId, {
@@ -225,7 +264,8 @@ function Composer({
           ? { poll: { question: question.trim(), options: pollOptions, multiple } }
           : {}),
       });
-      onPosted(post);
+      if (isHeld(post)) setHeld(true);
+      else onPosted(post);
       setText("");
       setImage(null);
       setWithPoll(false);
@@ -290,6 +330,13 @@ function Composer({
         </fieldset>
       )}
       <ErrorNote error={error} />
+      <p className={held ? "notice" : "visually-hidden"} role="status">
+        {held && (
+          <>
+            {heldNote} <a href={href("channels", channelId, "moderation")}>See what is held</a>
+          </>
+        )}
+      </p>
       <button type="submit" className="primary" disabled={busy || !ready}>
         Post
       </button>

@@ -6,11 +6,15 @@ import { href, navigate } from "../ui/router.js";
 import { useAction } from "../ui/use-action.js";
 import { useLatest } from "../ui/use-latest.js";
 import { followers, VerifiedBadge } from "./badges.js";
+import { ChannelModerationPage } from "./channel-moderation.js";
 import { ChannelPage } from "./channel-page.js";
 
 /** The channel directory, your channels, creating one, and opening a forwarded link. */
 export function ChannelsView({ route }: { route: string[] }) {
-  const [first] = route;
+  const [first, second] = route;
+  if (first && second === "moderation") {
+    return <ChannelModerationPage key={first} channelId={first} />;
+  }
   if (first) return <ChannelPage key={first} channelId={first} />;
   return <Directory />;
 }

@@ -1,8 +1,10 @@
 import { defaultChannelReactions } from "@veil/protocol";
-import type { ChannelPost, ChannelView } from "@veil/sdk";
+import { type ChannelPost, type ChannelView, isHeld } from "@veil/sdk";
 import { useEffect, useState } from "react";
 import { useClient } from "../device/context.js";
 import { Avatar, ErrorNote } from "../ui/components.js";
+import { heldNote } from "../ui/guidelines.js";
+import { ReportDialog } from "../ui/report-dialog.js";
 import { useAction } from "../ui/use-action.js";
 import { useImage } from "../ui/use-image.js";
 
@@ -33,6 +35,8 @@ export function PostCard(props: {
   const [forwarded, setForwarded] = useState<string | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
   const [who, setWho] = useState<Interactions | null>(null);
+  const [held, setHeld] = useState(false);
+  const [reporting, setReporting] = useState(false);
   const { busy, error, run } = useAction();
   const change = (work: () => Promise<ChannelPost>) =>
     void run(async () => props.onChange(await work()));
@@ -58,10 +62,13 @@ export function PostCard(props: {
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            change(async () => {
+            setHeld(false);
+            void run(async () => {
               const edited = await client.editChannelPost(channel.id, post.seq, editing);
               setEditing(null);
-              return edited;
+              // A held edit leaves the post as it was until a moderator releases the new text.
+              if (isHeld(edited)) setHeld(true);
+              else props.onChange(edited);
             });
           }}
           aria-label="Edit post"
@@ -128,6 +135,11 @@ export function PostCard(props: {
         <button type="button" onClick={() => setForwarded(client.forwardChannelPost(post))}>
           Forward
         </button>
+        {!isAdmin && (
+          <button type="button" onClick={() => setReporting(true)}>
+            Report post
+          </button>
+        )}
         {isAdmin && (
           <>
             <button
@@ -169,7 +181,26 @@ export function PostCard(props: {
         </label>
       )}
       {who && <InteractionList who={who} post={post} />}
+      {held && (
+        <p className="notice" role="status">
+          Your edit: {heldNote} Until then they see the text as it was.
+        </p>
+      )}
       <ErrorNote error={error} />
+      {reporting && (
+        <ReportDialog
+          title="Report post"
+          intro={`A post of ${channel.name}. Moderators get your reason and note with the post; they never see who reported it.`}
+          onSend={(form) =>
+            client.reportChannel(channel.id, {
+              reason: form.reason,
+              seq: post.seq,
+              ...(form.note ? { note: form.note } : {}),
+            })
+          }
+          onClose={() => setReporting(false)}
+        />
+      )}
     </li>
   );
 }

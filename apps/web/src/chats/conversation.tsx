@@ -13,6 +13,7 @@ import { Composer } from "./composer.js";
 import { GroupMembers } from "./group-members.js";
 import { MessageBubble, type ReactionSummary } from "./message-bubble.js";
 import { useReceipts } from "./receipts.js";
+import { ReportPersonDialog } from "./report-person.js";
 
 /** One open chat: its messages, receipts, typing, reactions, replies, files and the composer. */
 export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () => void }) {
@@ -25,7 +26,11 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
   const [error, setError] = useState<string | null>(null);
   const [group, setGroup] = useState<GroupSummary | null>(null);
   const [showMembers, setShowMembers] = useState(false);
+  const [reporting, setReporting] = useState<string | null>(null);
   const isAnnouncement = chat.info.kind === "announcement";
+  // People are reported from 1:1 chats and groups; an announcement group's admins are the community's.
+  const canReport = chat.info.kind === "direct" || chat.info.kind === "group";
+  const peer = chat.info.peerUserId;
   const callable = chat.info.kind === "direct" || chat.info.kind === "group";
   const calls = useCallHistory(groupId, callable);
   const startCall = (media: "audio" | "video") => {
@@ -166,6 +171,15 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
         {chat.info.kind === "direct" && (
           <a href={href("chats", groupId, "safety")}>Safety number</a>
         )}
+        {chat.info.kind === "direct" && peer && (
+          <button
+            type="button"
+            aria-label={`Report ${chat.title}`}
+            onClick={() => setReporting(peer)}
+          >
+            Report
+          </button>
+        )}
         {group && chat.info.kind !== "direct" && (
           <button
             type="button"
@@ -176,7 +190,16 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
           </button>
         )}
       </header>
-      {showMembers && group && <GroupMembers group={group} />}
+      {showMembers && group && (
+        <GroupMembers group={group} onReport={canReport ? setReporting : null} />
+      )}
+      {reporting && (
+        <ReportPersonDialog
+          groupId={groupId}
+          userId={reporting}
+          onClose={() => setReporting(null)}
+        />
+      )}
       {!chat.info.joined ? (
         <EmptyState title="Waiting for this chat's keys">
           <p>Another member's device is adding this one; it takes a moment.</p>
@@ -200,6 +223,11 @@ export function Conversation({ chat, onRead }: { chat: ChatSummary; onRead: () =
                 quoted={replyOf(item.message, byId)}
                 onReply={() => setReplyTo(item.message)}
                 onReact={(emoji) => void react(item.message, emoji)}
+                onReportSender={
+                  chat.info.kind === "group" && !item.message.fromMe && item.message.senderUserId
+                    ? () => setReporting(item.message.senderUserId)
+                    : null
+                }
               />
             ),
           )}

@@ -6,7 +6,14 @@ import { useAction } from "../ui/use-action.js";
 import { useImage } from "../ui/use-image.js";
 
 /** The members as the server shows them to this user (each through the privacy rules). */
-export function GroupMembers({ group }: { group: GroupSummary }) {
+export function GroupMembers({
+  group,
+  onReport,
+}: {
+  group: GroupSummary;
+  /** Opens the report form for a member; null where people are not reported from here. */
+  onReport: ((userId: string) => void) | null;
+}) {
   const client = useClient();
   const users = [...new Set(group.members.map((m) => m.userId))];
   // Admins of a plain group remove members here (communities have their own admin tools).
@@ -26,6 +33,7 @@ export function GroupMembers({ group }: { group: GroupSummary }) {
               userId={userId}
               admin={group.admins.includes(userId)}
               groupId={canRemove ? group.id : null}
+              onReport={onReport}
             />
           ))}
         </ul>
@@ -34,8 +42,13 @@ export function GroupMembers({ group }: { group: GroupSummary }) {
   );
 }
 
-function MemberRow(props: { userId: string; admin: boolean; groupId: string | null }) {
-  const { userId, admin, groupId } = props;
+function MemberRow(props: {
+  userId: string;
+  admin: boolean;
+  groupId: string | null;
+  onReport: ((userId: string) => void) | null;
+}) {
+  const { userId, admin, groupId, onReport } = props;
   const client = useClient();
   const { busy, error, run } = useAction();
   const person = usePerson(client, userId);
@@ -49,6 +62,15 @@ function MemberRow(props: { userId: string; admin: boolean; groupId: string | nu
         {person?.phone && !me && <span className="muted"> {person.phone}</span>}
         {admin && <span className="muted"> · admin</span>}
       </span>
+      {onReport && !me && (
+        <button
+          type="button"
+          aria-label={`Report ${personName(person)}`}
+          onClick={() => onReport(userId)}
+        >
+          Report
+        </button>
+      )}
       {groupId && !me && (
         <button
           type="button"

@@ -22,6 +22,8 @@ export function MessageBubble(props: {
   quoted: ChatMessage | undefined;
   onReply: () => void;
   onReact: (emoji: string) => void;
+  /** Reports who sent it (in a group; a 1:1 chat reports from its header). */
+  onReportSender: (() => void) | null;
 }) {
   const { message, receipt, reactions, quoted } = props;
   const client = useClient();
@@ -78,6 +80,15 @@ export function MessageBubble(props: {
             {emoji}
           </button>
         ))}
+        {props.onReportSender && (
+          <button
+            type="button"
+            onClick={props.onReportSender}
+            aria-label={`Report ${personName(sender)}`}
+          >
+            Report
+          </button>
+        )}
       </span>
     </li>
   );

@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { VeilClient } from "../client.js";
 import { isVeilError } from "../errors.js";
-import type { ChannelPost, ChannelView } from "../index.js";
+import type { ChannelPost, ChannelView, HeldItem } from "../index.js";
+import { isHeld } from "../moderation.js";
 import { requireRegistered, resolvePeer, type Terminal } from "./cli-kit.js";
 import type { Action } from "./community-commands.js";
 
@@ -269,6 +270,10 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
             ...(media.length > 0 ? { media } : {}),
             ...(poll ? { poll } : {}),
           });
+          if (isHeld(post)) {
+            out.line(heldLine(post));
+            return;
+          }
           out.line(`Posted #${post.seq} to @${c.handle} (${c.followerCount} followers).`);
           for (const line of postLines(post).slice(1)) out.line(line);
         },
@@ -390,7 +395,8 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
       action(async (client, ref: string, seqText: string, words: string[]) => {
         const c = await signedInChannel(client, ref);
         const post = await client.editChannelPost(c.id, seqOf(seqText), words.join(" "));
-        for (const line of postLines(post)) out.line(line);
+        if (isHeld(post)) out.line(heldLine(post));
+        else for (const line of postLines(post)) out.line(line);
       }),
     );
 
@@ -543,8 +549,8 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
     .action(
       action(async (client, ref: string, file: string) => {
         const c = await signedInChannel(client, ref);
-        await client.setChannelPhoto(c.id, await readFile(file));
-        out.line(`Photo of @${c.handle} set.`);
+        const result = await client.setChannelPhoto(c.id, await readFile(file));
+        out.line(isHeld(result) ? heldLine(result) : `Photo of @${c.handle} set.`);
       }),
     );
 
@@ -581,4 +587,10 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
         if (!c.following) out.line(`Follow it with: veil-chat channel follow @${c.handle}`);
       }),
     );
+}
+
+/** A change the content checks held: followers see it once a moderator releases it. */
+function heldLine(held: HeldItem): string {
+  const why = held.category ? ` (possible ${held.category})` : "";
+  return `Held for review${why}: followers will see it once a moderator releases it.`;
 }

@@ -48,6 +48,8 @@ function ownProfile(u: UsersTable): OwnProfile {
       discoverableByPhone: u.discoverable_by_phone === 1,
     },
     createdAt: new Date(u.created_at).toISOString(),
+    platformRole:
+      u.platform_role === "admin" || u.platform_role === "moderator" ? u.platform_role : null,
   };
 }
 

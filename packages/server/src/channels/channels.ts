@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type {
   ChannelView,
   CreateChannelRequest,
+  HeldItem,
   UpdateChannelRequest,
   VisibleProfile,
 } from "@veil/protocol";
@@ -12,8 +13,9 @@ import type { Bus } from "../bus/bus.js";
 import { VeilError } from "../errors.js";
 import { newId, newInviteCode } from "../ids.js";
 import type { ProfileReader } from "../privacy/profiles.js";
-import type { Database, Db } from "../store/database.js";
+import type { Database, Db, Tx } from "../store/database.js";
 import type { ChannelsTable } from "../store/schema/channels.js";
+import type { ContentGate } from "./content-gate.js";
 
 export type Channel = Selectable<ChannelsTable>;
 type Role = "owner" | "admin";
@@ -39,6 +41,7 @@ export class Channels {
     private readonly database: Database,
     private readonly bus: Bus,
     private readonly profiles: ProfileReader,
+    private readonly gate: ContentGate,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -46,19 +49,33 @@ export class Channels {
     return this.database.db;
   }
 
-  async create(auth: AuthContext, request: CreateChannelRequest): Promise<ChannelView> {
+  /**
+   * Creates a channel, its name and description checked first. When they are
+   * held for review, the channel starts under its handle with no description
+   * and takes the name and description once a moderator releases them.
+   */
+  async create(auth: AuthContext, request: CreateChannelRequest): Promise<ChannelView | HeldItem> {
     const handle = this.handle(request.handle);
     const id = newId("h");
     const now = this.now();
+    const name = request.name.trim();
+    const description = request.description ?? "";
+    const verdict = await this.gate.screen({
+      kind: "profile",
+      channelId: null,
+      name,
+      description: description === "" ? undefined : description,
+    });
+    const held = verdict.action === "hold";
     try {
-      await this.database.transaction(async (tx) => {
+      const item = await this.database.transaction(async (tx) => {
         await tx.db
           .insertInto("channels")
           .values({
             id,
             handle,
-            name: request.name.trim(),
-            description: request.description ?? "",
+            name: held ? handle : name,
+            description: held ? "" : description,
             category: request.category ?? null,
             country: request.country ?? null,
             invite_code: newInviteCode(),
@@ -70,7 +87,14 @@ export class Channels {
           .insertInto("channel_admins")
           .values({ channel_id: id, user_id: auth.userId, role: "owner", added_at: now })
           .execute();
+        if (verdict.action !== "hold") return null;
+        return this.gate.hold(
+          tx,
+          { kind: "profile", channelId: id, name, description: description || undefined },
+          verdict,
+        );
       });
+      if (item) return item;
     } catch (error) {
       if (this.database.isUniqueViolation(error)) throw new VeilError("handle_taken");
       throw error;
@@ -275,26 +299,63 @@ export class Channels {
     return this.views(auth, rows);
   }
 
+  /**
+   * Changes the channel (admins). A new name or description is checked
+   * first; when held, the rest of the change applies and the old name and
+   * description stay until a moderator releases the new ones.
+   */
   async update(
     auth: AuthContext,
     channelId: string,
     request: UpdateChannelRequest,
-  ): Promise<ChannelView> {
-    await this.asAdmin(auth, channelId);
-    await this.db
+  ): Promise<ChannelView | HeldItem> {
+    const { channel } = await this.asAdmin(auth, channelId);
+    const name = request.name?.trim();
+    const changed = {
+      name: name !== undefined && name !== channel.name ? name : undefined,
+      description:
+        request.description !== undefined && request.description !== channel.description
+          ? request.description
+          : undefined,
+    };
+    const verdict =
+      changed.name === undefined && changed.description === undefined
+        ? ({ action: "publish" } as const)
+        : await this.gate.screen({ kind: "profile", channelId, ...changed });
+    const held = verdict.action === "hold";
+    const set: Updateable<ChannelsTable> = {
+      ...(held || name === undefined ? {} : { name }),
+      ...(held || request.description === undefined ? {} : { description: request.description }),
+      ...(request.category === undefined ? {} : { category: request.category }),
+      ...(request.country === undefined ? {} : { country: request.country }),
+      ...(request.reactionPolicy === undefined ? {} : { reaction_policy: request.reactionPolicy }),
+    };
+    const item = await this.database.transaction(async (tx) => {
+      if (Object.keys(set).length > 0) {
+        await tx.db.updateTable("channels").set(set).where("id", "=", channelId).execute();
+      }
+      if (verdict.action !== "hold") return null;
+      return this.gate.hold(tx, { kind: "profile", channelId, ...changed }, verdict);
+    });
+    return item ?? this.view(auth, channelId);
+  }
+
+  /** Applies a name and description a moderator released (a deleted channel stays as it is). */
+  async applyProfile(
+    tx: Tx,
+    channelId: string,
+    change: { name?: string | undefined; description?: string | undefined },
+  ): Promise<void> {
+    if (change.name === undefined && change.description === undefined) return;
+    await tx.db
       .updateTable("channels")
       .set({
-        ...(request.name === undefined ? {} : { name: request.name.trim() }),
-        ...(request.description === undefined ? {} : { description: request.description }),
-        ...(request.category === undefined ? {} : { category: request.category }),
-        ...(request.country === undefined ? {} : { country: request.country }),
-        ...(request.reactionPolicy === undefined
-          ? {}
-          : { reaction_policy: request.reactionPolicy }),
+        ...(change.name === undefined ? {} : { name: change.name }),
+        ...(change.description === undefined ? {} : { description: change.description }),
       })
       .where("id", "=", channelId)
+      .where("status", "!=", "deleted")
       .execute();
-    return this.view(auth, channelId);
   }
 
   /** The owner deletes the channel: it is never listed or shown again. */
@@ -324,6 +385,7 @@ export class Channels {
       status: "suspended",
       suspension_reason: reason.trim(),
       suspended_at: this.now(),
+      suspended_by: "admin",
     });
   }
 
@@ -334,7 +396,44 @@ export class Channels {
       status: "active",
       suspension_reason: null,
       suspended_at: null,
+      suspended_by: null,
     });
+  }
+
+  /**
+   * Moderation suspends an active channel that reached its strike threshold,
+   * in the decision's transaction: the same suspension a platform admin
+   * applies (unlisted, no new posts, invite closed, the reason shown to its
+   * admins and followers). False if it was not active (suspended or deleted).
+   */
+  async suspendForStrikes(tx: Tx, channelId: string, reason: string): Promise<boolean> {
+    const result = await tx.db
+      .updateTable("channels")
+      .set({
+        status: "suspended",
+        suspension_reason: reason,
+        suspended_at: this.now(),
+        suspended_by: "strikes",
+      })
+      .where("id", "=", channelId)
+      .where("status", "=", "active")
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Lifts a suspension that strikes caused (an appeal brought them under the
+   * threshold); a platform admin's own suspension stays. True if reinstated.
+   */
+  async reinstateAfterStrikes(tx: Tx, channelId: string): Promise<boolean> {
+    const result = await tx.db
+      .updateTable("channels")
+      .set({ status: "active", suspension_reason: null, suspended_at: null, suspended_by: null })
+      .where("id", "=", channelId)
+      .where("status", "=", "suspended")
+      .where("suspended_by", "=", "strikes")
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   /** `not_platform_admin` unless the caller holds the platform's admin role. */

@@ -4,6 +4,7 @@ import {
   type ChannelPost,
   type CreatePostRequest,
   defaultChannelReactions,
+  type HeldItem,
   type LinkPreview,
   type PollCounts,
 } from "@veil/protocol";
@@ -16,6 +17,7 @@ import type { ProfileReader } from "../privacy/profiles.js";
 import type { Database, Db, Tx } from "../store/database.js";
 import type { ChannelPollsTable, ChannelPostsTable } from "../store/schema/channels.js";
 import type { Channels } from "./channels.js";
+import type { ContentGate } from "./content-gate.js";
 import { isSingleEmoji } from "./emoji.js";
 
 const dayMs = 24 * 3600 * 1000;
@@ -90,6 +92,7 @@ export class ChannelPosts {
     private readonly channels: Channels,
     private readonly bus: Bus,
     private readonly profiles: ProfileReader,
+    private readonly gate: ContentGate,
     private readonly retentionMs: number,
     private readonly now: () => number = Date.now,
   ) {}
@@ -98,12 +101,17 @@ export class ChannelPosts {
     return this.database.db;
   }
 
-  /** An admin posts, as the channel. A resend with the same client id is stored once. */
+  /**
+   * An admin posts, as the channel. A resend with the same client id is
+   * stored once. The post is checked first: refused (`content_rejected`),
+   * held for review (answered as the HeldItem; it gets its seq only when a
+   * moderator releases it), or published.
+   */
   async post(
     auth: AuthContext,
     channelId: string,
     request: CreatePostRequest,
-  ): Promise<ChannelPost & { duplicate: boolean }> {
+  ): Promise<(ChannelPost & { duplicate: boolean }) | HeldItem> {
     const { channel } = await this.channels.asAdmin(auth, channelId);
     if (channel.status !== "active") throw new VeilError("channel_suspended");
     if (request.text === undefined && !request.media && !request.poll) {
@@ -113,43 +121,31 @@ export class ChannelPosts {
     const poll = request.poll ? this.checkPoll(request.poll) : null;
     const existing = await this.byClientId(channelId, request.id);
     if (existing) return { ...(await this.view(auth, channel.handle, existing)), duplicate: true };
+    const pending = await this.gate.heldPost(channelId, request.id);
+    if (pending) return pending;
+    // Unknown media is the admin's mistake, answered before any check.
+    await this.mediaOf(this.db, channelId, [
+      ...(request.media ?? []),
+      ...(request.preview?.image ? [request.preview.image] : []),
+    ]);
+    const verdict = await this.gate.screen({ kind: "post", channelId, request });
+    if (verdict.action === "hold") {
+      const submission = { kind: "post", channelId, request } as const;
+      try {
+        return await this.database.transaction((tx) => this.gate.hold(tx, submission, verdict));
+      } catch (error) {
+        // The same post resent while the first was being held: answer that hold.
+        const held = this.database.isUniqueViolation(error)
+          ? await this.gate.heldPost(channelId, request.id)
+          : null;
+        if (!held) throw error;
+        return held;
+      }
+    }
     try {
-      const view = await this.database.transaction(async (tx) => {
-        const now = this.now();
-        const media = await this.mediaOf(tx.db, channelId, request.media ?? []);
-        if (request.preview?.image) await this.mediaOf(tx.db, channelId, [request.preview.image]);
-        const { last_seq } = await tx.db
-          .updateTable("channels")
-          .set((eb) => ({ last_seq: eb("last_seq", "+", 1), last_post_at: now }))
-          .where("id", "=", channelId)
-          .returning("last_seq")
-          .executeTakeFirstOrThrow();
-        const post: ChannelPostsTable = {
-          channel_id: channelId,
-          seq: Number(last_seq),
-          client_id: request.id,
-          text: request.text ?? "",
-          created_at: now,
-          edited_at: null,
-          media: request.media ? JSON.stringify(request.media) : null,
-          preview: request.preview ? JSON.stringify(request.preview) : null,
-        };
-        await tx.db.insertInto("channel_posts").values(post).execute();
-        let pollRow: PollRow | null = null;
-        if (poll) {
-          pollRow = { channel_id: channelId, seq: post.seq, ...poll, voters: 0 };
-          await tx.db.insertInto("channel_polls").values(pollRow).execute();
-        }
-        const published = this.toPost(post, channel.handle, {
-          ...noExtras(),
-          media,
-          poll: pollRow ? this.pollView(pollRow, new Map(), []) : null,
-        });
-        tx.onCommit(() =>
-          this.bus.publish({ type: "channel.posted", channelId, seq: post.seq, post: published }),
-        );
-        return published;
-      });
+      const view = await this.database.transaction((tx) =>
+        this.insertPost(tx, channelId, channel.handle, request, poll),
+      );
       return { ...view, duplicate: false };
     } catch (error) {
       if (!this.database.isUniqueViolation(error)) throw error;
@@ -159,14 +155,94 @@ export class ChannelPosts {
     }
   }
 
+  /**
+   * Publishes a post a moderator released, in the decision's transaction,
+   * exactly as a fresh post: the next seq, pushed to connected followers.
+   * Null when there is nothing to publish (the channel was deleted, or a post
+   * with the same client id is already out).
+   */
+  async publishReleased(
+    tx: Tx,
+    channelId: string,
+    request: CreatePostRequest,
+  ): Promise<ChannelPost | null> {
+    const channel = await tx.db
+      .selectFrom("channels")
+      .select(["handle", "status"])
+      .where("id", "=", channelId)
+      .executeTakeFirst();
+    if (!channel || channel.status === "deleted") return null;
+    const existing = await tx.db
+      .selectFrom("channel_posts")
+      .select("seq")
+      .where("channel_id", "=", channelId)
+      .where("client_id", "=", request.id)
+      .executeTakeFirst();
+    if (existing) return null;
+    // The poll's close time may have passed while it waited: it is then published closed.
+    const poll = request.poll ? this.storedPoll(request.poll) : null;
+    return this.insertPost(tx, channelId, channel.handle, request, poll);
+  }
+
+  /** Appends a post with the channel's next seq; followers get it once the transaction commits. */
+  private async insertPost(
+    tx: Tx,
+    channelId: string,
+    handle: string,
+    request: CreatePostRequest,
+    poll: ReturnType<ChannelPosts["storedPoll"]> | null,
+  ): Promise<ChannelPost> {
+    const now = this.now();
+    const media = await this.mediaOf(tx.db, channelId, request.media ?? []);
+    if (request.preview?.image) await this.mediaOf(tx.db, channelId, [request.preview.image]);
+    const { last_seq } = await tx.db
+      .updateTable("channels")
+      .set((eb) => ({ last_seq: eb("last_seq", "+", 1), last_post_at: now }))
+      .where("id", "=", channelId)
+      .returning("last_seq")
+      .executeTakeFirstOrThrow();
+    const post: ChannelPostsTable = {
+      channel_id: channelId,
+      seq: Number(last_seq),
+      client_id: request.id,
+      text: request.text ?? "",
+      created_at: now,
+      edited_at: null,
+      media: request.media ? JSON.stringify(request.media) : null,
+      preview: request.preview ? JSON.stringify(request.preview) : null,
+    };
+    await tx.db.insertInto("channel_posts").values(post).execute();
+    let pollRow: PollRow | null = null;
+    if (poll) {
+      pollRow = { channel_id: channelId, seq: post.seq, ...poll, voters: 0 };
+      await tx.db.insertInto("channel_polls").values(pollRow).execute();
+    }
+    const published = this.toPost(post, handle, {
+      ...noExtras(),
+      media,
+      poll: pollRow ? this.pollView(pollRow, new Map(), []) : null,
+    });
+    tx.onCommit(() =>
+      this.bus.publish({ type: "channel.posted", channelId, seq: post.seq, post: published }),
+    );
+    return published;
+  }
+
   /** A poll as stored, or `poll_invalid`: distinct options, a close time still ahead. */
   private checkPoll(poll: NonNullable<CreatePostRequest["poll"]>) {
+    const stored = this.storedPoll(poll);
+    if (stored.closes_at !== null && !(stored.closes_at > this.now())) {
+      throw new VeilError("poll_invalid");
+    }
+    return stored;
+  }
+
+  private storedPoll(poll: NonNullable<CreatePostRequest["poll"]>) {
     const options = poll.options.map((o) => o.trim());
     if (options.some((o) => o === "") || new Set(options).size !== options.length) {
       throw new VeilError("poll_invalid");
     }
     const closesAt = poll.closesAt === undefined ? null : Date.parse(poll.closesAt);
-    if (closesAt !== null && !(closesAt > this.now())) throw new VeilError("poll_invalid");
     return {
       question: poll.question.trim(),
       options: JSON.stringify(options),
@@ -210,8 +286,7 @@ export class ChannelPosts {
    */
   async list(auth: AuthContext, channelId: string, after: number, limit: number) {
     const { channel, role, following } = await this.channels.standing(auth, channelId);
-    const shownMs =
-      role === null && !following ? Math.min(this.retentionMs, previewMs) : this.retentionMs;
+    const shownMs = this.shownMs(role !== null, following);
     const rows = await this.db
       .selectFrom("channel_posts")
       .selectAll()
@@ -225,6 +300,28 @@ export class ChannelPosts {
       posts: await this.views(auth, channel.handle, rows),
       lastSeq: Number(channel.last_seq),
     };
+  }
+
+  /** How far back a caller reads: the retention period, or (not following) a preview. */
+  private shownMs(admin: boolean, following: boolean): number {
+    return !admin && !following ? Math.min(this.retentionMs, previewMs) : this.retentionMs;
+  }
+
+  /**
+   * A post as the caller may read it (the rules of `list`): the channel is
+   * `channel_not_found` and the post `post_not_found` when not shown to them.
+   */
+  async readable(auth: AuthContext, channelId: string, seq: number) {
+    const { channel, role, following } = await this.channels.standing(auth, channelId);
+    const row = await this.db
+      .selectFrom("channel_posts")
+      .selectAll()
+      .where("channel_id", "=", channelId)
+      .where("seq", "=", seq)
+      .where("created_at", ">", this.now() - this.shownMs(role !== null, following))
+      .executeTakeFirst();
+    if (!row) throw new VeilError("post_not_found");
+    return { channel, post: row };
   }
 
   private async view(
@@ -403,12 +500,22 @@ export class ChannelPosts {
     return { row, handle: channel.handle };
   }
 
+  /**
+   * Edits a post (admins, 30 days). The new text is checked first; a held
+   * edit leaves the post as it was until a moderator releases the edit.
+   */
   async edit(
     auth: AuthContext,
     channelId: string,
     seq: number,
     text: string,
-  ): Promise<ChannelPost> {
+  ): Promise<ChannelPost | HeldItem> {
+    await this.editable(auth, channelId, seq, this.db);
+    const verdict = await this.gate.screen({ kind: "edit", channelId, seq, text });
+    if (verdict.action === "hold") {
+      const submission = { kind: "edit", channelId, seq, text } as const;
+      return this.database.transaction((tx) => this.gate.hold(tx, submission, verdict));
+    }
     const { row, handle } = await this.database.transaction(async (tx) => {
       const { row: post, handle } = await this.editable(auth, channelId, seq, tx.db);
       const edited = { ...post, text, edited_at: this.now() };
@@ -427,12 +534,58 @@ export class ChannelPosts {
     return this.view(auth, handle, row);
   }
 
+  /** Applies an edit a moderator released, if the post is still there; followers get it. */
+  async applyReleasedEdit(tx: Tx, channelId: string, seq: number, text: string): Promise<boolean> {
+    const channel = await tx.db
+      .selectFrom("channels")
+      .select("handle")
+      .where("id", "=", channelId)
+      .where("status", "!=", "deleted")
+      .executeTakeFirst();
+    const post = await tx.db
+      .selectFrom("channel_posts")
+      .selectAll()
+      .where("channel_id", "=", channelId)
+      .where("seq", "=", seq)
+      .executeTakeFirst();
+    if (!channel || !post) return false;
+    const edited = { ...post, text, edited_at: this.now() };
+    await tx.db
+      .updateTable("channel_posts")
+      .set({ text, edited_at: edited.edited_at })
+      .where("channel_id", "=", channelId)
+      .where("seq", "=", seq)
+      .execute();
+    const published = await this.view(null, channel.handle, edited, tx.db);
+    tx.onCommit(() =>
+      this.bus.publish({ type: "channel.posted", channelId, seq, post: published }),
+    );
+    return true;
+  }
+
   async remove(auth: AuthContext, channelId: string, seq: number): Promise<void> {
     await this.database.transaction(async (tx) => {
       await this.editable(auth, channelId, seq, tx.db);
-      await this.deletePosts(tx, channelId, [seq]);
-      tx.onCommit(() => this.bus.publish({ type: "channel.posted", channelId, seq, post: null }));
+      await this.takeDown(tx, channelId, seq);
     });
+  }
+
+  /**
+   * Deletes a post as an admin's delete does (its reactions, poll and votes
+   * go; connected followers are told), in the caller's transaction: a
+   * moderator's takedown too. False if it was already gone.
+   */
+  async takeDown(tx: Tx, channelId: string, seq: number): Promise<boolean> {
+    const found = await tx.db
+      .selectFrom("channel_posts")
+      .select("seq")
+      .where("channel_id", "=", channelId)
+      .where("seq", "=", seq)
+      .executeTakeFirst();
+    if (!found) return false;
+    await this.deletePosts(tx, channelId, [seq]);
+    tx.onCommit(() => this.bus.publish({ type: "channel.posted", channelId, seq, post: null }));
+    return true;
   }
 
   /** Deletes posts with their reactions, polls, votes and counts (media stays: posts share it). */

@@ -20,6 +20,7 @@ import {
   FollowerInteractionList,
   FollowerVoteList,
   FollowRequest,
+  HeldItem,
   InviteAdminRequest,
   ReactRequest,
   SuspendChannelRequest,
@@ -33,6 +34,7 @@ import { type App, errorResponses } from "../http/route-kit.js";
 import { imageTypes } from "../media/image-type.js";
 import type { Db } from "../store/database.js";
 import type { Channels } from "./channels.js";
+import { isHeld } from "./content-gate.js";
 import type { ChannelMediaFiles } from "./media.js";
 import type { ChannelPosts } from "./posts.js";
 
@@ -68,13 +70,16 @@ export function channelRoutes(
       preValidation: auth,
       schema: {
         tags,
-        summary: "Create a channel (you are its owner)",
+        summary:
+          "Create a channel (you are its owner); 202 with the held item when its name or description is held for review",
         body: CreateChannelRequest,
-        response: { 201: ChannelView, ...errorResponses },
+        response: { 201: ChannelView, 202: HeldItem, ...errorResponses },
       },
     },
-    async (request, reply) =>
-      reply.status(201).send(await channels.create(caller(request), request.body)),
+    async (request, reply) => {
+      const created = await channels.create(caller(request), request.body);
+      return reply.status(isHeld(created) ? 202 : 201).send(created);
+    },
   );
 
   app.get(
@@ -172,13 +177,21 @@ export function channelRoutes(
       preValidation: auth,
       schema: {
         tags,
-        summary: "Change the name, description, category, country or reaction setting (admins)",
+        summary:
+          "Change the name, description, category, country or reaction setting (admins); 202 with the held item when a new name or description is held for review",
         params: ChannelIdParams,
         body: UpdateChannelRequest,
-        response: ok(ChannelView),
+        response: { 200: ChannelView, 202: HeldItem, ...errorResponses },
       },
     },
-    (request) => channels.update(caller(request), request.params.channelId, request.body),
+    async (request, reply) => {
+      const changed = await channels.update(
+        caller(request),
+        request.params.channelId,
+        request.body,
+      );
+      return reply.status(isHeld(changed) ? 202 : 200).send(changed);
+    },
   );
 
   app.delete(
@@ -270,15 +283,17 @@ export function channelRoutes(
         bodyLimit: photoLimitBytes,
         schema: {
           tags,
-          summary: "Set the channel photo (admins): PNG, JPEG or WebP bytes as the body",
+          summary:
+            "Set the channel photo (admins): PNG, JPEG or WebP bytes as the body; 202 with the held item when held for review",
           params: ChannelIdParams,
           consumes: imageTypes,
-          response: ok(ChannelView),
+          response: { 200: ChannelView, 202: HeldItem, ...errorResponses },
         },
       },
-      (request) => {
+      async (request, reply) => {
         if (!Buffer.isBuffer(request.body)) throw new VeilError("unsupported_media_type");
-        return media.setPhoto(caller(request), request.params.channelId, request.body);
+        const set = await media.setPhoto(caller(request), request.params.channelId, request.body);
+        return reply.status(isHeld(set) ? 202 : 200).send(set);
       },
     );
   });
@@ -464,18 +479,17 @@ export function channelRoutes(
       preValidation: auth,
       schema: {
         tags,
-        summary: "Post, as the channel (admins)",
+        summary:
+          "Post, as the channel (admins): 201 published, 200 a resend, 202 held for review (the held item)",
         params: ChannelIdParams,
         body: CreatePostRequest,
-        response: { 201: ChannelPost, 200: ChannelPost, ...errorResponses },
+        response: { 201: ChannelPost, 200: ChannelPost, 202: HeldItem, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { duplicate, ...post } = await posts.post(
-        caller(request),
-        request.params.channelId,
-        request.body,
-      );
+      const result = await posts.post(caller(request), request.params.channelId, request.body);
+      if (isHeld(result)) return reply.status(202).send(result);
+      const { duplicate, ...post } = result;
       return reply.status(duplicate ? 200 : 201).send(post);
     },
   );
@@ -513,19 +527,22 @@ export function channelRoutes(
       preValidation: auth,
       schema: {
         tags,
-        summary: "Edit a post (admins, for 30 days)",
+        summary:
+          "Edit a post (admins, for 30 days); 202 with the held item when the edit is held for review",
         params: ChannelPostParams,
         body: EditPostRequest,
-        response: ok(ChannelPost),
+        response: { 200: ChannelPost, 202: HeldItem, ...errorResponses },
       },
     },
-    (request) =>
-      posts.edit(
+    async (request, reply) => {
+      const edited = await posts.edit(
         caller(request),
         request.params.channelId,
         seqOf(request.params),
         request.body.text,
-      ),
+      );
+      return reply.status(isHeld(edited) ? 202 : 200).send(edited);
+    },
   );
 
   app.delete(

@@ -15,8 +15,9 @@ const fastifyCodes: Record<string, ErrorCode> = {
 export function errorBody(
   code: ErrorCode,
   message: string = errorRegistry[code].message,
+  category?: string,
 ): ErrorBody {
-  return { error: { code, message } };
+  return { error: { code, message, ...(category === undefined ? {} : { category }) } };
 }
 
 /** Classifies any thrown value into a registered code and a safe message. */
@@ -24,9 +25,17 @@ export function toPublicError(error: unknown): {
   code: ErrorCode;
   message: string;
   status: number;
+  category?: string;
 } {
-  if (error instanceof VeilError)
-    return { code: error.code, message: error.message, status: error.status };
+  if (error instanceof VeilError) {
+    const { category } = error.details;
+    return {
+      code: error.code,
+      message: error.message,
+      status: error.status,
+      ...(category === undefined ? {} : { category }),
+    };
+  }
   const e = error as Partial<FastifyError> & { validation?: unknown };
   if (e.validation) {
     return {
@@ -109,7 +118,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const seconds = error instanceof VeilError ? error.details.retryAfterSeconds : undefined;
       reply.header("retry-after", String(seconds ?? 60));
     }
-    return reply.status(mapped.status).send(errorBody(mapped.code, mapped.message));
+    return reply
+      .status(mapped.status)
+      .send(errorBody(mapped.code, mapped.message, mapped.category));
   });
   app.setNotFoundHandler((_request, reply) => reply.status(404).send(errorBody("route_not_found")));
 }

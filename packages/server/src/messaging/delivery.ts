@@ -29,13 +29,23 @@ export type Membership = Pick<
   isAdmin: boolean;
 };
 
-/** What the groups need from communities, which build on them (set in the composition root). */
+/**
+ * What the groups need from the domains that build on them, communities and
+ * moderation (set in the composition root, so messaging imports neither).
+ */
 export interface GroupHooks {
   /**
    * Users a commit brought into a community's group become members of the
    * community (and of its announcement group), in the commit's transaction.
    */
   joinedCommunityGroup(tx: Tx, communityId: string, userIds: string[]): Promise<void>;
+  /**
+   * Before `userId` starts a chat with `peerIds` (a new direct chat, or adding
+   * people to a group; `chatKey` names it, so each chat counts once): those
+   * who do not have the user as a contact count against the account's daily
+   * limit of chats with strangers. Throws `rate_limited` past it.
+   */
+  startingChat(userId: string, chatKey: string, peerIds: string[]): Promise<void>;
 }
 
 /** Log entries up to this size (base64url characters) travel inside the bus event. */
@@ -296,6 +306,20 @@ export class Delivery {
       request.kind === "group"
         ? null
         : ([auth.userId, request.peerUserId].sort() as [string, string]);
+    if (request.kind === "direct" && pair) {
+      // Asking again for an existing chat starts nothing new.
+      const existing = await this.db
+        .selectFrom("direct_chats")
+        .select("group_id")
+        .where("user_low", "=", pair[0])
+        .where("user_high", "=", pair[1])
+        .executeTakeFirst();
+      if (!existing) {
+        await this.hooks.startingChat(auth.userId, `direct:${request.peerUserId}`, [
+          request.peerUserId,
+        ]);
+      }
+    }
     const created = await this.database.transaction(async (tx) => {
       if (pair && pairTable) {
         const existing = await tx.db
@@ -482,6 +506,9 @@ export class Delivery {
     }
     // Permission before freshness: catching up would not make the change allowed.
     if (request.epoch !== summary.epoch) throw new VeilError("stale_epoch");
+    if (summary.kind === "group" && newUsers.length > 0) {
+      await this.hooks.startingChat(auth.userId, `group:${groupId}`, newUsers);
+    }
 
     return this.database.transaction(async (tx) => {
       const seq = await this.advance(tx, groupId, request.epoch, true);

@@ -29,6 +29,12 @@ export interface ChannelsTable {
   /** Why a platform admin suspended the channel, while it is suspended (0011). */
   suspension_reason: string | null;
   suspended_at: number | null;
+  /**
+   * Who suspended it (0012): `admin` (a platform admin, by hand) or `strikes`
+   * (moderation, on reaching the strike threshold). Only a suspension by
+   * strikes is lifted when an appeal brings the strikes back under it.
+   */
+  suspended_by: "admin" | "strikes" | null;
 }
 
 /** The owner and up to 15 admins. Never shown to followers (R9). */

@@ -1,3 +1,4 @@
+import type { AccountFlagsTable } from "./account-flags.js";
 import type { AuthChallengesTable } from "./auth-challenges.js";
 import type { BlobGrantsTable } from "./blob-grants.js";
 import type { BlobsTable } from "./blobs.js";
@@ -34,12 +35,20 @@ import type { GroupMembersTable } from "./group-members.js";
 import type { GroupsTable } from "./groups.js";
 import type { KeyPackagesTable } from "./key-packages.js";
 import type { MailboxTable } from "./mailbox.js";
+import type { ModerationAppealsTable } from "./moderation-appeals.js";
+import type { ModerationAuditTable } from "./moderation-audit.js";
+import type { ModerationCasesTable } from "./moderation-cases.js";
+import type { ModerationHoldsTable } from "./moderation-holds.js";
+import type { ModerationNotesTable } from "./moderation-notes.js";
+import type { ModerationReportsTable } from "./moderation-reports.js";
+import type { ModerationStrikesTable } from "./moderation-strikes.js";
 import type { PendingRemovalsTable } from "./pending-removals.js";
 import type { PhoneDiscoveriesTable } from "./phone-discoveries.js";
 import type { PhoneVerificationsTable } from "./phone-verifications.js";
 import type { PhotosTable } from "./photos.js";
 import type { RateLimitsTable } from "./rate-limits.js";
 import type { SessionsTable } from "./sessions.js";
+import type { StrangerChatsTable } from "./stranger-chats.js";
 import type { UsersTable } from "./users.js";
 import type { WelcomesTable } from "./welcomes.js";
 
@@ -84,4 +93,13 @@ export interface Schema {
   channel_polls: ChannelPollsTable;
   channel_poll_votes: ChannelPollVotesTable;
   channel_poll_counts: ChannelPollCountsTable;
+  moderation_holds: ModerationHoldsTable;
+  moderation_cases: ModerationCasesTable;
+  moderation_reports: ModerationReportsTable;
+  moderation_notes: ModerationNotesTable;
+  moderation_strikes: ModerationStrikesTable;
+  moderation_appeals: ModerationAppealsTable;
+  moderation_audit: ModerationAuditTable;
+  stranger_chats: StrangerChatsTable;
+  account_flags: AccountFlagsTable;
 }
