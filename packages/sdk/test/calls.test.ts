@@ -10,6 +10,7 @@ import {
   type Person,
   person,
   startTestServer,
+  storedText,
   type TestServer,
 } from "./helpers/harness.js";
 
@@ -280,22 +281,9 @@ for (const { backend, available } of backends) {
 
       // The server holds ciphertext only: no SDP, candidate or fingerprint in any row.
       const db = t.server.context.database.db;
-      const stored: string[] = [];
-      for (const table of serverTables) {
-        const rows = await db
-          .selectFrom(table as "group_log")
-          .selectAll()
-          .execute();
-        for (const row of rows) {
-          for (const value of Object.values(row)) {
-            stored.push(
-              value instanceof Uint8Array ? Buffer.from(value).toString("latin1") : String(value),
-            );
-          }
-        }
-      }
+      const stored = await storedText(t, serverTables);
       // What the server logged too, every request and frame at trace level.
-      const dump = [...stored, ...logLines].join("\n");
+      const dump = [stored, ...logLines].join("\n");
       expect(logLines.length).toBeGreaterThan(0);
       const logRows = await db
         .selectFrom("group_log")

@@ -10,28 +10,9 @@ import {
   type Person,
   person,
   startTestServer,
+  storedText,
   type TestServer,
 } from "./helpers/harness.js";
-
-/** Every value the server stored in these tables, as text. */
-async function storedText(t: TestServer, tables: string[]): Promise<string> {
-  const db = t.server.context.database.db;
-  const out: string[] = [];
-  for (const table of tables) {
-    const rows = await db
-      .selectFrom(table as "group_log")
-      .selectAll()
-      .execute();
-    for (const row of rows) {
-      for (const value of Object.values(row)) {
-        out.push(
-          value instanceof Uint8Array ? Buffer.from(value).toString("latin1") : String(value),
-        );
-      }
-    }
-  }
-  return out.join("\n");
-}
 
 for (const { backend, available } of backends) {
   describe.skipIf(!available)(`SDK reports and moderation [${backend}]`, () => {

@@ -1,18 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { errorRegistry } from "@veil/protocol";
-import { type Kysely, Migrator, sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grantRole } from "../src/accounts/platform-roles.js";
 import { isSingleEmoji } from "../src/channels/emoji.js";
-import type { Database } from "../src/store/database.js";
-import { migrations } from "../src/store/migrations/index.js";
-import { openPostgres } from "../src/store/postgres.js";
-import { openSqlite } from "../src/store/sqlite.js";
-import { backends, dropSchema, freshSchema, postgresUrl } from "./helpers/backends.js";
+import { backends } from "./helpers/backends.js";
 import { http, TestUser } from "./helpers/client.js";
+import { migrationDatabase } from "./helpers/migration-database.js";
 import { noRateLimits, startTestServer, type TestServer } from "./helpers/test-server.js";
 
 let phoneCounter = 7000;
@@ -1349,25 +1343,8 @@ for (const { backend, available } of backends) {
     });
 
     it("migrates 0009 to 0011: existing posts keep their text; channels stay active, with no photo", async () => {
-      let database: Database;
-      let cleanup: () => Promise<void>;
-      let schema: string | undefined;
-      if (backend === "sqlite") {
-        const dir = mkdtempSync(path.join(tmpdir(), "veil-0010-"));
-        database = openSqlite(path.join(dir, "veil.sqlite"));
-        cleanup = async () => rmSync(dir, { recursive: true, force: true });
-      } else {
-        schema = freshSchema();
-        database = await openPostgres(postgresUrl, schema);
-        const name = schema;
-        cleanup = () => dropSchema(name);
-      }
+      const { database, migrator, close } = await migrationDatabase(backend);
       try {
-        const migrator = new Migrator({
-          db: database.db,
-          provider: { getMigrations: async () => migrations },
-          ...(schema ? { migrationTableSchema: schema } : {}),
-        });
         expect((await migrator.migrateTo("0009-channels")).error).toBeUndefined();
         // The 0009 shape of the tables, before the new columns.
         const raw = database.db as unknown as Kysely<{
@@ -1424,8 +1401,7 @@ for (const { backend, available } of backends) {
           suspended_at: null,
         });
       } finally {
-        await database.close();
-        await cleanup();
+        await close();
       }
     });
   });

@@ -3,15 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ModerationCase } from "@veil/protocol";
-import { type Kysely, Migrator } from "kysely";
+import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grantRole } from "../src/accounts/platform-roles.js";
-import type { Database } from "../src/store/database.js";
-import { migrations } from "../src/store/migrations/index.js";
-import { openPostgres } from "../src/store/postgres.js";
-import { openSqlite } from "../src/store/sqlite.js";
-import { backends, dropSchema, freshSchema, postgresUrl } from "./helpers/backends.js";
+import { backends } from "./helpers/backends.js";
 import { http, TestUser } from "./helpers/client.js";
+import { migrationDatabase } from "./helpers/migration-database.js";
 import { MlsDevice } from "./helpers/mls-device.js";
 import { noRateLimits, startTestServer, type TestServer } from "./helpers/test-server.js";
 
@@ -415,7 +412,9 @@ for (const { backend, available } of backends) {
       // Suspended through the existing suspension.
       const seen = await finn.request("GET", `/v1/channels/${c.id}`);
       expect(seen.body).toMatchObject({ status: "suspended" });
-      expect(seen.body.suspensionReason).toMatch(/content guidelines: fraud or a scam; spam/);
+      expect(seen.body.suspensionReason).toBe(
+        "Repeated breaches of the content guidelines (fraud or a scam; spam).",
+      );
       const refused = await post(olga, c.id, texts.clean);
       expect(refused.status).toBe(403);
       expect(refused.body.error.code).toBe("channel_suspended");
@@ -919,25 +918,8 @@ for (const { backend, available } of backends) {
     });
 
     it("migrates 0011 to 0012: channels and posts stay as they were; moderation starts empty", async () => {
-      let database: Database;
-      let cleanup: () => Promise<void>;
-      let schema: string | undefined;
-      if (backend === "sqlite") {
-        const dir = mkdtempSync(path.join(tmpdir(), "veil-0012-"));
-        database = openSqlite(path.join(dir, "veil.sqlite"));
-        cleanup = async () => rmSync(dir, { recursive: true, force: true });
-      } else {
-        schema = freshSchema();
-        database = await openPostgres(postgresUrl, schema);
-        const name = schema;
-        cleanup = () => dropSchema(name);
-      }
+      const { database, migrator, close } = await migrationDatabase(backend);
       try {
-        const migrator = new Migrator({
-          db: database.db,
-          provider: { getMigrations: async () => migrations },
-          ...(schema ? { migrationTableSchema: schema } : {}),
-        });
         expect((await migrator.migrateTo("0011-channel-photo-suspension")).error).toBeUndefined();
         const raw = database.db as unknown as Kysely<{
           channels: Record<string, unknown>;
@@ -1016,8 +998,7 @@ for (const { backend, available } of backends) {
           .catch((e: unknown) => e);
         expect(database.isUniqueViolation(twice)).toBe(true);
       } finally {
-        await database.close();
-        await cleanup();
+        await close();
       }
     });
   });

@@ -137,3 +137,23 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_
     }
   }
 }
+
+/** Every value the server stored in these tables, as one text (bytes as latin1), to search for leaks. */
+export async function storedText(t: TestServer, tables: readonly string[]): Promise<string> {
+  const db = t.server.context.database.db;
+  const out: string[] = [];
+  for (const table of tables) {
+    const rows = await db
+      .selectFrom(table as "group_log")
+      .selectAll()
+      .execute();
+    for (const row of rows) {
+      for (const value of Object.values(row)) {
+        out.push(
+          value instanceof Uint8Array ? Buffer.from(value).toString("latin1") : String(value),
+        );
+      }
+    }
+  }
+  return out.join("\n");
+}

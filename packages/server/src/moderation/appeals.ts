@@ -13,7 +13,7 @@ import type { Database, Db } from "../store/database.js";
 import type { ModerationAppealsTable } from "../store/schema/moderation-appeals.js";
 import { appealOf, loadAbility } from "./abilities.js";
 import { appendAudit } from "./audit.js";
-import { caseRow, caseViews } from "./cases.js";
+import { addNote, caseRow, caseViews } from "./cases.js";
 import type { Strikes } from "./strikes.js";
 
 type AppealRow = Selectable<ModerationAppealsTable>;
@@ -143,16 +143,11 @@ export class Appeals {
         .where("id", "=", appealId)
         .execute();
       if (request.note) {
-        await tx.db
-          .insertInto("moderation_notes")
-          .values({
-            id: newId("mn"),
-            case_id: appeal.case_id,
-            author_id: auth.userId,
-            text: request.note,
-            created_at: now,
-          })
-          .execute();
+        await addNote(tx.db, now, {
+          caseId: appeal.case_id,
+          authorId: auth.userId,
+          text: request.note,
+        });
       }
       await appendAudit(tx.db, now, {
         actorId: auth.userId,

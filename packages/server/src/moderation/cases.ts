@@ -81,6 +81,26 @@ export async function openCase(db: Db, now: number, opening: CaseOpening): Promi
     .executeTakeFirstOrThrow();
 }
 
+/** A moderator's note on a case (inside the caller's transaction); returns its id. */
+export async function addNote(
+  db: Db,
+  now: number,
+  note: { caseId: string; authorId: string; text: string },
+): Promise<string> {
+  const id = newId("mn");
+  await db
+    .insertInto("moderation_notes")
+    .values({
+      id,
+      case_id: note.caseId,
+      author_id: note.authorId,
+      text: note.text,
+      created_at: now,
+    })
+    .execute();
+  return id;
+}
+
 /** Adds reasons to a case (a flag joining a case that reports opened), once each. */
 export async function addReasons(db: Db, row: CaseRow, reasons: string[]): Promise<void> {
   const current = JSON.parse(row.reasons) as string[];

@@ -10,11 +10,10 @@ import type { Channels } from "../channels/channels.js";
 import type { ChannelMediaFiles } from "../channels/media.js";
 import type { ChannelPosts } from "../channels/posts.js";
 import { VeilError } from "../errors.js";
-import { newId } from "../ids.js";
 import type { Database, Db, Tx } from "../store/database.js";
 import type { AccountAbuse } from "./abuse.js";
 import { appendAudit } from "./audit.js";
-import { type CaseRow, caseRow, caseViews } from "./cases.js";
+import { addNote, type CaseRow, caseRow, caseViews } from "./cases.js";
 import { holdPayload } from "./held-items.js";
 import type { Strikes } from "./strikes.js";
 
@@ -175,11 +174,7 @@ export class ModerationReview {
     await this.database.transaction(async (tx) => {
       const now = this.now();
       await this.found(tx.db, caseId);
-      const id = newId("mn");
-      await tx.db
-        .insertInto("moderation_notes")
-        .values({ id, case_id: caseId, author_id: auth.userId, text, created_at: now })
-        .execute();
+      const id = await addNote(tx.db, now, { caseId, authorId: auth.userId, text });
       await appendAudit(tx.db, now, {
         actorId: auth.userId,
         action: "case.noted",
@@ -227,16 +222,7 @@ export class ModerationReview {
         .where("id", "=", caseId)
         .execute();
       if (request.note) {
-        await tx.db
-          .insertInto("moderation_notes")
-          .values({
-            id: newId("mn"),
-            case_id: caseId,
-            author_id: auth.userId,
-            text: request.note,
-            created_at: now,
-          })
-          .execute();
+        await addNote(tx.db, now, { caseId, authorId: auth.userId, text: request.note });
       }
       await appendAudit(tx.db, now, {
         actorId: auth.userId,
