@@ -125,7 +125,8 @@ describe.runIf(chromiumAvailable)("web client: chats in the browser", () => {
     await alice.page.getByRole("textbox", { name: "Message" }).fill("");
 
     // Alice answers Bob's message as a reply, and reacts to it.
-    const bobsMessage = messages(alice).locator(".bubble", { hasText: "hi Alice, got it" });
+    // Bob's own bubble: Alice's reply quotes the same text in a bubble of hers.
+    const bobsMessage = messages(alice).locator(".bubble.theirs", { hasText: "hi Alice, got it" });
     await bobsMessage.hover();
     await bobsMessage.getByRole("button", { name: "Reply" }).click();
     await alice.page.getByText("Replying to: hi Alice, got it").waitFor();
@@ -138,7 +139,7 @@ describe.runIf(chromiumAvailable)("web client: chats in the browser", () => {
     await reply.waitFor({ timeout: 20_000 });
     expect(await reply.locator(".quote").textContent()).toBe("hi Alice, got it");
     await messages(bob)
-      .locator(".bubble", { hasText: "hi Alice, got it" })
+      .locator(".bubble.mine", { hasText: "hi Alice, got it" })
       .getByRole("list", { name: "Reactions" })
       .getByText("👍 1")
       .waitFor({ timeout: 20_000 });
