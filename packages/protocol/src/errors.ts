@@ -142,6 +142,7 @@ export const errorRegistry = {
   appeal_exists: { status: 409, message: "This decision has already been appealed." },
   appeal_not_found: { status: 404, message: "No such appeal." },
   appeal_closed: { status: 409, message: "This appeal is already decided." },
+  business_not_found: { status: 404, message: "No such business." },
   blob_not_found: { status: 404, message: "No such attachment." },
   frame_invalid: { status: 400, message: "The WebSocket frame does not match the schema." },
   auth_timeout: { status: 401, message: "No hello frame with a valid token arrived in time." },

@@ -1,4 +1,5 @@
 export * from "./api.js";
+export * from "./business.js";
 export * from "./calls.js";
 export * from "./channels.js";
 export * from "./communities.js";

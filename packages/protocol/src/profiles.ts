@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { BusinessCard, BusinessProfile } from "./business.js";
 
 /** Who a privacy setting lets see a field (PRIVACY-MODEL.md, "Profile fields"). */
 export const PrivacyAudience = Type.Union(
@@ -54,6 +55,12 @@ export const VisibleProfile = Type.Object(
     ),
     about: Type.Optional(Type.String()),
     presence: Type.Optional(Presence),
+    /**
+     * Present when the subject is a business account and the rules show it at
+     * all: its public card, with `name` then the business's name. The other
+     * fields follow R1-R13 as for any account.
+     */
+    business: Type.Optional(BusinessCard),
   },
   { additionalProperties: false },
 );
@@ -72,6 +79,8 @@ export const OwnProfile = Type.Object(
     createdAt: Type.String({ format: "date-time" }),
     /** A platform role the operator granted (`veil admin grant`): it opens the moderation tools. */
     platformRole: Type.Union([Type.Literal("admin"), Type.Literal("moderator"), Type.Null()]),
+    /** Present when the account is a business (`PUT /v1/me/business`): its business profile. */
+    business: Type.Optional(BusinessProfile),
   },
   { additionalProperties: false },
 );

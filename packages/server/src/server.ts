@@ -11,6 +11,8 @@ import { pruneVerifications } from "./accounts/verifications.js";
 import { type DeviceLifecycle, pruneDeviceLinks } from "./auth/device-links.js";
 import { pruneChallenges } from "./auth/device-proof.js";
 import { authRoutes } from "./auth/routes.js";
+import { Businesses } from "./business/businesses.js";
+import { businessRoutes } from "./business/routes.js";
 import { callRoutes } from "./calls/routes.js";
 import { Channels } from "./channels/channels.js";
 import { ChannelMediaFiles } from "./channels/media.js";
@@ -186,6 +188,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     },
   };
   const accounts = new Accounts(database, bus, context.verifier, profiles, config, lifecycle, now);
+  const businesses = new Businesses(database, bus, profiles, now);
   const attachments = new Attachments(database, context.blobs, delivery, now);
   const gateway = new Gateway(
     database.db,
@@ -276,6 +279,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     photoLimitBytes: config.photoLimitBytes,
     now,
   });
+  businessRoutes(app, { businesses, db: database.db, now });
   messagingRoutes(app, { delivery, groupAdmin, keyPackages, mailbox, db: database.db, now });
   channelRoutes(app, {
     channels,

@@ -1,5 +1,7 @@
 import { Value } from "@sinclair/typebox/value";
 import {
+  type BusinessCard,
+  type BusinessCategory,
   type ErrorCode,
   errorRegistry,
   type PrivacyAudience,
@@ -55,9 +57,10 @@ type Field = ProfileField;
 const allFields = profileFields;
 
 /** The policy's relations as the facts the oracle reads (named after the rule table). */
-function factsOf(r: Relations): PairFacts {
+function factsOf(r: Relations, s: Subject): PairFacts {
   return {
     ...noFacts,
+    subjectIsBusiness: s.business !== null,
     self: r.self,
     subjectHasViewerAsContact: r.subjectHasViewerAsContact,
     viewerHasSubjectAsContact: r.viewerHasSubjectAsContact,
@@ -74,12 +77,12 @@ function factsOf(r: Relations): PairFacts {
 }
 
 function referenceProfile(subject: Subject, r: Relations): VisibleProfile | null {
-  return profileOf(subject, grantedFields(subject.privacy, factsOf(r)), subject.presence);
+  return profileOf(subject, grantedFields(subject.privacy, factsOf(r, subject)), subject.presence);
 }
 
 /** R13: a lookup by S's exact number, when S is discoverable, adds id, name and photo-if-allowed. */
 function referenceLookup(subject: Subject, r: Relations): VisibleProfile | null {
-  return profileOf(subject, lookupGrants(subject.privacy, factsOf(r)), subject.presence);
+  return profileOf(subject, lookupGrants(subject.privacy, factsOf(r, subject)), subject.presence);
 }
 
 // ---------------------------------------------------------------------------
@@ -110,6 +113,7 @@ const subject: fc.Arbitrary<Subject> = fc.record({
     ),
   }),
   privacy,
+  business: fc.constant(null),
 });
 
 /** A flag that holds with probability `percent`/100: keeps R1 from drowning the other rules. */
@@ -177,6 +181,7 @@ describe("privacy policy (pure): visibleProfile and phoneLookupProfile against P
         presence: "everyone",
         discoverableByPhone: true,
       },
+      business: null,
     };
     const rows: Record<(typeof granting)[number], string[]> = {
       self: ["about", "id", "name", "phone", "photo", "presence", "username"],
@@ -364,6 +369,126 @@ describe("privacy policy (pure): visibleProfile and phoneLookupProfile against P
         // A stranger learns no more than id, name and photo from a lookup.
         if (!granting.some((k) => r[k])) {
           for (const key of keysOf(actual)) expect(["id", "name", "photo"]).toContain(key);
+        }
+      }),
+      runs,
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Businesses (R11, R12): a business account is related by R1-R13 like any
+// account (the union rule); what is added is its card and its business name.
+
+const businessCard: fc.Arbitrary<BusinessCard> = fc.record({
+  name: fc.string({ minLength: 1, maxLength: 16 }),
+  verified: fc.boolean(),
+  description: fc.string({ maxLength: 20 }),
+  category: fc.constantFrom<BusinessCategory>("retail", "food", "other"),
+  contact: fc.record(
+    {
+      email: fc.constant("help@shop.example"),
+      website: fc.constant("https://shop.example"),
+      address: fc.string({ minLength: 1, maxLength: 10 }),
+    },
+    { requiredKeys: [] },
+  ),
+});
+const anySubject: fc.Arbitrary<Subject> = fc
+  .tuple(subject, fc.option(businessCard, { nil: null, freq: 2 }))
+  .map(([s, business]) => ({ ...s, business }));
+const businessSubject: fc.Arbitrary<Subject> = fc
+  .tuple(subject, businessCard)
+  .map(([s, business]) => ({ ...s, business }));
+/** The rules other than R11: the only ways a business sees someone who never wrote to it. */
+const otherThanR11 = granting.filter((k) => k !== "customerOfViewerBusiness");
+
+describe("privacy policy (pure): businesses, R11 and R12", () => {
+  it("agrees with the reference rule table for businesses and their customers", () => {
+    fc.assert(
+      fc.property(anySubject, relations, (s, r) => {
+        const actual = visibleProfile(s, r);
+        expect(actual).toEqual(referenceProfile(s, r));
+        if (actual !== null) expect(Value.Check(VisibleProfile, actual)).toBe(true);
+        const lookup = phoneLookupProfile(s, r);
+        expect(lookup).toEqual(referenceLookup(s, r));
+        if (lookup !== null) expect(Value.Check(VisibleProfile, lookup)).toBe(true);
+      }),
+      runs,
+    );
+  });
+
+  it("R11 grants exactly what R2 grants: the same as a 1:1 chat, as a contact, and added to every other rule", () => {
+    fc.assert(
+      fc.property(anySubject, notSelf, (s, r) => {
+        const context = {
+          ...noRelations,
+          subjectHasViewerAsContact: r.subjectHasViewerAsContact,
+          blockedBySubject: r.blockedBySubject,
+        };
+        const r11 = visibleProfile(s, { ...context, customerOfViewerBusiness: true });
+        expect(r11).not.toBeNull();
+        expect(r11).toEqual(visibleProfile(s, { ...context, directChat: true }));
+        expect(r11).toEqual(visibleProfile(s, { ...context, viewerHasSubjectAsContact: true }));
+        // The union: with R11 on top of any relations, V sees what those relations
+        // show plus what a 1:1 chat shows; never less than without R11.
+        const without = { ...r, customerOfViewerBusiness: false };
+        const withR11 = visibleProfile(s, { ...r, customerOfViewerBusiness: true });
+        expect(withR11).toEqual(visibleProfile(s, { ...without, directChat: true }));
+        const before = visibleProfile(s, without);
+        if (before !== null) expect(withR11).toMatchObject(before);
+      }),
+      runs,
+    );
+  });
+
+  it("a business subject is seen per R1-R13 like the same account without a business, plus its card and business name", () => {
+    fc.assert(
+      fc.property(businessSubject, relations, (s, r) => {
+        const person: Subject = { ...s, business: null };
+        const pairs: Array<[VisibleProfile | null, VisibleProfile | null]> = [
+          [visibleProfile(s, r), visibleProfile(person, r)],
+          [phoneLookupProfile(s, r), phoneLookupProfile(person, r)],
+        ];
+        for (const [asBusiness, asPerson] of pairs) {
+          if (asPerson === null) {
+            expect(asBusiness).toBeNull();
+            continue;
+          }
+          // The card goes with the profile, except to someone the business blocked (B).
+          const card = r.self || !r.blockedBySubject ? { business: s.business } : {};
+          expect(asBusiness).toEqual({
+            ...asPerson,
+            ...(asPerson.name === undefined ? {} : { name: s.business?.name }),
+            ...card,
+          });
+        }
+        // In particular its group co-members see its number (R3), its contacts
+        // and 1:1 chats as its `phone` setting allows (R2), and strangers nothing (R13).
+        if (!r.self && !r.blockedBySubject) {
+          expect(visibleProfile(s, { ...noRelations, sharedGroup: true })?.phone).toBe(
+            s.phone ?? undefined,
+          );
+        }
+        expect(visibleProfile(s, noRelations)).toBeNull();
+      }),
+      runs,
+    );
+  });
+
+  it("a business viewer sees someone who never wrote to it only through the other rules (R2 paths and lookup included)", () => {
+    fc.assert(
+      fc.property(anySubject, notSelf, (s, r) => {
+        const nonCustomer = { ...r, customerOfViewerBusiness: false };
+        const actual = visibleProfile(s, nonCustomer);
+        expect(actual === null).toBe(!otherThanR11.some((k) => nonCustomer[k]));
+        expect(actual).toEqual(referenceProfile(s, nonCustomer));
+        // R2's own paths still show S to a business: its address book, a 1:1 chat, a lookup.
+        for (const path of ["viewerHasSubjectAsContact", "directChat", "foundByPhone"] as const) {
+          expect(visibleProfile(s, { ...nonCustomer, [path]: true })).not.toBeNull();
+        }
+        if (s.privacy.discoverableByPhone) {
+          expect(phoneLookupProfile(s, nonCustomer)).not.toBeNull();
         }
       }),
       runs,

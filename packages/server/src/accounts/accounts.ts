@@ -16,7 +16,7 @@ import { newId, sha256 } from "../ids.js";
 import { enforceLimits } from "../limits/fixed-window.js";
 import { imageType } from "../media/image-type.js";
 import { phoneLookupProfile } from "../privacy/policy.js";
-import type { ProfileReader } from "../privacy/profiles.js";
+import { businessCardOf, type ProfileReader } from "../privacy/profiles.js";
 import type { Database, Db, Tx } from "../store/database.js";
 import type { UsersTable } from "../store/schema/users.js";
 import { normalizePhone } from "./phone.js";
@@ -172,7 +172,15 @@ export class Accounts {
       .where("id", "=", userId)
       .executeTakeFirst();
     if (!user) throw new VeilError("unauthenticated");
-    return ownProfile(user);
+    const business = await this.db
+      .selectFrom("business_profiles")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    const own = ownProfile(user);
+    // A client shows the account as a business when this is present.
+    if (business) own.business = { userId, ...businessCardOf(business) };
+    return own;
   }
 
   /** Writes the user's row inside `tx`. Never read through `this.db` inside a transaction. */
@@ -435,6 +443,7 @@ export class Accounts {
         .where((eb) => eb.or([eb("viewer_id", "=", userId), eb("subject_id", "=", userId)]))
         .execute();
       await tx.db.deleteFrom("photos").where("user_id", "=", userId).execute();
+      await tx.db.deleteFrom("business_profiles").where("user_id", "=", userId).execute();
       const devices = await tx.db
         .selectFrom("devices")
         .select("id")

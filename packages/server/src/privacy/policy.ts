@@ -1,4 +1,10 @@
-import type { Presence, PrivacyAudience, PrivacySettings, VisibleProfile } from "@veil/protocol";
+import type {
+  BusinessCard,
+  Presence,
+  PrivacyAudience,
+  PrivacySettings,
+  VisibleProfile,
+} from "@veil/protocol";
 
 /**
  * The privacy model (docs/privacy-model.md) as one
@@ -16,6 +22,14 @@ export interface Subject {
   about: string;
   presence: Presence;
   privacy: PrivacySettings;
+  /**
+   * The business profile when S is a business account, else null. It adds to
+   * what the rules grant (the card, and the business name as `name`); it never
+   * changes which rules hold. R12 concerns the business's agents, who are not
+   * Veil users (they live in the business's own gateway), so nothing here
+   * could name them.
+   */
+  business: BusinessCard | null;
 }
 
 /**
@@ -48,7 +62,10 @@ export interface Relations {
   askedToJoinViewersSpace: boolean;
   /** V and S are both admins of one channel (R10). */
   coChannelAdmins: boolean;
-  /** V is a business (or its agent) and S wrote to it (R11). */
+  /**
+   * V is a business (or its agent) and S wrote to it (R11). It grants as R2,
+   * in addition to every other rule: it never takes a grant away.
+   */
   customerOfViewerBusiness: boolean;
   /** S has blocked V (B). */
   blockedBySubject: boolean;
@@ -70,7 +87,7 @@ export const noRelations: Relations = {
   blockedBySubject: false,
 };
 
-type Field = Exclude<keyof VisibleProfile, "id">;
+type Field = Exclude<keyof VisibleProfile, "id" | "business">;
 type Grant = Set<Field | "id">;
 
 /** allowed(setting) of PRIVACY-MODEL.md. */
@@ -99,6 +116,8 @@ function grants(subject: Subject, r: Relations): Grant {
     grant("id", "name", "phone", "username", "photo", "about", "presence");
     return granted;
   }
+  // A business account (as subject or as viewer) is related by R1-R13 like any
+  // account: "when several rules hold, V sees the union of what each grants".
   // R2, and R11 which grants as R2.
   if (r.directChat || r.viewerHasSubjectAsContact || r.foundByPhone || r.customerOfViewerBusiness) {
     grant("id", "name", "username");
@@ -142,13 +161,25 @@ export function visibleProfile(subject: Subject, relations: Relations): VisibleP
   const granted = grants(subject, relations);
   if (!granted.has("id")) return null;
   const profile: VisibleProfile = { id: subject.id };
-  if (granted.has("name")) profile.name = subject.name;
+  // A business is named by its business name, its public identity, to everyone
+  // the rules show it to (its own personal name is in GET /v1/me).
+  if (granted.has("name")) profile.name = subject.business?.name ?? subject.name;
   if (granted.has("phone") && subject.phone !== null) profile.phone = subject.phone;
   if (granted.has("username") && subject.username !== null) profile.username = subject.username;
   if (granted.has("photo") && subject.photo !== null) profile.photo = subject.photo;
   if (granted.has("about")) profile.about = subject.about;
   if (granted.has("presence")) profile.presence = subject.presence;
+  // The card is public business information: it goes with any visible profile,
+  // except to someone the business blocked (B: at most id and name).
+  if (subject.business !== null && (relations.self || !relations.blockedBySubject)) {
+    profile.business = businessCard(subject.business);
+  }
   return profile;
+}
+
+/** A copy, so that no caller can change the subject's card through a profile. */
+function businessCard(card: BusinessCard): BusinessCard {
+  return { ...card, contact: { ...card.contact } };
 }
 
 /**
@@ -158,9 +189,12 @@ export function visibleProfile(subject: Subject, relations: Relations): VisibleP
  */
 export function phoneLookupProfile(subject: Subject, relations: Relations): VisibleProfile | null {
   if (!subject.privacy.discoverableByPhone) return visibleProfile(subject, relations);
-  const lookup: VisibleProfile = { id: subject.id, name: subject.name };
+  const lookup: VisibleProfile = { id: subject.id, name: subject.business?.name ?? subject.name };
   if (!relations.blockedBySubject && allowed(subject.privacy.photo, relations) && subject.photo) {
     lookup.photo = subject.photo;
+  }
+  if (subject.business !== null && (relations.self || !relations.blockedBySubject)) {
+    lookup.business = businessCard(subject.business);
   }
   return { ...lookup, ...(visibleProfile(subject, relations) ?? {}) };
 }

@@ -1,6 +1,8 @@
-import type { VisibleProfile } from "@veil/protocol";
+import type { BusinessCard, VisibleProfile } from "@veil/protocol";
+import type { Selectable } from "kysely";
 import { VeilError } from "../errors.js";
 import type { Db } from "../store/database.js";
+import type { BusinessProfilesTable } from "../store/schema/business-profiles.js";
 import { noRelations, type Relations, type Subject, visibleProfile } from "./policy.js";
 
 /** A device counts as online only if its node refreshed it within this time. */
@@ -13,6 +15,21 @@ function chunks<T>(items: T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += batchSize) out.push(items.slice(i, i + batchSize));
   return out;
+}
+
+/** The business profile as anyone sees it, from its row (contact fields only when set). */
+export function businessCardOf(row: Selectable<BusinessProfilesTable>): BusinessCard {
+  const contact: BusinessCard["contact"] = {};
+  if (row.email !== null) contact.email = row.email;
+  if (row.website !== null) contact.website = row.website;
+  if (row.address !== null) contact.address = row.address;
+  return {
+    name: row.name,
+    verified: row.verified === 1,
+    description: row.description,
+    category: row.category,
+    contact,
+  };
 }
 
 /**
@@ -35,6 +52,15 @@ export class ProfileReader {
       .select(["user_id", "online_since", "last_seen_at"])
       .where("user_id", "in", unique)
       .execute();
+    const businesses = new Map(
+      (
+        await this.db
+          .selectFrom("business_profiles")
+          .selectAll()
+          .where("user_id", "in", unique)
+          .execute()
+      ).map((b) => [b.user_id, businessCardOf(b)]),
+    );
     const now = this.now();
     for (const u of users) {
       const own = devices.filter((d) => d.user_id === u.id);
@@ -57,6 +83,7 @@ export class ProfileReader {
           presence: u.privacy_presence,
           discoverableByPhone: u.discoverable_by_phone === 1,
         },
+        business: businesses.get(u.id) ?? null,
       });
     }
     return result;
@@ -75,7 +102,7 @@ export class ProfileReader {
     const subjectIds = subjects.map((s) => s.id);
     const pair = (viewer: string, subject: string) => `${viewer} ${subject}`;
     if (viewers.length === 0 || subjectIds.length === 0) return () => noRelations;
-    const [viewerHas, hasViewer, blockedBy, found, shared, community, asked, coAdmins] =
+    const [viewerHas, hasViewer, blockedBy, found, shared, community, asked, coAdmins, business] =
       await Promise.all([
         this.db
           .selectFrom("contacts")
@@ -106,7 +133,12 @@ export class ProfileReader {
           .selectFrom("group_members as a")
           .innerJoin("group_members as b", "a.group_id", "b.group_id")
           .innerJoin("groups as g", "g.id", "a.group_id")
-          .select(["a.user_id as viewer", "b.user_id as subject", "g.kind as kind"])
+          .select([
+            "a.user_id as viewer",
+            "b.user_id as subject",
+            "g.kind as kind",
+            "g.created_by as creator",
+          ])
           .distinct()
           .where("a.user_id", "in", viewers)
           .where("b.user_id", "in", subjectIds)
@@ -163,12 +195,25 @@ export class ProfileReader {
           .where("b.user_id", "in", subjectIds)
           .where("c.status", "!=", "deleted")
           .execute(),
+        // Viewers that are businesses: R11 adds a grant for those who wrote to them.
+        this.db
+          .selectFrom("business_profiles")
+          .select("user_id")
+          .where("user_id", "in", viewers)
+          .execute(),
       ]);
     const pairs = (rows: Array<{ viewer: string; subject: string }>) =>
       new Set(rows.map((r) => pair(r.viewer, r.subject)));
     const [has, had, blocked] = [pairs(viewerHas), pairs(hasViewer), pairs(blockedBy)];
     const discovered = new Map(found.map((f) => [pair(f.viewer, f.subject), f.phone]));
     const direct = pairs(shared.filter((r) => r.kind === "direct"));
+    const businesses = new Set(business.map((b) => b.user_id));
+    // R11: the customer wrote to the business: it opened the 1:1 chat and both are in it.
+    const customers = pairs(
+      shared.filter(
+        (r) => r.kind === "direct" && r.creator === r.subject && businesses.has(r.viewer),
+      ),
+    );
     const group = pairs(shared.filter((r) => r.kind === "group"));
     const isAdmin = (role: string) => role === "owner" || role === "admin";
     const channelAdmins = pairs(coAdmins);
@@ -189,6 +234,7 @@ export class ProfileReader {
         viewerAdminsSubjectsCommunity: viewerAdmins.has(key),
         askedToJoinViewersSpace: requested.has(key),
         coChannelAdmins: channelAdmins.has(key),
+        customerOfViewerBusiness: customers.has(key),
         // Finding S by a number counts only while S still has that number.
         foundByPhone: subject.phone !== null && discovered.get(key) === subject.phone,
       };

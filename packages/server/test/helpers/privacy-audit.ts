@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from "node:util";
 import { FormatRegistry } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import {
+  type BusinessCard,
   type CommunityRole,
   type ErrorCode,
   errorRegistry,
@@ -94,6 +95,7 @@ export const profileFields: readonly ProfileField[] = [
   "photo",
   "about",
   "presence",
+  "business",
 ];
 type Guarded = "phone" | "photo" | "about" | "presence";
 
@@ -138,8 +140,13 @@ export interface PairFacts {
   subjectAdminsViewersChannel: boolean;
   /** R7: V and S follow one channel. Grants nothing. */
   coFollowers: boolean;
-  /** R11: V is a business and S wrote to it (no businesses in the world yet). */
+  /** R11: V is a business and S wrote to it (S opened their 1:1 chat, and both are in it). */
   customerOfViewerBusiness: boolean;
+  /**
+   * S is a business account: the rules relate it like any account; where they
+   * show it at all, V also sees its card and its business name as `name`.
+   */
+  subjectIsBusiness: boolean;
   /** B: S has blocked V. */
   blockedBySubject: boolean;
 }
@@ -160,6 +167,7 @@ export const noFacts: PairFacts = {
   subjectAdminsViewersChannel: false,
   coFollowers: false,
   customerOfViewerBusiness: false,
+  subjectIsBusiness: false,
   blockedBySubject: false,
 };
 
@@ -178,7 +186,8 @@ export const grantedFields: Oracle = (privacy, f) => {
   // R1
   if (f.self) return new Set(profileFields);
   const ok = (field: Guarded) => admits(privacy[field], f.subjectHasViewerAsContact);
-  // R2, and R11 which grants as R2.
+  // R2, and R11 which grants as R2 (an added grant: it takes nothing away).
+  // A business account, as V or as S, is related by the rules like any account.
   const r2 =
     f.directChat || f.viewerHasSubjectAsContact || f.foundByPhone || f.customerOfViewerBusiness;
   const r3 = f.sharedGroup;
@@ -186,7 +195,7 @@ export const grantedFields: Oracle = (privacy, f) => {
   const r6 = f.viewerAdminsSubjectsCommunity;
   const rj = f.askedToJoinViewersSpace;
   const r10 = f.coChannelAdmins;
-  // R4, R7, R9, R12 grant nothing; R8 and R13 only in context (AuditOptions.contextGrants).
+  // R4, R7, R9, R12 grant nothing (R12's agents are not users at all); R8 and R13 only in context (AuditOptions.contextGrants).
   const any = r2 || r3 || r5 || r6 || rj || r10;
   const granted: Record<ProfileField, boolean> = {
     id: any,
@@ -196,6 +205,8 @@ export const grantedFields: Oracle = (privacy, f) => {
     photo: any && ok("photo"),
     about: (r2 || r3) && ok("about"),
     presence: (r2 || r3) && ok("presence"),
+    // A business's card is public business information: shown wherever S is shown.
+    business: any && f.subjectIsBusiness,
   };
   // B: S blocked V: at most id and name.
   if (f.blockedBySubject) {
@@ -214,6 +225,7 @@ export function lookupGrants(
   const granted = oracle(privacy, facts);
   if (!privacy.discoverableByPhone) return granted;
   granted.add("id").add("name");
+  if (facts.subjectIsBusiness && !facts.blockedBySubject) granted.add("business");
   if (!facts.blockedBySubject && admits(privacy.photo, facts.subjectHasViewerAsContact))
     granted.add("photo");
   return granted;
@@ -228,6 +240,8 @@ export interface SubjectValues {
   photo: string | null;
   about: string;
   privacy: PrivacySettings;
+  /** The business profile when the user is a business (R12). */
+  business?: BusinessCard | null;
 }
 
 const noPresence = { online: false, lastSeenAt: null };
@@ -240,12 +254,13 @@ export function profileOf(
 ): VisibleProfile | null {
   if (!granted.has("id")) return null;
   const p: VisibleProfile = { id: subject.id };
-  if (granted.has("name")) p.name = subject.name;
+  if (granted.has("name")) p.name = subject.business?.name ?? subject.name;
   if (granted.has("phone") && subject.phone !== null) p.phone = subject.phone;
   if (granted.has("username") && subject.username !== null) p.username = subject.username;
   if (granted.has("photo") && subject.photo !== null) p.photo = subject.photo;
   if (granted.has("about")) p.about = subject.about;
   if (granted.has("presence")) p.presence = presence;
+  if (granted.has("business") && subject.business) p.business = subject.business;
   return p;
 }
 
@@ -289,6 +304,8 @@ export interface WorldGroup {
   approveMembers: boolean;
   /** A 1:1 chat or key channel: its two users (the second may not be in it yet). */
   pair?: [number, number];
+  /** Who opened it: a 1:1 chat a customer opens with a business is R11's "wrote to". */
+  createdBy?: number;
 }
 
 export interface WorldCommunity {
@@ -431,8 +448,17 @@ export class World {
   }
 
   values(s: number): SubjectValues {
-    const { id, name, phone, username, photo, about, privacy } = this.user(s);
-    return { id, name, phone, username, photo, about, privacy: { ...privacy } };
+    const { id, name, phone, username, photo, about, privacy, business } = this.user(s);
+    return {
+      id,
+      name,
+      phone,
+      username,
+      photo,
+      about,
+      privacy: { ...privacy },
+      business: business ? { ...business, contact: { ...business.contact } } : null,
+    };
   }
 
   ownerOf(phone: string): number | null {
@@ -496,6 +522,10 @@ export class World {
       viewerAdminsSubjectsChannel: channels.some((c) => c.admins.has(v) && c.followers.has(s)),
       subjectAdminsViewersChannel: channels.some((c) => c.admins.has(s) && c.followers.has(v)),
       coFollowers: channels.some((c) => c.followers.has(v) && c.followers.has(s)),
+      customerOfViewerBusiness:
+        !!this.user(v).business &&
+        groups.some((g) => g.kind === "direct" && g.createdBy === s && both(g)),
+      subjectIsBusiness: !!this.user(s).business,
       blockedBySubject: this.blocks.has(pairKey(s, v)),
     };
   }
@@ -1168,6 +1198,9 @@ export class Auditor {
           if (!this.grantedAt(d, step, s).has(field)) return false;
           if (field === "presence") return true;
           const had = (this.world.states[step] as WorldState).values[s] as SubjectValues;
+          // A business is named by its business name, its public identity.
+          if (field === "name") return (had.business?.name ?? had.name) === obj[k];
+          if (field === "business") return isDeepStrictEqual(had.business, obj[k]);
           return (had as unknown as Record<string, unknown>)[field] === obj[k];
         });
         if (!ok) out.push(this.violation(d, "leak", s, field, `${path}.${k} beside ${ref}`));
@@ -1254,6 +1287,41 @@ export const profileRoute: ReadRoute = {
                       : [
                           `got ${JSON.stringify(comparable(body))}, want ${JSON.stringify(comparable(expected))}`,
                         ],
+              },
+      };
+      return probe;
+    }),
+};
+
+/**
+ * GET /v1/businesses/:id for every user: a business's card (and photo) exactly
+ * when the rules R1-R13 show its account to the viewer; a business the viewer
+ * may not see, or an account that is no business, answers like an id nobody has. Not in `readRoutes`: worlds with businesses add it.
+ */
+export const businessRoute: ReadRoute = {
+  name: "businesses",
+  probes: (w, v, missing) =>
+    w.users.map((s) => {
+      const expected = w.expected(v, s.index);
+      const card = expected?.business;
+      const want =
+        card === undefined
+          ? null
+          : { userId: s.id, ...card, ...(expected?.photo ? { photo: expected.photo } : {}) };
+      const probe: Probe = {
+        route: "GET /v1/businesses/:id",
+        method: "GET",
+        path: `/v1/businesses/${s.id}`,
+        subject: s.index,
+        expect:
+          want === null
+            ? { hidden: { path: `/v1/businesses/${missing.user}` } }
+            : {
+                status: 200,
+                check: (body) =>
+                  isDeepStrictEqual(body, want)
+                    ? []
+                    : [`got ${JSON.stringify(body)}, want ${JSON.stringify(want)}`],
               },
       };
       return probe;

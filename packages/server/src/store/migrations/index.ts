@@ -11,6 +11,7 @@ import { migration0009 } from "./0009-channels.js";
 import { migration0010 } from "./0010-channel-posts-media-polls.js";
 import { migration0011 } from "./0011-channel-photo-suspension.js";
 import { migration0012 } from "./0012-moderation.js";
+import { migration0013 } from "./0013-businesses.js";
 
 /** Every migration, in order. Names sort; never rename or edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   "0010-channel-posts-media-polls": migration0010,
   "0011-channel-photo-suspension": migration0011,
   "0012-moderation": migration0012,
+  "0013-businesses": migration0013,
 };

@@ -3,6 +3,7 @@ import type { AuthChallengesTable } from "./auth-challenges.js";
 import type { BlobGrantsTable } from "./blob-grants.js";
 import type { BlobsTable } from "./blobs.js";
 import type { BlocksTable } from "./blocks.js";
+import type { BusinessProfilesTable } from "./business-profiles.js";
 import type {
   ChannelAdminInvitesTable,
   ChannelAdminsTable,
@@ -102,4 +103,5 @@ export interface Schema {
   moderation_audit: ModerationAuditTable;
   stranger_chats: StrangerChatsTable;
   account_flags: AccountFlagsTable;
+  business_profiles: BusinessProfilesTable;
 }
