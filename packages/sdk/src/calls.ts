@@ -3,7 +3,6 @@ import { type ClientContext, reportError } from "./context.js";
 import { newMessageId, randomBytes, toBase64Url, utf8 } from "./encoding.js";
 import {
   CallEnvelope,
-  type CallFingerprint,
   type Envelope,
   encodeEnvelope,
   parseEnvelope,
@@ -24,15 +23,7 @@ import { asJson, HistoryRecord, ns, put } from "./local-state.js";
 import type { Messaging } from "./messaging.js";
 
 /** What `sendCallSignal` sends to one device of the call: an SDP offer or answer with its fingerprints, or an ICE candidate. */
-export type CallSignal =
-  | { action: "offer" | "answer"; to: string; sdp: string; fingerprints: CallFingerprint[] }
-  | {
-      action: "ice";
-      to: string;
-      candidate: string;
-      sdpMid: string | null;
-      sdpMLineIndex: number | null;
-    };
+export type CallSignal = Extract<CallPayload, { action: "offer" | "answer" | "ice" }>;
 
 type StoredCallEnvelope = Extract<CallEnvelope, { action: (typeof storedCallActions)[number] }>;
 type SignalEnvelope = Exclude<CallEnvelope, StoredCallEnvelope>;
