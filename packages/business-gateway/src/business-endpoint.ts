@@ -9,8 +9,29 @@ import {
   statusesPayload,
   unixSeconds,
 } from "./payloads.js";
-import type { Database, Db } from "./store/database.js";
+import type { Database, Db, Tx } from "./store/database.js";
 import { enqueueWebhook } from "./webhooks/outbox.js";
+
+/** What the gateway adds around storing an incoming message. */
+export interface InboundHooks {
+  /** An incoming text's insights: stored with it, and sent in its webhook as `veil_insights`. */
+  insights?(input: {
+    text: string;
+    customerUserId: string;
+    sentAt: number;
+  }): Promise<Record<string, unknown> | null>;
+  /** Runs inside the transaction that stores an incoming message (the inbox routes it). */
+  stored?(
+    tx: Tx,
+    event: {
+      groupId: string;
+      customerUserId: string;
+      messageId: string;
+      newConversation: boolean;
+      at: number;
+    },
+  ): Promise<void>;
+}
 
 const statusRank: Record<string, number> = { sent: 1, delivered: 2, read: 3 };
 
@@ -27,7 +48,7 @@ export class BusinessEndpoint {
     private readonly client: VeilClient,
     private readonly database: Database,
     private readonly metadata: Metadata,
-    private readonly options: { logger: Logger; onEnqueued: () => void },
+    private readonly options: { logger: Logger; onEnqueued: () => void; hooks?: InboundHooks },
   ) {}
 
   attach(): void {
@@ -81,12 +102,25 @@ export class BusinessEndpoint {
     let inbound: InboundMessage;
     let content: Record<string, unknown>;
     const base = { from: customer, id: wamid, timestamp: unixSeconds(m.sentAt) };
+    let insights: Record<string, unknown> | null = null;
     if (m.content.type === "text") {
       content = { body: m.content.text, replyTo: m.content.replyTo };
       const context = m.content.replyTo
         ? { context: { from: this.metadata.phone_number_id, id: wamidOf(m.content.replyTo) } }
         : {};
-      inbound = { ...base, ...context, type: "text", text: { body: m.content.text } };
+      insights =
+        (await this.options.hooks?.insights?.({
+          text: m.content.text,
+          customerUserId: customer,
+          sentAt: m.sentAt,
+        })) ?? null;
+      inbound = {
+        ...base,
+        ...context,
+        type: "text",
+        text: { body: m.content.text },
+        ...(insights ? { veil_insights: insights } : {}),
+      };
     } else if (m.content.type === "reaction") {
       content = { messageId: m.content.target, emoji: m.content.emoji };
       inbound = {
@@ -103,7 +137,7 @@ export class BusinessEndpoint {
         .where("veil_id", "=", m.id)
         .executeTakeFirst();
       if (seen) return false;
-      await upsertConversation(tx.db, m.groupId, customer, name, now);
+      const newConversation = await upsertConversation(tx.db, m.groupId, customer, name, now);
       await tx.db
         .insertInto("messages")
         .values({
@@ -117,8 +151,16 @@ export class BusinessEndpoint {
           status: "received",
           sent_at: m.sentAt,
           created_at: now,
+          insights: insights ? JSON.stringify(insights) : null,
         })
         .execute();
+      await this.options.hooks?.stored?.(tx, {
+        groupId: m.groupId,
+        customerUserId: customer,
+        messageId: wamid,
+        newConversation,
+        at: now,
+      });
       await enqueueWebhook(
         tx.db,
         "messages",
@@ -278,6 +320,7 @@ export class BusinessEndpoint {
           status: "sent",
           sent_at: now,
           created_at: now,
+          insights: null,
         })
         .execute();
       await enqueueWebhook(
@@ -303,7 +346,7 @@ async function upsertConversation(
   customer: string,
   name: string,
   now: number,
-): Promise<void> {
+): Promise<boolean> {
   const existing = await db
     .selectFrom("conversations")
     .select("group_id")
@@ -315,7 +358,7 @@ async function upsertConversation(
       .set({ updated_at: now, customer_name: name })
       .where("customer_user_id", "=", customer)
       .execute();
-    return;
+    return false;
   }
   await db
     .insertInto("conversations")
@@ -327,4 +370,5 @@ async function upsertConversation(
       updated_at: now,
     })
     .execute();
+  return true;
 }

@@ -11,7 +11,7 @@ export type InboundMessage = {
   timestamp: string;
   context?: { from: string; id: string };
 } & (
-  | { type: "text"; text: { body: string } }
+  | { type: "text"; text: { body: string }; veil_insights?: Record<string, unknown> }
   | { type: "reaction"; reaction: { message_id: string; emoji: string } }
 );
 

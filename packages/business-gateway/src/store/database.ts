@@ -3,7 +3,7 @@ import path from "node:path";
 import SqliteDriver from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
 import pg from "pg";
-import { migrations } from "./migrations.js";
+import { migrations } from "./migrations/index.js";
 import type { Schema } from "./schema.js";
 
 export type Db = Kysely<Schema>;

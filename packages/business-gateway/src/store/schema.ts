@@ -25,6 +25,8 @@ export interface MessagesTable {
   status: string;
   sent_at: number;
   created_at: number;
+  /** Incoming messages: their insights as JSON text (null for outgoing ones). */
+  insights: string | null;
 }
 
 export interface ApiKeysTable {

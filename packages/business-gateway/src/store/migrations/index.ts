@@ -1,4 +1,5 @@
 import type { Kysely, Migration } from "kysely";
+import { migration0002 } from "./0002-insights.js";
 
 export const migration0001: Migration = {
   async up(db: Kysely<unknown>) {
@@ -77,4 +78,7 @@ export const migration0001: Migration = {
 };
 
 /** In order; a released migration is never edited. */
-export const migrations: Record<string, Migration> = { "0001-gateway": migration0001 };
+export const migrations: Record<string, Migration> = {
+  "0001-gateway": migration0001,
+  "0002-insights": migration0002,
+};
