@@ -540,6 +540,37 @@ for (const { backend, available } of backends) {
       }
     });
 
+    it("refuses a revoked invite link exactly as an unknown one, letting nobody in", async () => {
+      const [olga, ana, ben] = await everyone(["Olga", "Ana", "Ben"]);
+      if (!olga || !ana || !ben) throw new Error("people");
+      const c = await olga.client.createCommunity({ name: "Allotments" });
+      const { code } = await olga.client.createInvite(c.id);
+      expect((await ana.client.joinByInvite(code)).status).toBe("joined");
+      await olga.client.revokeInvite(c.id, code);
+      expect(await olga.client.invites(c.id)).toEqual([]);
+
+      // Ben holds the revoked link: preview and join fail as for a code that never was.
+      const unknown = "x".repeat(24);
+      expect(await failure(ben.client.previewInvite(code))).toBe("invite_invalid");
+      expect(await failure(ben.client.joinByInvite(code))).toBe("invite_invalid");
+      expect(await failure(ben.client.joinByInvite(unknown))).toBe("invite_invalid");
+      const message = (work: Promise<unknown>) =>
+        work.then(
+          () => "it did not fail",
+          (err: Error) => err.message,
+        );
+      expect(await message(ben.client.joinByInvite(code))).toBe(
+        await message(ben.client.joinByInvite(unknown)),
+      );
+      // Nothing changed: Ben is not in, not even waiting; the community is as it was.
+      expect(await ben.client.communities()).toEqual([]);
+      expect(await failure(ben.client.community(c.id))).toBe("community_not_found");
+      expect(await olga.client.communityRequests(c.id)).toEqual([]);
+      expect((await olga.client.community(c.id)).memberCount).toBe(2);
+      expect((await ana.client.community(c.id)).role).toBe("member");
+      for (const p of [olga, ana, ben]) expect(p.seen.errors).toEqual([]);
+    });
+
     it("sets, reads and removes the community photo", async () => {
       const [olga, tom] = await everyone(["Olga", "Tom"]);
       if (!olga || !tom) throw new Error("people");

@@ -265,6 +265,12 @@ for (const { backend, available } of backends) {
       // A member may not post; nothing is stored, nothing changes.
       const before = await rita.user.request("GET", `/v1/groups/${c.announcementGroupId}/log`);
       await unchanged(t, c.id, "not_community_admin", () => post(paul, c.announcementGroupId));
+      // Nor send a typing signal there (it would show him to every member): refused alike.
+      await unchanged(t, c.id, "not_community_admin", () =>
+        paul.user.request("POST", `/v1/groups/${c.announcementGroupId}/signals`, {
+          message: senderKeyMessage(c.announcementGroupId),
+        }),
+      );
       const after = await rita.user.request("GET", `/v1/groups/${c.announcementGroupId}/log`);
       expect(after.body).toEqual(before.body);
       // Nor may a member store attachments there.
@@ -331,12 +337,14 @@ for (const { backend, available } of backends) {
         name: "Cleo",
         phone: cleo.phone,
       });
-      // Anna (A only) and Bert (B only): nothing, through every route, exactly like a stranger.
-      const nobody = await anna.user.request("GET", "/v1/users/u_0000000000000000000000");
-      for (const path of [`/v1/users/${bert.user.id}`, `/v1/users/${bert.user.id}/photo`]) {
-        const r = await anna.user.request("GET", path);
+      // Anna (A only) and Bert (B only): nothing, through every route, exactly like a stranger
+      // (a user who never existed).
+      for (const route of ["", "/photo"]) {
+        const r = await anna.user.request("GET", `/v1/users/${bert.user.id}${route}`);
+        const never = await anna.user.request("GET", `/v1/users/u_0000000000000000000000${route}`);
         expect(r.status).toBe(404);
-        expect(r.body).toEqual(path.endsWith("photo") ? r.body : nobody.body);
+        expect(never.status).toBe(404);
+        expect(r.body).toEqual(never.body);
       }
       const claim = await anna.user.request("POST", "/v1/key-packages/claim", {
         userIds: [bert.user.id],
@@ -425,9 +433,10 @@ for (const { backend, available } of backends) {
         (await dora.user.request("PATCH", `/v1/groups/${g}/info`, { name: "Mine" })).body.error
           .code,
       ).toBe("not_group_admin");
-      // A member removing an admin's device is refused; leaving works.
-      expect((await dora.device.remove(g, [olga.device.deviceId])).body.error.code).toBe(
-        "not_group_admin",
+      // A member removing an admin's device is refused, and changes nothing (epoch, log,
+      // members, admins); leaving works.
+      await unchanged(t, c.id, "not_group_admin", () =>
+        dora.device.remove(g, [olga.device.deviceId]),
       );
       expect((await dora.user.request("DELETE", `/v1/groups/${g}/members/me`)).status).toBe(204);
       expect((await dora.user.request("GET", `/v1/groups/${g}`)).status).toBe(404);
@@ -923,6 +932,12 @@ for (const { backend, available } of backends) {
       expect((await jon.user.request("GET", `/v1/invites/${short.body.code}`)).body).toEqual(
         unknown.body,
       );
+      // Joining with it is refused as with an unknown link, and changes nothing.
+      const expired = await unchanged(t, c.id, "invite_invalid", () =>
+        jon.user.request("POST", `/v1/invites/${short.body.code}/join`),
+      );
+      expect(expired.body).toEqual(unknown.body);
+      expect((await jon.user.request("GET", `/v1/communities/${c.id}`)).status).toBe(404);
       // Members may not create links.
       const code = await invite(olga, c.id, jon);
       expect(code).toBeTruthy();

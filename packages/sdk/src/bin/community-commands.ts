@@ -50,7 +50,7 @@ async function findGroup(
 }
 
 /** Signs in, connects and catches up, then finds a group you are in (a community's or not). */
-async function findMyGroup(client: VeilClient, nameOrId: string): Promise<string> {
+export async function findMyGroup(client: VeilClient, nameOrId: string): Promise<string> {
   requireRegistered(client);
   await client.start();
   if (/^g_[A-Za-z0-9_-]+$/.test(nameOrId)) return nameOrId;
@@ -87,7 +87,7 @@ function findPost(posts: ChatMessage[], ref: string): ChatMessage {
   return post;
 }
 
-const textOf = (m: ChatMessage): string =>
+export const textOf = (m: ChatMessage): string =>
   m.content.type === "text"
     ? m.content.text
     : m.content.type === "attachment"
@@ -656,7 +656,28 @@ function groupCommands(community: Command, action: Action, out: Terminal): void 
   const group = community
     .command("group")
     .description("A group you are in: info, settings, admins, leaving (by name or id)");
+  groupSubcommands(group, action, out);
+}
 
+/** What to call each member of a group: their name if you may see it, else their id. */
+export async function memberNames(
+  client: VeilClient,
+  members: readonly { userId: string }[],
+): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  for (const m of members) {
+    if (names.has(m.userId)) continue;
+    const profile = await client.api.user(m.userId).catch(() => undefined);
+    names.set(m.userId, profile?.name ?? m.userId);
+  }
+  return names;
+}
+
+/**
+ * A group's info, settings, admins, and leaving it: under `community group`,
+ * and under `group` (packages/sdk/src/bin/group-commands.ts) for any group.
+ */
+export function groupSubcommands(group: Command, action: Action, out: Terminal): void {
   group
     .command("info")
     .description("Name, description, community, members (as you may see them), admins, settings")
@@ -664,12 +685,7 @@ function groupCommands(community: Command, action: Action, out: Terminal): void 
     .action(
       action(async (client, ref: string) => {
         const g = await client.groupInfo(await findMyGroup(client, ref));
-        const names = new Map<string, string>();
-        for (const m of g.members) {
-          if (names.has(m.userId)) continue;
-          const profile = await client.api.user(m.userId).catch(() => undefined);
-          names.set(m.userId, profile?.name ?? m.userId);
-        }
+        const names = await memberNames(client, g.members);
         out.line(`${g.name} (${g.id})`);
         if (g.description) out.line(g.description);
         out.line(`community: ${g.communityId ?? "none"}`);

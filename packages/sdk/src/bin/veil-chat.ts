@@ -14,6 +14,7 @@ import {
   type Terminal,
 } from "./cli-kit.js";
 import { communityCommands } from "./community-commands.js";
+import { groupCommands } from "./group-commands.js";
 
 const defaultServer = process.env.VEIL_SERVER ?? "http://localhost:8080";
 
@@ -275,6 +276,7 @@ async function openChat(client: VeilClient, peer: Peer): Promise<string> {
 }
 
 communityCommands(program, action, out);
+groupCommands(program, action, out);
 channelCommands(program, action, out);
 
 program.parseAsync().catch((err: unknown) => {
