@@ -2,6 +2,7 @@
 export const insightsErrorCodes = {
   dataset_invalid: "The spam dataset does not have the expected shape.",
   fixture_invalid: "A line of labelled messages is malformed.",
+  intent_examples_invalid: "The intent examples cannot train a model.",
 } as const;
 
 export type InsightsErrorCode = keyof typeof insightsErrorCodes;

@@ -1,5 +1,37 @@
 export { type Analyzer, type AnalyzerOptions, analyzeText, createAnalyzer } from "./analyzer.js";
 export {
+  analyzeBusinessMessage,
+  type BusinessMessageContext,
+  type MessageInsights,
+  maxAnalysedLength,
+} from "./business/analyze.js";
+export { type Entity, type EntityType, extractEntities } from "./business/entities.js";
+export {
+  type ClassificationFigures,
+  classificationFigures,
+  evaluateEntities,
+  evaluateIntents,
+  evaluateSentiment,
+  type LabelFigures,
+  type LabelledEntities,
+  type LabelledSentiment,
+} from "./business/evaluation.js";
+export {
+  defaultIntentThreshold,
+  type IntentExample,
+  IntentModel,
+  type IntentPrediction,
+  noIntent,
+} from "./business/intent-model.js";
+export { type Sentiment, type SentimentLabel, sentiment } from "./business/sentiment.js";
+export {
+  type BurstLimit,
+  defaultBurstLimit,
+  isBurst,
+  type SuspiciousSignals,
+  suspiciousSignals,
+} from "./business/suspicious.js";
+export {
   type Analysis,
   type Category,
   categories,
