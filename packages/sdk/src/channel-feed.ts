@@ -26,10 +26,17 @@ export class ChannelFeed {
 
   constructor(private readonly context: ClientContext) {}
 
-  /** Reads a newly followed channel from its current end (older posts: `channelPosts`). */
+  /**
+   * Reads a newly followed channel from its current end (older posts:
+   * `channelPosts`); for a channel already followed, keeps its `muted`.
+   */
   followed(view: ChannelView): Promise<void> {
     return this.lock.run(view.id, async () => {
-      if ((await this.cursor(view.id)) === undefined) await this.setCursor(view.id, view.lastSeq);
+      const kept = await this.record(view.id);
+      if (kept === undefined) await this.setRecord(view.id, view.lastSeq, view.muted);
+      else if ((kept.muted ?? false) !== view.muted) {
+        await this.setRecord(view.id, kept.cursor, view.muted);
+      }
     });
   }
 
@@ -55,8 +62,9 @@ export class ChannelFeed {
     );
     for (const channel of followed) {
       const cursor = known.get(channel.id);
-      if (cursor === undefined) await this.followed(channel);
-      else if (channel.lastSeq > cursor) {
+      // A new follow starts at the channel's end; a known one takes a mute made elsewhere.
+      await this.followed(channel);
+      if (cursor !== undefined && channel.lastSeq > cursor) {
         try {
           await this.sync(channel.id);
         } catch (err) {
@@ -83,19 +91,22 @@ export class ChannelFeed {
    */
   onPost(post: ChannelPostFrame): Promise<void> {
     return this.lock.run(post.channelId, async () => {
-      const cursor = await this.cursor(post.channelId);
+      const kept = await this.record(post.channelId);
+      const cursor = kept?.cursor;
+      const muted = kept?.muted ?? false;
       if (cursor === undefined || post.seq === cursor + 1) {
         this.context.events.emit("channel-post", {
           post,
           edited: post.editedAt !== null,
           source: "live",
+          muted,
         });
-        await this.setCursor(post.channelId, post.seq);
+        await this.setRecord(post.channelId, post.seq, muted);
       } else if (post.seq <= cursor) {
         // A post already shown: a change is news (the server sends a post again only
         // when it changes), a repeat of a new post that catch-up showed first is not.
         if (post.editedAt !== null || post.poll?.closed) {
-          this.context.events.emit("channel-post", { post, edited: true, source: "live" });
+          this.context.events.emit("channel-post", { post, edited: true, source: "live", muted });
         }
       } else {
         // A gap (frames lost while the socket was slow): fetch from the cursor, this one included.
@@ -105,15 +116,17 @@ export class ChannelFeed {
   }
 
   private async fetchAfterCursor(channelId: string): Promise<void> {
-    let cursor = await this.cursor(channelId);
-    if (cursor === undefined) return;
+    const kept = await this.record(channelId);
+    if (kept === undefined) return;
+    let cursor = kept.cursor;
+    const muted = kept.muted ?? false;
     const start = cursor;
     try {
       for (;;) {
         const page = await this.context.api.channelPosts(channelId, cursor, pageSize);
         for (const post of page.posts) {
           if (post.seq <= cursor) continue;
-          this.show(post);
+          this.show(post, muted);
           cursor = post.seq;
         }
         if (page.posts.length < pageSize) {
@@ -127,23 +140,23 @@ export class ChannelFeed {
         await this.context.state.write([del(ns.channelCursors, channelId)]);
         return;
       }
-      if (cursor > start) await this.setCursor(channelId, cursor);
+      if (cursor > start) await this.setRecord(channelId, cursor, muted);
       throw err;
     }
-    if (cursor !== start) await this.setCursor(channelId, cursor);
+    if (cursor !== start) await this.setRecord(channelId, cursor, muted);
   }
 
-  private show(post: ChannelPost): void {
-    this.context.events.emit("channel-post", { post, edited: false, source: "catch-up" });
+  private show(post: ChannelPost, muted: boolean): void {
+    this.context.events.emit("channel-post", { post, edited: false, source: "catch-up", muted });
   }
 
-  private async cursor(channelId: string): Promise<number | undefined> {
-    return (await this.context.state.json(ChannelCursorRecord, ns.channelCursors, channelId))
-      ?.cursor;
+  /** The channel's cursor and mute, as this device keeps them (undefined: not followed here). */
+  private record(channelId: string) {
+    return this.context.state.json(ChannelCursorRecord, ns.channelCursors, channelId);
   }
 
-  private setCursor(channelId: string, cursor: number): Promise<void> {
-    return this.context.state.write([put(ns.channelCursors, channelId, { cursor })]);
+  private setRecord(channelId: string, cursor: number, muted: boolean): Promise<void> {
+    return this.context.state.write([put(ns.channelCursors, channelId, { cursor, muted })]);
   }
 }
 

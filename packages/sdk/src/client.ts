@@ -1088,6 +1088,15 @@ export class VeilClient extends Emitter<VeilEvents> {
   }
 
   /**
+   * Sets (or, with `false`, clears) the channel's verified badge (platform
+   * admins; others: `not_platform_admin`). Everyone sees it as `verified`.
+   * @example await moderator.setChannelVerified(ch.id); // (await client.channel(ch.id)).verified: true
+   */
+  async setChannelVerified(channelId: string, verified = true): Promise<void> {
+    await this.api.setChannelVerified(channelId, verified);
+  }
+
+  /**
    * The channel with this handle (`@dailynews` or `dailynews`); a suspended
    * one only to its admins (others: `channel_not_found`).
    */

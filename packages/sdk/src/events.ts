@@ -212,6 +212,12 @@ export interface ChannelPostEvent {
    */
   edited: boolean;
   source: "live" | "catch-up";
+  /**
+   * You muted the channel (`muteChannel`): the post is delivered as any other,
+   * but do not notify for it (no sound, banner or unread badge). A mute made
+   * on another device counts here from this device's next catch-up.
+   */
+  muted: boolean;
 }
 
 /** An admin deleted a post of a channel you follow (live only: catch-up replays no deletes). */

@@ -111,8 +111,15 @@ export const ReactionCountsRecord = Type.Object({
 });
 export type ReactionCountsRecord = Static<typeof ReactionCountsRecord>;
 
-/** How far this device has read a followed channel: the last post sequence shown. */
-export const ChannelCursorRecord = Type.Object({ cursor: Int });
+/**
+ * How far this device has read a followed channel (the last post sequence
+ * shown), and whether the channel is muted (absent in records kept before
+ * mute was stored: not muted).
+ */
+export const ChannelCursorRecord = Type.Object({
+  cursor: Int,
+  muted: Type.Optional(Type.Boolean()),
+});
 
 export const ns = {
   device: "device",

@@ -607,6 +607,64 @@ for (const { backend, available } of backends) {
       await root.client.unsuspendChannel(ch.id);
       expect(await gail.client.channel(ch.id)).toMatchObject({ status: "active" });
       expect((await published(olga.client.postToChannel(ch.id, "back"))).text).toBe("back");
+
+      // The verified badge: platform admins only, set and cleared.
+      expect(await failure(olga.client.setChannelVerified(ch.id))).toBe("not_platform_admin");
+      await root.client.setChannelVerified(ch.id);
+      expect((await gail.client.channel(ch.id)).verified).toBe(true);
+      await root.client.setChannelVerified(ch.id, false);
+      expect((await gail.client.channel(ch.id)).verified).toBe(false);
+    });
+
+    it("delivers a muted channel's posts marked muted (do not notify): live, edited, after catch-up", async () => {
+      const olga = await join("Olga");
+      const finn = await join("Finn");
+      const ch = await olga.client.createChannel({ name: "Quiet Hours", handle: newHandle() });
+      const seen = channelEvents(finn.client);
+      await finn.client.followChannel(ch.id);
+      await published(olga.client.postToChannel(ch.id, "loud"));
+      await eventually(() => expect(seen.posts.map((e) => e.post.text)).toEqual(["loud"]));
+      expect(seen.posts[0]).toMatchObject({ source: "live", muted: false });
+
+      // Muted: still delivered, live and as edits, each marked muted.
+      expect(await finn.client.muteChannel(ch.id)).toMatchObject({ following: true, muted: true });
+      const quiet = await published(olga.client.postToChannel(ch.id, "quiet"));
+      await published(olga.client.editChannelPost(ch.id, quiet.seq, "quieter"));
+      await eventually(() =>
+        expect(seen.posts.map((e) => [e.post.text, e.edited, e.muted])).toEqual([
+          ["loud", false, false],
+          ["quiet", false, true],
+          ["quieter", true, true],
+        ]),
+      );
+
+      // Posts missed while offline come by catch-up, still marked muted.
+      await finn.client.stop();
+      await published(olga.client.postToChannel(ch.id, "while away"));
+      await finn.client.start();
+      await eventually(() => expect(seen.posts).toHaveLength(4));
+      expect(seen.posts[3]).toMatchObject({
+        post: { text: "while away" },
+        source: "catch-up",
+        muted: true,
+      });
+
+      // Unmuted from another device (the server's follow, not this device's call): this
+      // device takes it at its next catch-up, and the next post notifies again.
+      await finn.client.stop();
+      await finn.client.api.followChannel(ch.id, false);
+      await published(olga.client.postToChannel(ch.id, "loud again"));
+      await finn.client.start();
+      await eventually(() => expect(seen.posts).toHaveLength(5));
+      expect(seen.posts[4]).toMatchObject({
+        post: { text: "loud again" },
+        source: "catch-up",
+        muted: false,
+      });
+      await published(olga.client.postToChannel(ch.id, "live and loud"));
+      await eventually(() => expect(seen.posts).toHaveLength(6));
+      expect(seen.posts[5]).toMatchObject({ source: "live", muted: false });
+      expect((await finn.client.channel(ch.id)).muted).toBe(false);
     });
   });
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { grantRole } from "../../server/src/accounts/platform-roles.js";
 import {
   backends,
   eventually,
@@ -112,7 +113,7 @@ for (const { backend, available } of backends) {
       const aliceNumber = digits(await run("alice", ["safety-number", bobPhone]));
       expect(aliceNumber).toMatch(/^\d{60}$/);
       expect(digits(await run("bob", ["safety-number", alicePhone]))).toBe(aliceNumber);
-    });
+    }, 120_000);
 
     it("runs a community from the command line: invite, join, groups, announcements", async () => {
       const [olgaPhone, anaPhone] = [nextPhone(), nextPhone()];
@@ -156,7 +157,7 @@ for (const { backend, available } of backends) {
       ).toContain("not_community_admin");
       expect(await run("ana", ["community", "leave", "Riverside"])).toContain("Left Riverside.");
       expect(await run("ana", ["community", "list"])).toContain("You are in no community yet.");
-    });
+    }, 120_000);
 
     describe("communities, run from the command line", () => {
       it("settles requests, admins, invites, photo, groups, links, reactions, ownership", async () => {
@@ -287,11 +288,13 @@ for (const { backend, available } of backends) {
     });
 
     describe("channels", () => {
+      const [olgaPhone, finnPhone, gailPhone] = [nextPhone(), nextPhone(), nextPhone()];
+      const ch = `@cli_${backend}`;
+
       it("posts a poll and a picture, votes, shows counts and voters, opens a forwarded link", async () => {
-        await register("olga-ch", "Olga", nextPhone());
-        await register("finn-ch", "Finn", nextPhone());
-        await register("gail-ch", "Gail", nextPhone());
-        const ch = `@cli_${backend}`;
+        await register("olga-ch", "Olga", olgaPhone);
+        await register("finn-ch", "Finn", finnPhone);
+        await register("gail-ch", "Gail", gailPhone);
         expect(await run("olga-ch", ["channel", "create", ch.slice(1), "Lunch Club"])).toContain(
           `Created ${ch} "Lunch Club"`,
         );
@@ -334,7 +337,131 @@ for (const { backend, available } of backends) {
         expect(await run("olga-ch", ["channel", "admins", "list", ch])).toMatch(
           /Olga {2}\(owner\)/,
         );
-      });
+
+        // The directory and the channel's settings (admins).
+        expect(await run("gail-ch", ["channel", "search", ch.slice(1)])).toContain(
+          `${ch}  Lunch Club  (1 followers)`,
+        );
+        const settings = await run("olga-ch", [
+          ...["channel", "settings", ch, "--name", "Lunch Club Daily", "-d", "Where we eat"],
+          ...["--category", "food", "--country", "gb", "--reactions", "default"],
+        ]);
+        expect(settings).toContain(`${ch}  Lunch Club Daily`);
+        expect(settings).toContain("description: Where we eat");
+        expect(settings).toContain("category:    food");
+        expect(settings).toContain("country:     GB");
+        expect(settings).toContain("reactions:   default");
+        expect(
+          await run("gail-ch", ["channel", "search", "--category", "food", "--country", "GB"]),
+        ).toContain(`${ch}  Lunch Club Daily`);
+        const cleared = await run("olga-ch", ["channel", "settings", ch, "--no-country"]);
+        expect(cleared).toContain("country:     (none)");
+        expect(cleared).toContain("category:    food");
+        const info = await run("finn-ch", ["channel", "info", ch]);
+        expect(info).toContain(`${ch}  Lunch Club Daily`);
+        expect(info).toContain("Where we eat");
+        expect(info).toContain("followers: 1");
+        expect(info).toContain("reactions: default");
+        expect(info).toContain("you:       following (muted)");
+        expect(await run("finn-ch", ["channel", "unmute", ch])).toContain(
+          `${ch} is no longer muted.`,
+        );
+
+        // Reactions within the setting; admins see who.
+        expect(await run("finn-ch", ["channel", "react", ch, "1", "❤️"])).toContain("#1: ❤️ 1");
+        expect(await run("finn-ch", ["channel", "react", ch, "1", "🦄"]).catch(String)).toContain(
+          "reaction_not_allowed",
+        );
+        expect(await run("olga-ch", ["channel", "reactions", ch, "1"])).toMatch(
+          /❤️ {2}Finn \(f_[A-Za-z0-9_-]+\)/,
+        );
+        expect(await run("finn-ch", ["channel", "react", ch, "1", "--remove"])).toContain(
+          "#1: no reactions",
+        );
+
+        // Closing the poll: votes stop.
+        expect(await run("olga-ch", ["channel", "close-poll", ch, "1"])).toContain(
+          "poll: Where?  (one choice, closed)",
+        );
+        expect(await run("finn-ch", ["channel", "vote", ch, "1", "Park"]).catch(String)).toContain(
+          "poll_closed",
+        );
+      }, 240_000);
+
+      // Goes on with the channel and the three profiles of the test above.
+      it("posts a link preview, forwards it into a chat, hands the channel over, verifies and deletes it", async () => {
+        // A post with a link preview, forwarded into a chat with Finn.
+        const linked = await run("olga-ch", [
+          ...["channel", "post", ch, "Read", "this", "--link", "https://example.org/menu"],
+          ...["--link-title", "The menu", "--link-description", "What is on today"],
+        ]);
+        expect(linked).toContain("Posted #3");
+        expect(linked).toContain("link: The menu  <https://example.org/menu>");
+        expect(await run("olga-ch", ["channel", "forward", ch, "3", finnPhone])).toContain(
+          `Forwarded #3 of ${ch} to Finn.`,
+        );
+        const finnsChat = cli("finn-ch", ["chat", olgaPhone]);
+        await eventually(
+          () =>
+            expect(finnsChat.output()).toContain(
+              `Forwarded from ${ch}: veil://channel/${ch.slice(1)}/3`,
+            ),
+          15_000,
+        );
+        expect(finnsChat.output()).toContain("Olga: Read this");
+        finnsChat.child.stdin?.end();
+        expect(await finnsChat.exited).toBe(0);
+
+        // Admins: an invitation found, accepted; ownership handed over; the old owner removed.
+        expect(await run("olga-ch", ["channel", "admins", "invite", ch, gailPhone])).toContain(
+          `Invited Gail to administer ${ch}.`,
+        );
+        expect(await run("olga-ch", ["channel", "admins", "list", ch])).toMatch(
+          /Gail {2}\(invited until \d{4}-\d\d-\d\dT/,
+        );
+        const invitations = await run("gail-ch", ["channel", "invitations"]);
+        expect(invitations).toContain(`${ch}  Lunch Club Daily`);
+        expect(invitations).toMatch(/accept with: veil-chat channel admins accept h_/);
+        expect(await run("gail-ch", ["channel", "admins", "accept", ch])).toContain(
+          `You are an admin of ${ch}.`,
+        );
+        expect(await run("olga-ch", ["channel", "transfer", ch, gailPhone])).toContain(
+          `Gail now owns ${ch}.`,
+        );
+        expect(await run("gail-ch", ["channel", "admins", "remove", ch, olgaPhone])).toContain(
+          `Removed Olga from the admins of ${ch}.`,
+        );
+        const gailsList = await run("gail-ch", ["channel", "admins", "list", ch]);
+        expect(gailsList).toMatch(/Gail {2}\(owner\)/);
+        expect(gailsList).not.toContain("Olga");
+
+        // The verified badge: platform admins only.
+        expect(await run("gail-ch", ["channel", "verify", ch]).catch(String)).toContain(
+          "not_platform_admin",
+        );
+        const finnId = (await run("finn-ch", ["whoami"])).match(/user: +(u_[A-Za-z0-9_-]+)/)?.[1];
+        await grantRole(t.server.context.database.db, finnId as string, "admin");
+        expect(await run("finn-ch", ["channel", "verify", ch])).toContain(`${ch} ✓ verified.`);
+        expect(await run("gail-ch", ["channel", "search", ch.slice(1)])).toContain(`${ch} ✓`);
+        expect(await run("finn-ch", ["channel", "verify", ch, "--off"])).toContain(
+          `${ch} is no longer verified.`,
+        );
+
+        // Unfollowing, then the owner deletes the channel (asked to confirm).
+        expect(await run("finn-ch", ["channel", "unfollow", ch])).toContain(
+          `No longer following ${ch}.`,
+        );
+        expect(await run("finn-ch", ["channel", "info", ch])).toContain("followers: 0");
+        expect(await run("gail-ch", ["channel", "delete-channel", ch]).catch(String)).toContain(
+          "--yes",
+        );
+        expect(await run("gail-ch", ["channel", "delete-channel", ch, "--yes"])).toContain(
+          `Deleted ${ch}.`,
+        );
+        expect(await run("gail-ch", ["channel", "info", ch]).catch(String)).toContain(
+          `no channel ${ch}`,
+        );
+      }, 240_000);
     });
   });
 }

@@ -155,8 +155,20 @@ for (const { backend, available } of backends) {
       expect((await finn.request("GET", `/v1/channels/${c.id}`)).body.followerCount).toBe(1);
       // The invite link opens it.
       expect((await gail.request("GET", `/v1/channel-invites/${c.inviteCode}`)).body.id).toBe(c.id);
-      // Only admins post.
-      expect((await post(finn, c.id)).body.error.code).toBe("not_channel_admin");
+      // Only admins post, and a refused post stores nothing and takes no sequence number.
+      const refused = await post(finn, c.id);
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.code).toBe("not_channel_admin");
+      const after = await finn.request("GET", `/v1/channels/${c.id}/posts`);
+      expect(after.body.lastSeq).toBe(1);
+      expect(after.body.posts).toHaveLength(1);
+      const rows = await t.server.context.database.db
+        .selectFrom("channel_posts")
+        .select("seq")
+        .where("channel_id", "=", c.id)
+        .execute();
+      expect(rows.map((r) => Number(r.seq))).toEqual([1]);
+      expect((await post(olga, c.id)).body.seq).toBe(2);
     });
 
     it("delivers a post to connected followers as one frame, and lets anyone preview", async () => {
@@ -288,21 +300,40 @@ for (const { backend, available } of backends) {
         expect((await finn.request("GET", finnsView?.photo ?? "")).body.error.code).toBe(
           "not_channel_admin",
         );
-        // The reaction setting.
+        // The reaction setting. A refused reaction leaves the follower's reaction and the counts
+        // (stored and shown) as they were.
+        const reactionState = async () => {
+          const mine = (await finn.request("GET", `/v1/channels/${c.id}/posts`)).body.posts[0];
+          const stored = await countsAgainstRows(c.id, 1);
+          expect(stored.reactionCounts).toEqual(stored.reactionRows);
+          return { reactions: mine.reactions, myReaction: mine.myReaction, stored };
+        };
         await olga.request("PATCH", `/v1/channels/${c.id}`, { reactionPolicy: "default" });
+        const beforeRefusal = await reactionState();
+        expect(beforeRefusal).toMatchObject({
+          reactions: { "👍": 1, "🔥": 1 },
+          myReaction: "👍",
+        });
         expect(
           (await finn.request("PUT", `/v1/channels/${c.id}/posts/1/reaction`, { emoji: "🦄" })).body
             .error.code,
         ).toBe("reaction_not_allowed");
+        expect(await reactionState()).toEqual(beforeRefusal);
         expect(
           (await finn.request("PUT", `/v1/channels/${c.id}/posts/1/reaction`, { emoji: "❤️" }))
             .status,
         ).toBe(200);
         await olga.request("PATCH", `/v1/channels/${c.id}`, { reactionPolicy: "none" });
+        const beforeNone = await reactionState();
+        expect(beforeNone).toMatchObject({
+          reactions: { "❤️": 1, "🔥": 1 },
+          myReaction: "❤️",
+        });
         expect(
           (await finn.request("PUT", `/v1/channels/${c.id}/posts/1/reaction`, { emoji: "👍" })).body
             .error.code,
         ).toBe("reaction_not_allowed");
+        expect(await reactionState()).toEqual(beforeNone);
       } finally {
         socket?.close();
       }
@@ -376,11 +407,18 @@ for (const { backend, available } of backends) {
         expect(r.status, emoji).toBe(200);
         expect(r.body.reactions).toEqual({ [emoji]: 1 });
       }
+      const last = singleEmoji[singleEmoji.length - 1] as string;
       for (const text of notSingleEmoji.filter((x) => x.trim() !== "" && !/\s/u.test(x))) {
         const r = await react(text);
         expect(r.status, JSON.stringify(text)).toBe(400);
         expect(r.body.error.code, JSON.stringify(text)).toBe("reaction_not_allowed");
       }
+      // None of the refusals replaced the last accepted reaction or moved a counter.
+      const seen = (await finn.request("GET", `/v1/channels/${c.id}/posts`)).body.posts[0];
+      expect(seen).toMatchObject({ reactions: { [last]: 1 }, myReaction: last });
+      const stored = await countsAgainstRows(c.id, 1);
+      expect(stored.reactionRows).toEqual({ [last]: 1 });
+      expect(stored.reactionCounts).toEqual({ [last]: 1 });
     });
 
     it("keeps counts exact under overlapping follows, reactions and votes from the same followers", async () => {
@@ -453,12 +491,26 @@ for (const { backend, available } of backends) {
         .where("channel_id", "=", c.id)
         .where("seq", "=", 1)
         .execute();
-      expect(
-        (await olga.request("PATCH", `/v1/channels/${c.id}/posts/1`, { text: "x" })).body.error
-          .code,
-      ).toBe("edit_window_closed");
+      const edit = await olga.request("PATCH", `/v1/channels/${c.id}/posts/1`, { text: "x" });
+      expect(edit.status).toBe(409);
+      expect(edit.body.error.code).toBe("edit_window_closed");
+      const removal = await olga.request("DELETE", `/v1/channels/${c.id}/posts/1`);
+      expect(removal.status).toBe(409);
+      expect(removal.body.error.code).toBe("edit_window_closed");
+      // Neither refusal touched the post: same text, never edited, still stored.
+      const stored = await db
+        .selectFrom("channel_posts")
+        .select(["seq", "text", "edited_at"])
+        .where("channel_id", "=", c.id)
+        .orderBy("seq")
+        .execute();
+      expect(stored.map((r) => [Number(r.seq), r.text, r.edited_at])).toEqual([
+        [1, "old", null],
+        [2, "new", null],
+      ]);
       const page = await olga.request("GET", `/v1/channels/${c.id}/posts`);
       expect(page.body.posts.map((p: { text: string }) => p.text)).toEqual(["new"]);
+      expect(page.body.lastSeq).toBe(2);
       await t.server.prune();
       const left = await db
         .selectFrom("channel_posts")
@@ -602,9 +654,16 @@ for (const { backend, available } of backends) {
       ).toBe("user_not_found");
       await olga.request("POST", "/v1/contacts", { phone: alan.phone });
       await olga.request("POST", "/v1/contacts", { phone: bea.phone });
+      const invitedAt = Date.now();
       expect(
         (await olga.request("POST", `/v1/channels/${c.id}/admins`, { userId: alan.id })).status,
       ).toBe(204);
+      // An invitation lasts seven days.
+      const pending = await olga.request("GET", `/v1/channels/${c.id}/admins`);
+      expect(pending.body.invited.map((i: { userId: string }) => i.userId)).toEqual([alan.id]);
+      const expiresAt = Date.parse(pending.body.invited[0].expiresAt);
+      expect(expiresAt).toBeGreaterThanOrEqual(invitedAt + 7 * dayMs);
+      expect(expiresAt).toBeLessThanOrEqual(Date.now() + 7 * dayMs);
       // The invitee finds the invitation: in a list of their own and on the channel.
       const invitations = await alan.request("GET", "/v1/me/channel-invitations");
       expect(invitations.body.channels.map((x: { id: string }) => x.id)).toEqual([c.id]);
@@ -636,6 +695,20 @@ for (const { backend, available } of backends) {
         "channel_invite_invalid",
       );
       expect((await bea.request("GET", "/v1/me/channel-invitations")).body.channels).toEqual([]);
+      // The refusal made Bea nothing: no role, not among the admins.
+      expect((await bea.request("GET", `/v1/channels/${c.id}`)).body.role).toBeNull();
+      const adminIds = async () =>
+        (await olga.request("GET", `/v1/channels/${c.id}/admins`)).body.admins
+          .map((a: { id: string }) => a.id)
+          .sort();
+      expect(await adminIds()).toEqual([olga.id, alan.id].sort());
+      const beaIsAdmin = await t.server.context.database.db
+        .selectFrom("channel_admins")
+        .select("user_id")
+        .where("channel_id", "=", c.id)
+        .where("user_id", "=", bea.id)
+        .execute();
+      expect(beaIsAdmin).toEqual([]);
       // Sixteen admins at most, invitations included.
       const more = [];
       for (let i = 0; i < 14; i++) more.push(await person(`Extra ${i}`));
@@ -645,10 +718,15 @@ for (const { backend, available } of backends) {
           (await olga.request("POST", `/v1/channels/${c.id}/admins`, { userId: p.id })).status,
         ).toBe(204);
       }
+      const full = (await olga.request("GET", `/v1/channels/${c.id}/admins`)).body;
+      expect(full.admins.length + full.invitedCount).toBe(16);
       expect(
         (await olga.request("POST", `/v1/channels/${c.id}/admins`, { userId: bea.id })).body.error
           .code,
       ).toBe("channel_admin_limit");
+      // The refused invitation is not stored: same admins, same invitations, none for Bea.
+      expect((await olga.request("GET", `/v1/channels/${c.id}/admins`)).body).toEqual(full);
+      expect((await bea.request("GET", "/v1/me/channel-invitations")).body.channels).toEqual([]);
       // An admin who is not the owner removes no other admin and hands over nothing.
       const extra = more[0] as Person;
       expect((await extra.request("PUT", `/v1/channels/${c.id}/admins/me`)).body.role).toBe(
@@ -713,6 +791,8 @@ for (const { backend, available } of backends) {
       expect(await search(`q=${tag}&country=FR`)).toEqual([a.id]);
       expect(await search(`q=${a.handle}`)).toEqual([a.id]);
       expect(await search(`q=${tag}&category=news`)).toEqual([]);
+      expect(await search(`q=${tag}&category=sports`)).toEqual([b.id, a.id]);
+      expect(await search(`q=${tag}&category=sports&country=DE`)).toEqual([b.id]);
       expect(
         (await finn.request("GET", "/v1/me/channels")).body.channels.map(
           (c: { id: string }) => c.id,
@@ -729,6 +809,43 @@ for (const { backend, available } of backends) {
         .execute();
       expect(await search(`q=${tag}&sort=active`)).toEqual([b.id, a.id]);
       expect(await search(`q=${tag}`)).toEqual([b.id, a.id]); // popular is unchanged by posts
+    });
+
+    it("has no follower list and no way to remove a follower, for admins or anyone", async () => {
+      const olga = await person("Olga");
+      const finn = await person("Finn");
+      const c = await channel(olga);
+      await finn.request("PUT", `/v1/channels/${c.id}/follow`, {});
+      await post(olga, c.id);
+      const reaction = await finn.request("PUT", `/v1/channels/${c.id}/posts/1/reaction`, {
+        emoji: "👍",
+      });
+      expect(reaction.status).toBe(200);
+      const who = await olga.request("GET", `/v1/channels/${c.id}/posts/1/reactions`);
+      const handle = who.body.reactions[0].follower.handle as string;
+      const base = `/v1/channels/${c.id}/followers`;
+      for (const [method, path] of [
+        ["GET", base],
+        ["GET", `${base}?limit=100`],
+        ["GET", `${base}/${handle}`],
+        ["DELETE", base],
+        ["DELETE", `${base}/${handle}`],
+        ["DELETE", `${base}/${finn.id}`],
+        ["POST", `${base}/${handle}/remove`],
+        ["PUT", `${base}/${handle}/ban`],
+        ["DELETE", `/v1/channels/${c.id}/follow/${finn.id}`],
+      ] as const) {
+        for (const p of [olga, finn]) {
+          const r = await p.request(method, path, method === "GET" ? undefined : {});
+          expect(r.status, `${method} ${path}`).toBe(404);
+          expect(r.body.error.code, `${method} ${path}`).toBe("route_not_found");
+        }
+      }
+      // Finn is still a follower, counted once.
+      expect((await finn.request("GET", `/v1/channels/${c.id}`)).body).toMatchObject({
+        following: true,
+        followerCount: 1,
+      });
     });
 
     it("lets only platform admins verify a channel", async () => {
@@ -1092,14 +1209,34 @@ for (const { backend, available } of backends) {
         expect(r.body.contentType).toBe(type);
         others.push(r.body.id as string);
       }
-      expect(
-        (await upload(olga, c.id, Buffer.from("just text"), "image/png")).body.error.code,
-      ).toBe("media_type_not_allowed");
+      const mediaRows = async () =>
+        (
+          await t.server.context.database.db
+            .selectFrom("channel_media")
+            .select("id")
+            .where("channel_id", "=", c.id)
+            .execute()
+        )
+          .map((r) => r.id)
+          .sort();
+      const stored = await mediaRows();
+      expect(stored).toHaveLength(4);
+      const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("base64url");
+      const text = Buffer.from(`just text ${randomBytes(8).toString("hex")}`);
+      expect((await upload(olga, c.id, text, "image/png")).body.error.code).toBe(
+        "media_type_not_allowed",
+      );
       const big = Buffer.concat([files.png(), Buffer.alloc(mediaLimit)]);
       const oversized = await upload(olga, c.id, big);
       expect(oversized.status).toBe(413);
       expect(oversized.body.error.code).toBe("media_too_large");
-      expect((await upload(finn, c.id, files.png())).body.error.code).toBe("not_channel_admin");
+      const strangers = files.png();
+      expect((await upload(finn, c.id, strangers)).body.error.code).toBe("not_channel_admin");
+      // The refused uploads left no media row and no bytes in the blob store.
+      expect(await mediaRows()).toEqual(stored);
+      for (const refused of [text, big, strangers]) {
+        expect(await t.server.context.blobs.get(sha(refused))).toBeNull();
+      }
       // A post references up to ten of the channel's media, with a caption.
       const created = await olga.request("POST", `/v1/channels/${c.id}/posts`, {
         id: postId(),

@@ -82,6 +82,77 @@ describe.skipIf(!postgresAvailable || !natsAvailable)(
       expect((await socket.closed()).reason).toBe("session_revoked");
     });
 
+    it("delivers a channel post and its reaction counts to a follower connected to the other node", async () => {
+      const olga = await TestUser.register(one.url, { name: "Olga" });
+      const finn = await TestUser.register(two.url, { name: "Finn" });
+      const gail = await TestUser.register(two.url, { name: "Gail" });
+      const created = await olga.request("POST", "/v1/channels", {
+        name: "Two Nodes",
+        handle: `nodes_${randomBytes(4).toString("hex")}`,
+      });
+      expect(created.status).toBe(201);
+      const channelId = created.body.id as string;
+      for (const f of [finn, gail]) {
+        expect((await f.request("PUT", `/v1/channels/${channelId}/follow`, {})).status).toBe(200);
+      }
+      // Finn listens on node two, Gail on node one; Olga posts through node one.
+      const wsOf = (node: ServerProcess) => `${node.url.replace("http", "ws")}/v1/ws`;
+      const finnsSocket = await finn.connect(wsOf(two));
+      const gailsSocket = await gail.connect(wsOf(one));
+      try {
+        const id = `p_${randomBytes(6).toString("hex")}`;
+        const posted = await olga.request("POST", `/v1/channels/${channelId}/posts`, {
+          id,
+          text: "across the bus",
+        });
+        expect(posted.status).toBe(201);
+        for (const socket of [finnsSocket, gailsSocket]) {
+          const frame = await socket.next((f) => f.type === "channel.post");
+          expect(frame.type === "channel.post" && frame.post).toMatchObject({
+            channelId,
+            seq: 1,
+            id,
+            text: "across the bus",
+          });
+        }
+        // Reactions through node one (Finn's own on node one too, with his token): the
+        // coalesced counts reach node two with the final numbers.
+        const finnOnOne = new TestUser(one.url, finn.id, finn.deviceId, finn.token, finn.key);
+        const gailOnOne = new TestUser(one.url, gail.id, gail.deviceId, gail.token, gail.key);
+        const path = `/v1/channels/${channelId}/posts/1/reaction`;
+        expect((await finnOnOne.request("PUT", path, { emoji: "👍" })).status).toBe(200);
+        expect((await gailOnOne.request("PUT", path, { emoji: "👍" })).status).toBe(200);
+        expect((await gailOnOne.request("PUT", path, { emoji: "🔥" })).status).toBe(200);
+        const final = { "👍": 1, "🔥": 1 };
+        const sorted = (counts: Record<string, number>) =>
+          JSON.stringify(Object.entries(counts).sort());
+        for (const socket of [finnsSocket, gailsSocket]) {
+          const counts = await socket.next(
+            (f) => f.type === "channel.counts" && sorted(f.counts) === sorted(final),
+          );
+          expect(counts).toEqual({ type: "channel.counts", channelId, seq: 1, counts: final });
+        }
+        // An edit and a delete made through node two reach the follower on node one.
+        const olgaOnTwo = new TestUser(two.url, olga.id, olga.deviceId, olga.token, olga.key);
+        await olgaOnTwo.request("PATCH", `/v1/channels/${channelId}/posts/1`, { text: "edited" });
+        const edited = await gailsSocket.next(
+          (f) => f.type === "channel.post" && f.post.text === "edited",
+        );
+        expect(edited.type === "channel.post" && edited.post.editedAt).not.toBeNull();
+        expect(
+          (await olgaOnTwo.request("DELETE", `/v1/channels/${channelId}/posts/1`)).status,
+        ).toBe(204);
+        expect(await gailsSocket.next((f) => f.type === "channel.post.deleted")).toEqual({
+          type: "channel.post.deleted",
+          channelId,
+          seq: 1,
+        });
+      } finally {
+        finnsSocket.close();
+        gailsSocket.close();
+      }
+    });
+
     it("logs no names or numbers, and shuts down cleanly on SIGTERM", async () => {
       const logs = one.output() + two.output();
       expect(logs).not.toContain("Alice");

@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
+import type { ReactionPolicy, UpdateChannelRequest } from "@veil/protocol";
 import type { Command } from "commander";
 import type { VeilClient } from "../client.js";
 import { isVeilError } from "../errors.js";
 import type { ChannelPost, ChannelView, HeldItem } from "../index.js";
 import { isHeld } from "../moderation.js";
 import { requireRegistered, resolvePeer, type Terminal } from "./cli-kit.js";
-import type { Action } from "./community-commands.js";
+import { type Action, findMyGroup } from "./community-commands.js";
 
 /** A channel by id, by @handle or handle, by an invite link (`veil-channel:<code>`) or a post's link. */
 /** A channel by @handle or id, for a registered client. */
@@ -52,6 +53,31 @@ function timeOf(text: string): Date {
   if (Number.isNaN(at.getTime()))
     throw new Error(`not a time: ${text} (e.g. 2030-01-31T18:00:00Z)`);
   return at;
+}
+
+const reactionPolicies: readonly ReactionPolicy[] = ["any", "default", "none"];
+
+/** A reaction setting as typed. */
+function reactionPolicyOf(text: string): ReactionPolicy {
+  const policy = reactionPolicies.find((p) => p === text.toLowerCase());
+  if (!policy) throw new Error(`"${text}" is not one of: ${reactionPolicies.join(", ")}`);
+  return policy;
+}
+
+/**
+ * The chat to forward into: a group (by name or id) with `group`, else the
+ * direct chat with someone (a phone number or user id), started if need be.
+ */
+async function chatOf(client: VeilClient, to: string, group: boolean) {
+  if (group || /^g_[A-Za-z0-9_-]+$/.test(to)) {
+    return { groupId: await findMyGroup(client, to), name: to };
+  }
+  requireRegistered(client);
+  await client.start();
+  const peer = await resolvePeer(client, to);
+  const chat = await client.startDirectChat(peer.userId);
+  if (!chat.joined) await client.waitForChat(chat.groupId, 120_000);
+  return { groupId: chat.groupId, name: peer.name };
 }
 
 /** Repeatable options (`--option A --option B`) collect into a list. */
@@ -192,6 +218,7 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
           out.line(`${[c.category, c.country].filter(Boolean).join(", ")}`);
         out.line(`followers: ${c.followerCount}`);
         out.line(`posts:     ${c.lastSeq}`);
+        out.line(`reactions: ${c.reactionPolicy}`);
         out.line(
           `you:       ${c.role ?? (c.following ? (c.muted ? "following (muted)" : "following") : "not following")}`,
         );
@@ -236,6 +263,10 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
       collect,
       [],
     )
+    .option("--link <url>", "a link preview (made here: the server never fetches the URL)")
+    .option("--link-title <text>", "the link preview's title")
+    .option("--link-description <text>", "the link preview's description")
+    .option("--link-image <file>", "the link preview's image (uploaded as channel media)")
     .option("--poll <question>", "post a poll (with two or more --option)")
     .option("--option <text>", "a poll option (repeatable)", collect, [])
     .option("--multiple", "several options per follower")
@@ -248,6 +279,10 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
           words: string[],
           options: {
             image: string[];
+            link?: string;
+            linkTitle?: string;
+            linkDescription?: string;
+            linkImage?: string;
             poll?: string;
             option: string[];
             multiple?: boolean;
@@ -265,9 +300,20 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
                 ...(options.closes ? { closesAt: timeOf(options.closes) } : {}),
               }
             : undefined;
+          if (!options.link && (options.linkTitle || options.linkDescription || options.linkImage))
+            throw new Error("--link-title, --link-description and --link-image need --link <url>");
+          const preview = options.link
+            ? {
+                url: options.link,
+                title: options.linkTitle ?? "",
+                description: options.linkDescription ?? "",
+                ...(options.linkImage ? { image: await readFile(options.linkImage) } : {}),
+              }
+            : undefined;
           const post = await client.postToChannel(c.id, {
             ...(text ? { text } : {}),
             ...(media.length > 0 ? { media } : {}),
+            ...(preview ? { preview } : {}),
             ...(poll ? { poll } : {}),
           });
           if (isHeld(post)) {
@@ -302,7 +348,10 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
         if (!c.following) await client.followChannel(c.id);
         client.on("channel-post", (e) => {
           if (e.post.channelId !== c.id) return;
-          for (const line of postLines(e.post)) out.line(line);
+          // A terminal cannot be quiet: a muted channel's posts say so.
+          const [first = "", ...rest] = postLines(e.post);
+          out.line(e.muted ? `${first}   (muted)` : first);
+          for (const line of rest) out.line(line);
         });
         client.on("channel-post-deleted", (e) => {
           if (e.channelId === c.id) out.line(`  #${e.seq} was deleted`);
@@ -528,7 +577,11 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
   ] as const) {
     channel
       .command(name)
-      .description(muted ? "Keep following, quietly" : "Follow with notifications again")
+      .description(
+        muted
+          ? "Keep following without notifications (posts still arrive)"
+          : "Follow with notifications again",
+      )
       .argument("<channel>", "@handle or id")
       .action(
         action(async (client, ref: string) => {
@@ -538,6 +591,125 @@ export function channelCommands(program: Command, action: Action, out: Terminal)
         }),
       );
   }
+
+  channel
+    .command("settings")
+    .description(
+      "Change the name, description, category, country or reaction setting (admins); shows them",
+    )
+    .argument("<channel>", "@handle or id")
+    .option("--name <name>", "a new name")
+    .option("-d, --description <text>", "a new description")
+    .option("--category <category>", "a directory category, e.g. news")
+    .option("--no-category", "no category")
+    .option("--country <code>", "a country, e.g. GB")
+    .option("--no-country", "no country")
+    .option("--reactions <setting>", "any emoji, the default set, or none")
+    .action(
+      action(
+        async (
+          client,
+          ref: string,
+          options: {
+            name?: string;
+            description?: string;
+            category?: string | false;
+            country?: string | false;
+            reactions?: string;
+          },
+        ) => {
+          const c = await signedInChannel(client, ref);
+          const changes: UpdateChannelRequest = {};
+          if (options.name !== undefined) changes.name = options.name;
+          if (options.description !== undefined) changes.description = options.description;
+          if (options.category !== undefined) changes.category = options.category || null;
+          if (options.country !== undefined) {
+            changes.country = options.country ? options.country.toUpperCase() : null;
+          }
+          if (options.reactions !== undefined) {
+            changes.reactionPolicy = reactionPolicyOf(options.reactions);
+          }
+          let shown: ChannelView = c;
+          if (Object.keys(changes).length > 0) {
+            const changed = await client.updateChannel(c.id, changes);
+            if (isHeld(changed)) {
+              out.line(heldLine(changed));
+              return;
+            }
+            shown = changed;
+          }
+          out.line(`@${shown.handle}  ${shown.name}`);
+          out.line(`description: ${shown.description || "(none)"}`);
+          out.line(`category:    ${shown.category ?? "(none)"}`);
+          out.line(`country:     ${shown.country ?? "(none)"}`);
+          out.line(`reactions:   ${shown.reactionPolicy}`);
+        },
+      ),
+    );
+
+  channel
+    .command("delete-channel")
+    .description("Delete the channel (owner): it then answers like one that never existed")
+    .argument("<channel>", "@handle or id")
+    .requiredOption("--yes", "yes, delete it")
+    .action(
+      action(async (client, ref: string) => {
+        const c = await signedInChannel(client, ref);
+        await client.deleteChannel(c.id);
+        out.line(`Deleted @${c.handle}.`);
+      }),
+    );
+
+  channel
+    .command("forward")
+    .description("Forward a post into a chat: its text and its link back to the channel")
+    .argument("<channel>", "@handle or id")
+    .argument("<seq>", "the post's number")
+    .argument("<to>", "a phone number or user id (their direct chat), or a group's id")
+    .option("--group", "<to> is a group you are in, by name or id")
+    .action(
+      action(
+        async (client, ref: string, seqText: string, to: string, options: { group?: boolean }) => {
+          const c = await signedInChannel(client, ref);
+          const post = await postOf(client, c.id, seqOf(seqText));
+          const chat = await chatOf(client, to, options.group ?? false);
+          const sent = await client.sendText(chat.groupId, client.forwardChannelPost(post));
+          out.line(
+            sent.status === "sent"
+              ? `Forwarded #${post.seq} of @${c.handle} to ${chat.name}.`
+              : "queued: the server is unreachable",
+          );
+        },
+      ),
+    );
+
+  channel
+    .command("invitations")
+    .description("Channels whose owner invited you to administer them")
+    .action(
+      action(async (client) => {
+        requireRegistered(client);
+        const invited = await client.channelInvitations();
+        if (invited.length === 0) out.line("No invitation to administer a channel.");
+        for (const c of invited) {
+          out.line(`@${c.handle}  ${c.name}  (${c.id})`);
+          out.line(`   accept with: veil-chat channel admins accept ${c.id}`);
+        }
+      }),
+    );
+
+  channel
+    .command("verify")
+    .description("Give a channel the verified badge (platform admins); --off takes it away")
+    .argument("<channel>", "@handle, id, or veil-channel:<code>")
+    .option("--off", "take the badge away")
+    .action(
+      action(async (client, ref: string, options: { off?: boolean }) => {
+        const c = await signedInChannel(client, ref);
+        await client.setChannelVerified(c.id, !options.off);
+        out.line(options.off ? `@${c.handle} is no longer verified.` : `@${c.handle} ✓ verified.`);
+      }),
+    );
 
   const photo = channel.command("photo").description("The channel's photo (admins)");
 

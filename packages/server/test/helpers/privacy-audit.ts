@@ -1605,9 +1605,10 @@ const postKeys = [
   "editedAt",
 ].sort();
 
-/** A channel id and an invite code nobody has: a deleted channel answers exactly like them. */
+/** A channel id, invite code and handle nobody has: a deleted channel answers exactly like them. */
 const missingChannel = entityId("h");
 const missingInvite = randomBytes(18).toString("base64url");
+const missingHandle = `gone_${randomBytes(6).toString("hex")}`;
 
 /** A refusal that says nothing of the channel, post or poll: the registry's bare error. */
 const refused = (code: ErrorCode) => ({
@@ -1626,9 +1627,11 @@ const refused = (code: ErrorCode) => ({
  * admins their number), who reacted to and who voted in each post (R8,
  * admins only; anyone else gets the same bare refusal), and the viewer's
  * lists: the directory (searched by the world's channel tag),
- * GET /v1/me/channels and the invitations to administer. Live channels are public: nothing there is hidden.
+ * GET /v1/me/channels and the invitations to administer. Every channel also by
+ * its handle (GET /v1/channels/by-handle/:handle, how a forwarded post's link
+ * is opened), answered as by its id. Live channels are public: nothing there is hidden.
  * A deleted channel answers everyone, its admins too, like one that never
- * existed.
+ * existed (its handle like a handle nobody has).
  */
 export const channelRoute: ReadRoute = {
   name: "channels",
@@ -1698,6 +1701,12 @@ export const channelRoute: ReadRoute = {
         expect: { hidden: { path: `/v1/channel-invites/${missingInvite}` } },
       });
       if (seq !== undefined) probes.push(gone(`/posts/${seq}/votes`));
+      probes.push({
+        route: "GET /v1/channels/by-handle/:handle (deleted)",
+        method: "GET",
+        path: `/v1/channels/by-handle/${c.handle}`,
+        expect: { hidden: { path: `/v1/channels/by-handle/${missingHandle}` } },
+      });
     }
     const forbidden = refused("not_channel_admin");
     for (const c of channels) {
@@ -1713,31 +1722,35 @@ export const channelRoute: ReadRoute = {
           ...(followerPhotoShown(w, v, u) ? { photo: `${base}/followers/${handle}/photo` } : {}),
         };
       };
+      // The channel as the channel (R9), whether asked for by id or by handle.
+      const view = {
+        status: 200,
+        check: (body: Record<string, unknown>) => {
+          const want = {
+            id: c.id,
+            handle: c.handle,
+            name: c.name,
+            followerCount: c.followers.size,
+            reactionPolicy: c.reactionPolicy,
+            role: c.admins.get(v) ?? null,
+            following: c.followers.has(v),
+            muted: c.followers.get(v)?.muted ?? false,
+            lastSeq: c.lastSeq,
+          };
+          const got = Object.fromEntries(Object.keys(want).map((k) => [k, body[k]]));
+          return isDeepStrictEqual(got, want)
+            ? []
+            : [`got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`];
+        },
+      };
       probes.push(
+        { route: "GET /v1/channels/:id", method: "GET", path: base, expect: view },
         {
-          route: "GET /v1/channels/:id",
+          // Handles are matched in any case: a forwarded link may have been retyped.
+          route: "GET /v1/channels/by-handle/:handle",
           method: "GET",
-          path: base,
-          expect: {
-            status: 200,
-            check: (body) => {
-              const want = {
-                id: c.id,
-                handle: c.handle,
-                name: c.name,
-                followerCount: c.followers.size,
-                reactionPolicy: c.reactionPolicy,
-                role: c.admins.get(v) ?? null,
-                following: c.followers.has(v),
-                muted: c.followers.get(v)?.muted ?? false,
-                lastSeq: c.lastSeq,
-              };
-              const got = Object.fromEntries(Object.keys(want).map((k) => [k, body[k]]));
-              return isDeepStrictEqual(got, want)
-                ? []
-                : [`got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`];
-            },
-          },
+          path: `/v1/channels/by-handle/${c.handle.toUpperCase()}`,
+          expect: view,
         },
         {
           route: "GET /v1/channel-invites/:code",
