@@ -40,6 +40,11 @@ afterAll(async () => {
   if (webDir) rmSync(webDir, { recursive: true, force: true });
 });
 
+/** Closes each person's browser context once their block is done: less for the machine to run. */
+async function leave(people: Array<Person | undefined>): Promise<void> {
+  await Promise.all(people.map((person) => person?.context.close()));
+}
+
 /** Goes to a section of the app through its navigation. */
 async function section(person: Person, name: "Chats" | "Communities" | "Channels" | "Settings") {
   await person.page
@@ -51,11 +56,14 @@ async function section(person: Person, name: "Chats" | "Communities" | "Channels
 describe.runIf(chromiumAvailable)("web client: chats in the browser", () => {
   let alice: Person;
   let bob: Person;
+  /** The safety number both marked as verified, before Alice linked a second device. */
+  let verifiedNumber: string | undefined;
 
   beforeAll(async () => {
     alice = await openPerson(browser, server.url);
     bob = await openPerson(browser, server.url);
   });
+  afterAll(() => leave([alice, bob]));
 
   it("signs two people up, and they chat both ways, end to end encrypted", async () => {
     await signUp(alice, server, { name: "Alice Web", phone: "+1 415 555 0131" });
@@ -73,6 +81,9 @@ describe.runIf(chromiumAvailable)("web client: chats in the browser", () => {
     const row = bob.page.getByRole("link", { name: /Alice Web/ });
     await row.waitFor({ timeout: 20_000 });
     await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain("1 unread");
+    // Bob's browser has it, his chat still closed: Alice sees "delivered" (✓✓), not yet "read".
+    const aliceTick = () => alice.page.locator(".bubble.mine .receipt").first().textContent();
+    await expect.poll(aliceTick, { timeout: 20_000 }).toContain("delivered");
     await row.click();
     await messages(bob).getByText("hello Bob, from the browser").waitFor();
     await bob.page.getByRole("textbox", { name: "Message" }).fill("hi Alice, got it");
@@ -80,11 +91,7 @@ describe.runIf(chromiumAvailable)("web client: chats in the browser", () => {
 
     // Alice gets the answer live, and her message shows as read.
     await messages(alice).getByText("hi Alice, got it").waitFor({ timeout: 20_000 });
-    await expect
-      .poll(() => alice.page.locator(".bubble.mine .receipt").first().textContent(), {
-        timeout: 20_000,
-      })
-      .toContain("read");
+    await expect.poll(aliceTick, { timeout: 20_000 }).toContain("read");
     await alice.page.screenshot({ path: screenshotPath("chats") });
 
     // Nothing the browsers sent carries the plaintext: only MLS ciphertext left them.
@@ -112,6 +119,9 @@ describe.runIf(chromiumAvailable)("web client: chats in the browser", () => {
     await bob.page.locator(".safety-digits").waitFor();
     const bobNumber = (await bob.page.locator(".safety-digits").textContent())?.replace(/\D/g, "");
     expect(bobNumber).toBe(aliceNumber);
+    await bob.page.getByLabel("Mark as verified").check();
+    await bob.page.getByText("✓ Verified").waitFor();
+    verifiedNumber = bobNumber;
   }, 60_000);
 
   it("shows typing, replies, reactions and an encrypted image, live on the other side", async () => {
@@ -225,6 +235,28 @@ describe.runIf(chromiumAvailable)("web client: chats in the browser", () => {
     // Alice's first browser adds the new device to her chats (an MLS commit each).
     await laptop.page.getByRole("link", { name: /Bob Web/ }).waitFor({ timeout: 30_000 });
     await laptop.context.close();
+
+    // Alice's keys changed (one device more in the chat): Bob's safety number changes with
+    // them, and his "verified" mark, kept for the old number, no longer holds.
+    expect(verifiedNumber).toMatch(/^\d{60}$/);
+    await section(bob, "Chats");
+    await bob.page.getByRole("link", { name: /Alice Web/ }).click();
+    const bobSees = async () => {
+      await bob.page.getByRole("link", { name: "Safety number" }).click();
+      const digits = bob.page.locator(".safety-digits");
+      await digits.waitFor();
+      const number = (await digits.textContent())?.replace(/\D/g, "");
+      if (number !== verifiedNumber) return number;
+      // Not yet: Bob's browser may still be on its way to Alice's commit.
+      await bob.page.getByRole("link", { name: "Back to the chat" }).click();
+      return number;
+    };
+    await expect.poll(bobSees, { timeout: 30_000 }).not.toBe(verifiedNumber);
+    expect((await bob.page.locator(".safety-digits").textContent())?.replace(/\D/g, "")).toMatch(
+      /^\d{60}$/,
+    );
+    expect(await bob.page.getByLabel("Mark as verified").isChecked()).toBe(false);
+    expect(await bob.page.getByText("✓ Verified").count()).toBe(0);
   }, 90_000);
 
   it("fits a phone-sized screen: one column, no sideways scrolling", async () => {
@@ -267,6 +299,7 @@ describe.runIf(chromiumAvailable)("web client: a community in the browser", () =
     await signUp(mia, server, { name: "Mia Member", phone: "+1 415 555 0142" });
     await signUp(carl, server, { name: "Carl Cousin", phone: "+1 415 555 0143" });
   }, 120_000);
+  afterAll(() => leave([olivia, mia, carl]));
 
   it("creates a community with two groups; each member sees only their own group's members", async () => {
     await section(olivia, "Communities");
@@ -303,15 +336,17 @@ describe.runIf(chromiumAvailable)("web client: a community in the browser", () =
       await person.page.getByText("Asked to join").waitFor();
     }
 
-    // Olivia answers both requests: each is an MLS commit adding the person's devices.
-    await olivia.page.reload();
-    await olivia.page.getByRole("button", { name: "Let Mia Member in" }).click();
-    await olivia.page.getByRole("button", { name: "Let Carl Cousin in" }).click();
+    // The requests reach Olivia's open page live, without a reload. She answers both: each
+    // is an MLS commit adding the person's devices.
+    await olivia.page.getByRole("button", { name: "Let Mia Member in" }).click({ timeout: 20_000 });
+    await olivia.page
+      .getByRole("button", { name: "Let Carl Cousin in" })
+      .click({ timeout: 20_000 });
     await olivia.page.getByText("Nobody is waiting.").waitFor({ timeout: 20_000 });
     await olivia.page.screenshot({ path: screenshotPath("community-home"), fullPage: true });
 
-    // Mia is in Gardening and sees its members with their numbers (R3).
-    await mia.page.reload();
+    // Mia is let in live, on the page she asked from, and sees Gardening's members with
+    // their numbers (R3).
     const open = mia.page
       .getByRole("list", { name: "Groups in this community" })
       .getByRole("link", { name: "Open" });
@@ -350,6 +385,42 @@ describe.runIf(chromiumAvailable)("web client: a community in the browser", () =
       await person.page.getByText("Only community admins post here").waitFor();
       expect(await person.page.getByRole("textbox", { name: "Message" }).count()).toBe(0);
     }
+    // It reached them, so it was sent: only encrypted (no body, frame or URL has its text).
+    expect(olivia.traffic.sent.join("\n")).not.toContain("Street party on Saturday");
+  }, 120_000);
+
+  it("lets the owner make a member an admin, then deactivate the community", async () => {
+    await section(olivia, "Communities");
+    await olivia.page.getByRole("link", { name: /Neighbours/ }).click();
+    const miaRow = olivia.page
+      .getByRole("list", { name: "Community members" })
+      .locator("li", { hasText: "Mia Member" });
+    await miaRow.getByRole("button", { name: "Make admin" }).click();
+    await miaRow.getByText("· admin").waitFor({ timeout: 20_000 });
+    await olivia.page
+      .getByRole("list", { name: "Community admins" })
+      .getByText("Mia Member")
+      .waitFor();
+    // Mia's community home now has the admin tools.
+    await section(mia, "Communities");
+    await mia.page.getByRole("link", { name: /Neighbours/ }).click();
+    await mia.page.getByText("you are the admin").waitFor({ timeout: 20_000 });
+    await mia.page.getByRole("heading", { name: "Admin tools" }).waitFor();
+
+    // Olivia deactivates it: it is gone from every member's list; its groups carry on alone.
+    olivia.page.once("dialog", (dialog) => void dialog.accept());
+    await olivia.page.getByRole("button", { name: "Deactivate community" }).click();
+    await olivia.page.getByText("You are in no community yet").waitFor({ timeout: 20_000 });
+    await section(mia, "Communities");
+    await mia.page.getByText("You are in no community yet").waitFor({ timeout: 20_000 });
+    await section(olivia, "Chats");
+    await olivia.page.getByRole("link", { name: /Gardening/ }).click();
+    await olivia.page.getByRole("textbox", { name: "Message" }).fill("Seed swap on Sunday");
+    await olivia.page.getByRole("button", { name: "Send" }).click();
+    await section(mia, "Chats");
+    await mia.page.getByRole("link", { name: /Gardening/ }).click();
+    await messages(mia).getByText("Seed swap on Sunday").waitFor({ timeout: 20_000 });
+    expect(olivia.traffic.sent.join("\n")).not.toContain("Seed swap on Sunday");
   }, 120_000);
 });
 
@@ -366,12 +437,14 @@ describe.runIf(chromiumAvailable)("web client: a channel in the browser", () => 
     await signUp(fay, server, { name: "Fay Follower", phone: "+1 415 555 0152" });
     await signUp(finn, server, { name: "Finn Follower", phone: "+1 415 555 0153" });
   }, 120_000);
+  afterAll(() => leave([admin, fay, finn]));
 
   it("runs a channel: two followers react and vote, anonymous to each other; the admin sees names, never numbers", async () => {
     await section(admin, "Channels");
     const create = admin.page.getByRole("form", { name: "Create a channel" });
     await create.getByLabel("Channel name").fill("Neighbourhood news");
     await create.getByLabel("Handle").fill("nbhd_news");
+    await create.getByLabel(/^Category/).fill("local");
     await create.getByRole("button", { name: "Create channel" }).click();
     await admin.page.getByRole("heading", { name: /Neighbourhood news/ }).waitFor();
 
@@ -469,6 +542,116 @@ describe.runIf(chromiumAvailable)("web client: a channel in the browser", () => 
     await finn.page.getByRole("button", { name: "Accept and become an admin" }).click();
     await finn.page.getByRole("form", { name: "New post" }).waitFor();
   }, 180_000);
+
+  it("filters and sorts the directory, mutes, forwards a post into a chat, and posts an image and a multi-answer poll", async () => {
+    // A second channel: newer, without followers, in another category.
+    await section(admin, "Channels");
+    const create = admin.page.getByRole("form", { name: "Create a channel" });
+    await create.getByLabel("Channel name").fill("Nbhd gardeners");
+    await create.getByLabel("Handle").fill("nbhd_gardeners");
+    await create.getByLabel(/^Category/).fill("gardening");
+    await create.getByRole("button", { name: "Create channel" }).click();
+    await admin.page.getByRole("heading", { name: /Nbhd gardeners/ }).waitFor();
+
+    // Fay's search finds both: the popular one first, then the newest first, then by category.
+    await section(fay, "Channels");
+    const search = fay.page.getByRole("form", { name: "Search channels" });
+    await search.getByLabel("Search by name or handle").fill("nbhd");
+    await search.getByRole("button", { name: "Search" }).click();
+    const found = fay.page.getByRole("list", { name: "Channels found" });
+    const titles = async () =>
+      (await found.locator(".chat-title").allTextContents()).map((t) => t.trim());
+    await expect
+      .poll(titles, { timeout: 20_000 })
+      .toEqual(["Neighbourhood news", "Nbhd gardeners"]);
+    await search.getByLabel("Sort by").selectOption("new");
+    await expect
+      .poll(titles, { timeout: 20_000 })
+      .toEqual(["Nbhd gardeners", "Neighbourhood news"]);
+    await search.getByLabel("Category").fill("local");
+    await expect.poll(titles, { timeout: 20_000 }).toEqual(["Neighbourhood news"]);
+    await found.getByRole("link", { name: /Neighbourhood news/ }).click();
+
+    // Mute is kept by the server (it survives a reload), and undone.
+    await fay.page.getByRole("button", { name: "Mute", exact: true }).click();
+    await fay.page.getByRole("button", { name: "Unmute", exact: true }).waitFor();
+    await fay.page.reload();
+    await fay.page.getByRole("button", { name: "Unmute", exact: true }).click();
+    await fay.page.getByRole("button", { name: "Mute", exact: true }).waitFor();
+
+    // Finn, now an admin, posts an image, then a poll with several answers.
+    const composer = finn.page.getByRole("form", { name: "New post" });
+    await composer.getByLabel("Post to the channel").fill("The new bench on Elm St");
+    await composer.getByLabel(/^Image or file/).setInputFiles({
+      name: "bench.png",
+      mimeType: "image/png",
+      buffer: Buffer.from(
+        "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGMwmGAARAwQCgAaTgPBtOyrGwAAAABJRU5ErkJggg==",
+        "base64",
+      ),
+    });
+    await composer.getByRole("button", { name: "Post" }).click();
+    await finn.page.locator(".post", { hasText: "The new bench on Elm St" }).waitFor();
+    await composer.getByLabel("Add a poll").check();
+    await composer.getByLabel("Question").fill("What should we plant?");
+    await composer.getByLabel("Option 1").fill("Tulips");
+    await composer.getByLabel("Option 2").fill("Roses");
+    await composer.getByRole("button", { name: "Add an option" }).click();
+    await composer.getByLabel("Option 3").fill("Daisies");
+    await composer.getByLabel("Allow several answers").check();
+    await composer.getByRole("button", { name: "Post" }).click();
+
+    // Fay gets both live: the image, fetched and shown from a blob; the poll, where she picks two.
+    const bench = fay.page.locator(".post", { hasText: "The new bench on Elm St" });
+    await bench.locator("img.post-media").waitFor({ timeout: 20_000 });
+    expect(await bench.locator("img.post-media").getAttribute("src")).toMatch(/^blob:/);
+    const plant = fay.page.locator(".post", { hasText: "What should we plant?" });
+    const option = (name: string) => plant.getByRole("button", { name: new RegExp(name) });
+    await plant.waitFor({ timeout: 20_000 });
+    for (const name of ["Tulips", "Daisies"]) {
+      await option(name).click();
+      await option(name).and(fay.page.locator("[aria-pressed=true]")).waitFor();
+    }
+    await plant.getByText("1 voter · several answers allowed").waitFor();
+    expect(await option("Roses").getAttribute("aria-pressed")).toBe("false");
+
+    // Finn closes the poll: Fay sees it closed, live, her two answers kept, no more voting.
+    const finnPlant = finn.page.locator(".post", { hasText: "What should we plant?" });
+    await finnPlant.getByText("1 voter").waitFor({ timeout: 20_000 });
+    await finnPlant.getByRole("button", { name: "Close poll" }).click();
+    await finnPlant.getByText(/· closed/).waitFor();
+    await plant.getByText(/· closed/).waitFor({ timeout: 20_000 });
+    expect(await option("Tulips").isDisabled()).toBe(true);
+    expect(await option("Tulips").getAttribute("aria-pressed")).toBe("true");
+    expect(await option("Daisies").getAttribute("aria-pressed")).toBe("true");
+
+    // Fay forwards a post into a chat with Ada; the text links back to the channel, and
+    // Ada opens the channel from it.
+    const roadWorks = fay.page.locator(".post", { hasText: "Road works" });
+    await roadWorks.getByRole("button", { name: "Forward" }).click();
+    const forwarded = await roadWorks.getByLabel(/Copy to forward/).inputValue();
+    expect(forwarded).toContain("Road works on Main St this week");
+    expect(forwarded).toMatch(/Forwarded from @nbhd_news: veil:\/\/channel\/nbhd_news\/\d+/);
+    await section(fay, "Chats");
+    await fay.page.getByRole("textbox", { name: "New chat" }).fill("+1 415 555 0151");
+    await fay.page.getByRole("button", { name: "Start" }).click();
+    await fay.page.getByRole("heading", { name: "Ada Admin" }).waitFor({ timeout: 20_000 });
+    await fay.page.getByRole("textbox", { name: "Message" }).fill(forwarded);
+    await fay.page.getByRole("button", { name: "Send" }).click();
+    await section(admin, "Chats");
+    await admin.page.getByRole("link", { name: /Fay Follower/ }).click({ timeout: 20_000 });
+    const received = messages(admin).locator(".bubble.theirs .text", {
+      hasText: "Forwarded from @nbhd_news",
+    });
+    await received.waitFor({ timeout: 20_000 });
+    expect(await received.textContent()).toBe(forwarded);
+    expect(fay.traffic.sent.join("\n")).not.toContain("Forwarded from @nbhd_news");
+    await section(admin, "Channels");
+    const openLink = admin.page.getByRole("form", { name: "Open a channel link" });
+    await openLink.getByLabel(/Open a forwarded post/).fill(forwarded);
+    await openLink.getByRole("button", { name: "Open" }).click();
+    await admin.page.getByRole("heading", { name: /Neighbourhood news/ }).waitFor();
+  }, 180_000);
 });
 
 describe.runIf(chromiumAvailable)("web client: calls in the browser", () => {
@@ -487,6 +670,7 @@ describe.runIf(chromiumAvailable)("web client: calls in the browser", () => {
     await dave.page.getByRole("link", { name: /Carol Caller/ }).click({ timeout: 20_000 });
     await messages(dave).getByText("call you in a minute").waitFor({ timeout: 20_000 });
   }, 120_000);
+  afterAll(() => leave([carol, dave]));
 
   const overlay = (p: Person) => p.page.getByRole("dialog", { name: "Call" });
   const received = async (p: Person) =>
@@ -583,6 +767,9 @@ describe.runIf(chromiumAvailable)("web client: a group call", () => {
     for (const p of [hugo, ivy]) {
       await p.page.getByRole("link", { name: /Group/ }).click({ timeout: 30_000 });
       await messages(p).getByText("group call in a minute").waitFor({ timeout: 30_000 });
+    }
+    for (const p of [gina, hugo, ivy]) {
+      expect(p.traffic.sent.join("\n")).not.toContain("group call in a minute");
     }
   }, 180_000);
 

@@ -14,6 +14,7 @@ describe("the web client at /", () => {
     mkdirSync(path.join(dir, "assets"));
     writeFileSync(path.join(dir, "index.html"), "<!doctype html><title>Veil</title><div id=root>");
     writeFileSync(path.join(dir, "assets", "index-abc123.js"), "console.log(1)");
+    writeFileSync(path.join(dir, "inbox.html"), "<!doctype html><title>Team inbox</title>");
     t = await startTestServer({ backend: "sqlite", env: { VEIL_WEB_DIR: dir } });
   });
   afterAll(async () => {
@@ -38,7 +39,13 @@ describe("the web client at /", () => {
   });
 
   it("still answers unknown paths, API or not, in the error shape", async () => {
-    for (const url of ["/v1/nothing-here", "/assets/missing.js", "/../package.json"]) {
+    // The team inbox's page belongs to the business gateway, not to this server.
+    for (const url of [
+      "/v1/nothing-here",
+      "/assets/missing.js",
+      "/../package.json",
+      "/inbox.html",
+    ]) {
       const r = await http(t.url, "GET", url);
       expect(r.status).toBe(404);
       expect(r.body.error.code).toBe("route_not_found");

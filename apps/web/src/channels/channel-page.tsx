@@ -1,6 +1,6 @@
 import type { ChannelPost, ChannelView } from "@veil/sdk";
 import { isHeld } from "@veil/sdk";
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { useClient, useClientEvent } from "../device/context.js";
 import { EmptyState, ErrorNote } from "../ui/components.js";
 import { heldNote } from "../ui/guidelines.js";
@@ -47,8 +47,14 @@ export function ChannelPage({ channelId }: { channelId: string }) {
     if (e.post.channelId !== channelId) return;
     setPosts((old) => {
       const before = old.find((p) => p.seq === e.post.seq);
+      // A live post carries no vote of ours (an edit, or its poll closed): keep the one shown.
+      const poll =
+        e.source === "live" && e.post.poll && before?.poll
+          ? { ...e.post.poll, myVote: before.poll.myVote }
+          : e.post.poll;
       const post: ChannelPost = {
         ...e.post,
+        poll,
         reactions: e.post.reactions ?? before?.reactions ?? {},
         myReaction: e.post.myReaction ?? before?.myReaction ?? null,
       };
@@ -242,6 +248,7 @@ function Composer({
   const client = useClient();
   const [text, setText] = useState("");
   const [image, setImage] = useState<File | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
   const [withPoll, setWithPoll] = useState(false);
   const [question, setQuestion] = useState("");
   const [options, setOptions] = useState(["", ""]);
@@ -268,9 +275,12 @@ function Composer({
       else onPosted(post);
       setText("");
       setImage(null);
+      // The file input is not controlled: clear the name it shows as well.
+      if (fileInput.current) fileInput.current.value = "";
       setWithPoll(false);
       setQuestion("");
       setOptions(["", ""]);
+      setMultiple(false);
     });
   };
 
@@ -287,7 +297,11 @@ function Composer({
       </label>
       <label>
         Image or file <span className="hint">(JPEG, PNG, WebP, MP4, MP3 or PDF)</span>
-        <input type="file" onChange={(e) => setImage(e.target.files?.[0] ?? null)} />
+        <input
+          ref={fileInput}
+          type="file"
+          onChange={(e) => setImage(e.target.files?.[0] ?? null)}
+        />
       </label>
       <label className="check">
         <input type="checkbox" checked={withPoll} onChange={(e) => setWithPoll(e.target.checked)} />

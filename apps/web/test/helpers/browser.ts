@@ -56,7 +56,7 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** What a page sent to the server: every request body and every WebSocket frame. */
+/** What a page sent to the server: every request's URL and body, and every WebSocket frame. */
 export interface Traffic {
   sent: string[];
 }
@@ -68,6 +68,15 @@ export interface Person {
   traffic: Traffic;
 }
 
+/** A URL decoded, so a search for plain text also finds it percent- or form-encoded. */
+function readable(url: string): string {
+  try {
+    return decodeURIComponent(url.replace(/\+/g, " "));
+  } catch {
+    return url;
+  }
+}
+
 export async function openPerson(browser: Browser, url: string): Promise<Person> {
   const context = await browser.newContext({
     viewport: { width: 1100, height: 760 },
@@ -76,10 +85,13 @@ export async function openPerson(browser: Browser, url: string): Promise<Person>
   const page = await context.newPage();
   const traffic: Traffic = { sent: [] };
   page.on("request", (request) => {
+    // The URL too: a path or a query string could carry what a body must not.
+    traffic.sent.push(`${request.method()} ${request.url()}`, readable(request.url()));
     const body = request.postDataBuffer();
     if (body) traffic.sent.push(body.toString("latin1"));
   });
   page.on("websocket", (socket) => {
+    traffic.sent.push(`WS ${socket.url()}`, readable(socket.url()));
     socket.on("framesent", (frame) => {
       traffic.sent.push(
         typeof frame.payload === "string" ? frame.payload : frame.payload.toString("latin1"),

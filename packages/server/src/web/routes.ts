@@ -36,6 +36,8 @@ export async function webRoutes(app: App, { dir }: { dir: string | null }): Prom
     wildcard: false,
     index: ["index.html"],
     schemaHide: true,
+    // The team inbox's page is the business gateway's to serve (it talks to a gateway's API).
+    allowedPath: (pathName) => pathName !== "/inbox.html",
     cacheControl: false,
     setHeaders(reply, file) {
       reply.header(
