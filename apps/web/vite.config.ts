@@ -20,7 +20,19 @@ export default defineConfig({
       { find: /^@veil\/sdk$/, replacement: source("sdk/src/index.ts") },
     ],
   },
-  build: { target: "es2022", sourcemap: true, chunkSizeWarningLimit: 2048 },
+  build: {
+    target: "es2022",
+    sourcemap: true,
+    chunkSizeWarningLimit: 2048,
+    // Two pages: the chat app at `/`, and the business gateway's team inbox
+    // (served by the gateway at `/inbox/`, packages/business-gateway/src/web.ts).
+    rollupOptions: {
+      input: {
+        main: fileURLToPath(new URL("index.html", import.meta.url)),
+        inbox: fileURLToPath(new URL("inbox.html", import.meta.url)),
+      },
+    },
+  },
   // The call media worker (calls/frame-worker.ts) is an ES module, like the app.
   worker: { format: "es" },
   server: {

@@ -1,7 +1,11 @@
-import type { ChatMessage, ReceiptEvent, VeilClient } from "@veil/sdk";
+import { type ChatMessage, isVeilError, type ReceiptEvent, type VeilClient } from "@veil/sdk";
 import type { Logger } from "pino";
 import { CloudError } from "./cloud-errors.js";
 import { veilIdOf, wamidOf } from "./ids.js";
+import { receiveAttachment } from "./media/incoming.js";
+import type { MediaInboundMessage } from "./media/media-payloads.js";
+import type { MediaRecord, MediaStore } from "./media/media-store.js";
+import type { MediaKind } from "./media/media-types.js";
 import {
   type InboundMessage,
   type Metadata,
@@ -48,8 +52,18 @@ export class BusinessEndpoint {
     private readonly client: VeilClient,
     private readonly database: Database,
     private readonly metadata: Metadata,
-    private readonly options: { logger: Logger; onEnqueued: () => void; hooks?: InboundHooks },
+    private readonly options: {
+      logger: Logger;
+      onEnqueued: () => void;
+      hooks?: InboundHooks;
+      /** Where attachments are kept, both ways. */
+      media: MediaStore;
+    },
   ) {}
+
+  get media(): MediaStore {
+    return this.options.media;
+  }
 
   attach(): void {
     this.unsubscribe.push(
@@ -99,7 +113,7 @@ export class BusinessEndpoint {
     const customer = m.senderUserId;
     const name = await this.customerName(customer);
     const wamid = wamidOf(m.id);
-    let inbound: InboundMessage;
+    let inbound: InboundMessage | MediaInboundMessage;
     let content: Record<string, unknown>;
     const base = { from: customer, id: wamid, timestamp: unixSeconds(m.sentAt) };
     let insights: Record<string, unknown> | null = null;
@@ -128,7 +142,33 @@ export class BusinessEndpoint {
         type: "reaction",
         reaction: { message_id: wamidOf(m.content.target), emoji: m.content.emoji },
       };
-    } else return; // attachments: not forwarded yet
+    } else if (m.content.type === "attachment") {
+      // Stored messages are not downloaded again (the reconciliation at start sees them all).
+      const known = await this.database.db
+        .selectFrom("messages")
+        .select("id")
+        .where("veil_id", "=", m.id)
+        .executeTakeFirst();
+      if (known) return;
+      const received = await receiveAttachment(this.client, this.options.media, m.content);
+      content = received.content;
+      const caption = m.content.caption;
+      insights = caption
+        ? ((await this.options.hooks?.insights?.({
+            text: caption,
+            customerUserId: customer,
+            sentAt: m.sentAt,
+          })) ?? null)
+        : null;
+      inbound = {
+        ...base,
+        ...(m.content.replyTo
+          ? { context: { from: this.metadata.phone_number_id, id: wamidOf(m.content.replyTo) } }
+          : {}),
+        ...received.message,
+        ...(insights ? { veil_insights: insights } : {}),
+      };
+    } else return;
     const now = Date.now();
     const stored = await this.database.transaction(async (tx) => {
       const seen = await tx.db
@@ -146,7 +186,7 @@ export class BusinessEndpoint {
           group_id: m.groupId,
           customer_user_id: customer,
           direction: "in",
-          type: m.content.type === "text" ? "text" : "reaction",
+          type: m.content.type,
           content: JSON.stringify(content),
           status: "received",
           sent_at: m.sentAt,
@@ -161,10 +201,11 @@ export class BusinessEndpoint {
         newConversation,
         at: now,
       });
+      const contact = { waId: customer, name };
       await enqueueWebhook(
         tx.db,
         "messages",
-        messagesPayload(this.metadata, { waId: customer, name }, inbound),
+        messagesPayload(this.metadata, contact, inbound),
         now,
       );
       return true;
@@ -283,6 +324,51 @@ export class BusinessEndpoint {
     });
   }
 
+  /** Sends a stored media file (checked by the caller), encrypted by the SDK for the customer. */
+  async sendMedia(
+    to: string,
+    media: MediaRecord,
+    bytes: Uint8Array,
+    options: {
+      kind: MediaKind;
+      caption: string | null;
+      filename: string | null;
+      replyTo: string | null;
+    },
+  ): Promise<string> {
+    const groupId = await this.groupFor(to);
+    let replyVeilId: string | undefined;
+    if (options.replyTo !== null) {
+      const target = await this.findMessage(options.replyTo, "context.message_id");
+      if (target.group_id !== groupId)
+        throw new CloudError("parameter_invalid", "context.message_id is not in this chat");
+      replyVeilId = target.veil_id;
+    }
+    let sent: Awaited<ReturnType<VeilClient["sendAttachment"]>>;
+    try {
+      sent = await this.client.sendAttachment(groupId, bytes, {
+        mime: media.mimeType,
+        ...(options.filename ? { name: options.filename } : {}),
+        ...(options.caption ? { caption: options.caption } : {}),
+        ...(replyVeilId ? { replyTo: replyVeilId } : {}),
+      });
+    } catch (error) {
+      if (isVeilError(error) && error.status === 413)
+        throw new CloudError("parameter_invalid", "the file is larger than the Veil server takes");
+      throw error;
+    }
+    return this.storeOutgoing(sent.id, groupId, to, "attachment", {
+      mediaId: media.id,
+      kind: options.kind,
+      mimeType: media.mimeType,
+      sha256: media.sha256,
+      fileSize: media.fileSize,
+      filename: options.filename,
+      caption: options.caption ?? "",
+      replyTo: replyVeilId ?? null,
+    });
+  }
+
   /** Marks an incoming message (and so the ones before it) read for the customer. */
   async markRead(messageId: string): Promise<void> {
     const target = await this.findMessage(messageId, "message_id");
@@ -300,7 +386,7 @@ export class BusinessEndpoint {
     veilId: string,
     groupId: string,
     to: string,
-    type: "text" | "reaction",
+    type: "text" | "reaction" | "attachment",
     content: Record<string, unknown>,
   ): Promise<string> {
     const now = Date.now();

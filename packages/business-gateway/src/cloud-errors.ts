@@ -25,6 +25,12 @@ export const cloudErrors = {
   rate_limited: { code: 4, status: 429, message: "Application request limit reached" },
   /** Anything unexpected; never described further. */
   generic: { code: 131000, status: 500, message: "Something went wrong" },
+  /** Inbox: no such object, or one the caller may not see (the same answer for both). */
+  not_found: { code: 100, status: 404, message: "Object does not exist" },
+  /** Inbox: the change conflicts with what is stored (a taken email or name, a role in use). */
+  conflict: { code: 100, status: 409, message: "Conflicts with the current state" },
+  /** Inbox: a wrong email or password (the same answer for both), or an unusable invitation. */
+  sign_in_failed: { code: 190, status: 401, message: "Sign-in failed" },
 } as const;
 
 export type CloudErrorName = keyof typeof cloudErrors;

@@ -1,4 +1,6 @@
+import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Every VEIL_BUSINESS_* setting, validated once at start. */
 export interface GatewayConfig {
@@ -25,6 +27,8 @@ export interface GatewayConfig {
   businessName: string;
   businessUsername: string | null;
   logLevel: string;
+  /** The web client's build, whose inbox.html is served at /inbox/; null: none. */
+  webDir: string | null;
 }
 
 /** Thrown with one line per bad value. */
@@ -109,6 +113,17 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   if (!logLevels.includes(logLevel))
     problems.push(`VEIL_BUSINESS_LOG_LEVEL must be one of ${logLevels.join(", ")}`);
 
+  // VEIL_BUSINESS_WEB_DIR: a build of apps/web, `none`, or (unset) the one beside this package.
+  const webText = text("VEIL_BUSINESS_WEB_DIR");
+  const webDir =
+    webText === "none"
+      ? null
+      : webText !== undefined
+        ? path.resolve(webText)
+        : fileURLToPath(new URL("../../../apps/web/dist", import.meta.url));
+  if (webText !== undefined && webText !== "none" && webDir && !fs.existsSync(webDir))
+    problems.push("VEIL_BUSINESS_WEB_DIR must be a directory (a build of apps/web) or none");
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     serverUrl,
@@ -125,5 +140,6 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     businessName,
     businessUsername,
     logLevel,
+    webDir,
   };
 }

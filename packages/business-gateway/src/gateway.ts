@@ -8,7 +8,11 @@ import { BusinessEndpoint } from "./business-endpoint.js";
 import type { GatewayConfig } from "./config.js";
 import { buildHttpApi } from "./http-api.js";
 import { derivePhoneNumberId } from "./ids.js";
+import { Inbox } from "./inbox/index.js";
+import { insightsHook } from "./insights.js";
+import { MediaStore } from "./media/media-store.js";
 import { type Database, openPostgres, openSqlite } from "./store/database.js";
+import { registerWebRoutes } from "./web.js";
 import { DeliveryWorker } from "./webhooks/delivery-worker.js";
 import { defaultRetryPolicy, type RetryPolicy } from "./webhooks/retry-policy.js";
 import { WebhookSigner } from "./webhooks/signing.js";
@@ -33,6 +37,8 @@ export interface Gateway {
   readonly client: VeilClient;
   readonly endpoint: BusinessEndpoint;
   readonly worker: DeliveryWorker;
+  /** The team inbox (its intent model feeds the insights). */
+  readonly inbox: Inbox;
   readonly phoneNumberId: string;
   readonly http: FastifyInstance;
   /** Listens on the configured host and port; returns the base URL. */
@@ -87,11 +93,20 @@ export async function createGateway(
       allowPrivate: config.allowPrivateWebhooks,
       logger: logger.child({ component: "webhooks" }),
     });
+    const inbox = await Inbox.open(database, config.adminKey);
     const endpoint = new BusinessEndpoint(
       client,
       database,
       { display_phone_number: phoneNumberId, phone_number_id: phoneNumberId },
-      { logger: logger.child({ component: "endpoint" }), onEnqueued: () => worker.wake() },
+      {
+        logger: logger.child({ component: "endpoint" }),
+        onEnqueued: () => worker.wake(),
+        hooks: {
+          stored: inbox.stored,
+          insights: insightsHook(database, () => inbox.getIntentModel()),
+        },
+        media: new MediaStore(database, path.join(config.dataDir, "media")),
+      },
     );
     // Listen before connecting, so what the catch-up brings is stored too.
     endpoint.attach();
@@ -102,6 +117,7 @@ export async function createGateway(
       database,
       endpoint,
       worker,
+      inbox,
       phoneNumberId,
       adminKey: config.adminKey,
       verifyToken: config.verifyToken,
@@ -109,6 +125,7 @@ export async function createGateway(
       handshakeTimeoutMs: policy.timeoutMs,
       logger,
     });
+    await registerWebRoutes(http, { dir: config.webDir });
     const veil = client;
     let closed: Promise<void> | null = null;
     return {
@@ -116,6 +133,7 @@ export async function createGateway(
       client: veil,
       endpoint,
       worker,
+      inbox,
       phoneNumberId,
       http,
       async listen() {

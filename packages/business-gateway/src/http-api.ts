@@ -18,6 +18,10 @@ import {
 } from "./api-keys.js";
 import type { BusinessEndpoint } from "./business-endpoint.js";
 import { CloudError } from "./cloud-errors.js";
+import type { Inbox } from "./inbox/index.js";
+import { isMediaKind } from "./media/media-types.js";
+import { mediaRoutes } from "./media/routes.js";
+import { mediaMessageFields, sendMediaMessage } from "./media/send.js";
 import type { Database } from "./store/database.js";
 import type { DeliveryWorker } from "./webhooks/delivery-worker.js";
 import {
@@ -33,6 +37,8 @@ export interface HttpDeps {
   database: Database;
   endpoint: BusinessEndpoint;
   worker: DeliveryWorker;
+  /** The team inbox: its routes, and agent sessions on the /admin routes. */
+  inbox: Inbox;
   phoneNumberId: string;
   adminKey: string;
   verifyToken: string;
@@ -83,6 +89,7 @@ const SendMessageBody = Type.Object({
       emoji: Type.String({ maxLength: 32 }),
     }),
   ),
+  ...mediaMessageFields,
   status: Type.Optional(Type.Literal("read")),
   message_id: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   biz_opaque_callback_data: Type.Optional(Type.String({ maxLength: 512 })),
@@ -153,6 +160,8 @@ export async function buildHttpApi(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: "http" }) as FastifyBaseLogger,
     bodyLimit: 256 * 1024,
+    // No reply (a download) may hold a connection open past close.
+    forceCloseConnections: true,
   });
   app.addSchema(CloudErrorSchema);
 
@@ -193,8 +202,10 @@ export async function buildHttpApi(deps: HttpDeps): Promise<FastifyInstance> {
   const guard =
     (scope: Scope | "admin") =>
     async (request: FastifyRequest): Promise<void> => {
+      if (await deps.inbox.authorizeAdminRoute(request.headers.authorization, scope)) return;
       await authorize(deps.database.db, deps.adminKey, request.headers.authorization, scope);
     };
+  deps.inbox.register(app, deps.endpoint);
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ ok: true }));
 
@@ -202,7 +213,8 @@ export async function buildHttpApi(deps: HttpDeps): Promise<FastifyInstance> {
     "/:version/:phoneNumberId/messages",
     {
       schema: {
-        summary: "Send a text, a reaction, or mark a message read (Cloud API shape)",
+        summary:
+          "Send a text, a reaction, an image, document, audio, video or sticker (by media id or link), or mark a message read (Cloud API shape)",
         params: Type.Object({ version: Type.String(), phoneNumberId: Type.String() }),
         body: SendMessageBody,
         response: { 200: Type.Union([SendMessageResponse, SuccessResponse]), ...errorResponses },
@@ -246,6 +258,18 @@ export async function buildHttpApi(deps: HttpDeps): Promise<FastifyInstance> {
       } else if (type === "reaction") {
         if (!body.reaction) throw new CloudError("parameter_missing", "reaction is required");
         id = await deps.endpoint.react(to, body.reaction.message_id, body.reaction.emoji);
+      } else if (isMediaKind(type)) {
+        id = await sendMediaMessage(
+          {
+            endpoint: deps.endpoint,
+            media: deps.endpoint.media,
+            allowPrivate: deps.allowPrivateWebhooks,
+          },
+          to,
+          type,
+          body[type],
+          body.context?.message_id ?? null,
+        );
       } else throw new CloudError("unsupported_type", `type ${type.slice(0, 32)}`);
       return {
         messaging_product: "whatsapp" as const,
@@ -254,6 +278,13 @@ export async function buildHttpApi(deps: HttpDeps): Promise<FastifyInstance> {
       };
     },
   );
+
+  await app.register(mediaRoutes, {
+    database: deps.database,
+    media: deps.endpoint.media,
+    phoneNumberId: deps.phoneNumberId,
+    adminKey: deps.adminKey,
+  });
 
   // --- API keys (the bootstrap admin key only) -----------------------------------
 

@@ -38,10 +38,11 @@ function envelope(metadata: Metadata, value: Record<string, unknown>) {
   };
 }
 
+/** The payload of one incoming message: text, a reaction, or media (src/media/media-payloads.ts). */
 export function messagesPayload(
   metadata: Metadata,
   contact: { waId: string; name: string },
-  message: InboundMessage,
+  message: { from: string; id: string; timestamp: string; type: string },
 ) {
   return envelope(metadata, {
     contacts: [{ profile: { name: contact.name }, wa_id: contact.waId }],

@@ -148,7 +148,8 @@ for (const { backend, available } of backends) {
       expectCloudError(await call({ ...text("u_x"), text: { body: "" } }), 131009);
       expectCloudError(await call({ ...text("u_x"), text: { body: { a: 1 } } }), 131009);
       expectCloudError(await call({ ...text("u_x"), text: { body: "x".repeat(5000) } }), 131009);
-      expectCloudError(await call({ ...text("u_x"), type: "image", image: { link: "x" } }), 131051);
+      expectCloudError(await call({ ...text("u_x"), type: "location" }), 131051);
+      expectCloudError(await call({ ...text("u_x"), type: "image", image: { link: "x" } }), 131009);
       expectCloudError(await call({ ...text("u_x"), context: { message_id: "nope" } }), 131026);
       expectCloudError(
         await call({ messaging_product: "whatsapp", to: "u_x", type: "reaction" }),

@@ -59,11 +59,35 @@ for (const { backend, available } of backends) {
       expect(list.body.endpoints).toHaveLength(1);
     });
 
+    it("trains the business's intents from its examples", async () => {
+      const res = await gw.call("PUT", "/api/inbox/intents", {
+        body: {
+          examples: [
+            { intent: "order_status", text: "Where is my order?" },
+            { intent: "order_status", text: "My parcel has not arrived yet" },
+            { intent: "order_status", text: "When will my order be delivered?" },
+            { intent: "order_status", text: "Can you track my package for me" },
+            { intent: "refund", text: "I want my money back" },
+            { intent: "refund", text: "Please refund my last payment" },
+            { intent: "refund", text: "How do I get a refund for a broken item" },
+            { intent: "opening_hours", text: "When are you open on Sunday?" },
+            { intent: "opening_hours", text: "What time does the shop close" },
+            { intent: "opening_hours", text: "Are you open tomorrow morning" },
+          ],
+        },
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.intents).toEqual(["opening_hours", "order_status", "refund"]);
+    });
+
     it("delivers a customer's message as a Cloud API payload, signed twice", async () => {
       await carol.client.api.addContact({ phone: place.phone });
       const chat = await carol.client.startDirectChat(gw.userId);
       groupId = chat.groupId;
-      await carol.client.sendText(groupId, "Where is my order #1234?");
+      await carol.client.sendText(
+        groupId,
+        "Where is my order #1234? It has not arrived and I am not happy. Write to carol@example.com",
+      );
       await eventually(() => expect(deliveredMessages(receiver)).toHaveLength(1), 20_000);
       expect(receiver.forged).toEqual([]);
       const delivery = receiver.deliveries[0];
@@ -77,8 +101,17 @@ for (const { backend, available } of backends) {
       expect(message).toMatchObject({
         from: carol.userId,
         type: "text",
-        text: { body: "Where is my order #1234?" },
+        text: {
+          body: "Where is my order #1234? It has not arrived and I am not happy. Write to carol@example.com",
+        },
       });
+      // Insights computed on the gateway, beside the Cloud API fields.
+      expect(message.veil_insights.intent.intent).toBe("order_status");
+      expect(message.veil_insights.sentiment.label).toBe("negative");
+      expect(message.veil_insights.entities).toContainEqual(
+        expect.objectContaining({ type: "email", text: "carol@example.com" }),
+      );
+      expect(message.veil_insights.suspicious).toMatchObject({ burst: false, suspicious: false });
       expect(message.id).toMatch(/^wamid\./);
       expect(message.timestamp).toMatch(/^\d{10}$/);
       expect(delivery?.webhookId).toMatch(/^msg_/);
@@ -195,7 +228,7 @@ for (const { backend, available } of backends) {
         ["out", "reaction"],
         ["in", "reaction"],
       ]);
-      expect(JSON.parse(messages[0]?.content ?? "{}").body).toBe("Where is my order #1234?");
+      expect(JSON.parse(messages[0]?.content ?? "{}").body).toMatch(/^Where is my order #1234\?/);
       await eventually(async () => {
         const undelivered = await db
           .selectFrom("webhook_outbox")

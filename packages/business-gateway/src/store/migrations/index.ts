@@ -1,5 +1,7 @@
 import type { Kysely, Migration } from "kysely";
 import { migration0002 } from "./0002-insights.js";
+import { migration0003 } from "./0003-inbox.js";
+import { migration0004 } from "./0004-media.js";
 
 export const migration0001: Migration = {
   async up(db: Kysely<unknown>) {
@@ -81,4 +83,6 @@ export const migration0001: Migration = {
 export const migrations: Record<string, Migration> = {
   "0001-gateway": migration0001,
   "0002-insights": migration0002,
+  "0003-inbox": migration0003,
+  "0004-media": migration0004,
 };

@@ -1,0 +1,2 @@
+export { Inbox } from "./inbox.js";
+export { type Permission, permissions } from "./permissions.js";
