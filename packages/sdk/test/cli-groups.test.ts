@@ -1,83 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  backends,
-  eventually,
-  nextPhone,
-  noRateLimits,
-  startTestServer,
-  type TestServer,
-} from "./helpers/harness.js";
-
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const bin = path.join(repoRoot, "packages/sdk/dist/bin/veil-chat.js");
-
-/** A running `veil-chat`, its output so far, and its stdin. */
-interface Cli {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-  write(line: string): void;
-}
+import { describe, expect, it } from "vitest";
+import { cliSuite } from "./helpers/cli.js";
+import { backends, nextPhone } from "./helpers/harness.js";
 
 for (const { backend, available } of backends) {
   describe.skipIf(!available)(`veil-chat group commands [${backend}]`, () => {
-    let t: TestServer;
-    const root = mkdtempSync(path.join(tmpdir(), "veil-chat-groups-"));
-    const running: Cli[] = [];
-
-    const cli = (profile: string, args: string[]): Cli => {
-      const child = spawn(
-        process.execPath,
-        [bin, "--profile-dir", path.join(root, profile), "--server", t.url, ...args],
-        { cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"] },
-      );
-      let out = "";
-      child.stdout?.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-      });
-      child.stderr?.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-      });
-      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-      const handle = {
-        child,
-        output: () => out,
-        exited,
-        write: (line: string) => child.stdin?.write(`${line}\n`),
-      };
-      running.push(handle);
-      return handle;
-    };
-    /** Runs a command to the end; fails with its output if it does not exit 0. */
-    const run = async (profile: string, args: string[]): Promise<string> => {
-      const c = cli(profile, args);
-      c.child.stdin?.end();
-      const code = await c.exited;
-      if (code !== 0) throw new Error(`veil-chat ${args.join(" ")} exited ${code}:\n${c.output()}`);
-      return c.output();
-    };
-    const register = async (profile: string, name: string, phone: string) => {
-      const c = cli(profile, ["register", "--name", name, "--phone", phone]);
-      await eventually(() => expect(c.output()).toContain("Code: "));
-      c.write([...t.verifier.codes.values()].at(-1) as string);
-      expect(await c.exited).toBe(0);
-      expect(c.output()).toContain(`Registered ${name}`);
-    };
-
-    beforeAll(async () => {
-      // The command runs from the built SDK (built once by the global test setup).
-      t = await startTestServer({ backend, env: noRateLimits });
-    });
-    afterAll(async () => {
-      for (const c of running) if (c.child.exitCode === null) c.child.kill();
-      await t?.close();
-      rmSync(root, { recursive: true, force: true });
-    });
+    const { run, register } = cliSuite(backend, "veil-chat-groups-");
 
     it("creates a standalone group, adds and removes members, posts both ways, links it", async () => {
       const phones = new Map<string, string>();

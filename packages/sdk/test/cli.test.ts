@@ -1,84 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { grantRole } from "../../server/src/accounts/platform-roles.js";
-import {
-  backends,
-  eventually,
-  nextPhone,
-  noRateLimits,
-  startTestServer,
-  type TestServer,
-} from "./helpers/harness.js";
-
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const bin = path.join(repoRoot, "packages/sdk/dist/bin/veil-chat.js");
-
-/** A running `veil-chat`, its output so far, and its stdin. */
-interface Cli {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-  write(line: string): void;
-}
+import { cliSuite } from "./helpers/cli.js";
+import { backends, eventually, nextPhone } from "./helpers/harness.js";
 
 for (const { backend, available } of backends) {
   describe.skipIf(!available)(`veil-chat, two terminals [${backend}]`, () => {
-    let t: TestServer;
-    const root = mkdtempSync(path.join(tmpdir(), "veil-chat-"));
-    const running: Cli[] = [];
-
-    const cli = (profile: string, args: string[]): Cli => {
-      const child = spawn(
-        process.execPath,
-        [bin, "--profile-dir", path.join(root, profile), "--server", t.url, ...args],
-        { cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"] },
-      );
-      let out = "";
-      child.stdout?.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-      });
-      child.stderr?.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-      });
-      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-      const handle = {
-        child,
-        output: () => out,
-        exited,
-        write: (line: string) => child.stdin?.write(`${line}\n`),
-      };
-      running.push(handle);
-      return handle;
-    };
-    /** Runs a command to the end; fails with its output if it does not exit 0. */
-    const run = async (profile: string, args: string[]): Promise<string> => {
-      const c = cli(profile, args);
-      c.child.stdin?.end();
-      const code = await c.exited;
-      if (code !== 0) throw new Error(`veil-chat ${args.join(" ")} exited ${code}:\n${c.output()}`);
-      return c.output();
-    };
-    const register = async (profile: string, name: string, phone: string) => {
-      const c = cli(profile, ["register", "--name", name, "--phone", phone]);
-      await eventually(() => expect(c.output()).toContain("Code: "));
-      c.write([...t.verifier.codes.values()].at(-1) as string);
-      expect(await c.exited).toBe(0);
-      expect(c.output()).toContain(`Registered ${name}`);
-    };
-
-    beforeAll(async () => {
-      // The command runs from the built SDK (built once by the global test setup).
-      t = await startTestServer({ backend, env: noRateLimits });
-    });
-    afterAll(async () => {
-      for (const c of running) if (c.child.exitCode === null) c.child.kill();
-      await t?.close();
-      rmSync(root, { recursive: true, force: true });
-    });
+    const suite = cliSuite(backend, "veil-chat-");
+    const { cli, run, register, root } = suite;
 
     it("registers two people who then chat end to end from two terminals", async () => {
       const alicePhone = nextPhone();
@@ -440,7 +370,7 @@ for (const { backend, available } of backends) {
           "not_platform_admin",
         );
         const finnId = (await run("finn-ch", ["whoami"])).match(/user: +(u_[A-Za-z0-9_-]+)/)?.[1];
-        await grantRole(t.server.context.database.db, finnId as string, "admin");
+        await grantRole(suite.t.server.context.database.db, finnId as string, "admin");
         expect(await run("finn-ch", ["channel", "verify", ch])).toContain(`${ch} ✓ verified.`);
         expect(await run("gail-ch", ["channel", "search", ch.slice(1)])).toContain(`${ch} ✓`);
         expect(await run("finn-ch", ["channel", "verify", ch, "--off"])).toContain(
