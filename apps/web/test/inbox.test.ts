@@ -1,4 +1,5 @@
 import { rmSync } from "node:fs";
+import { deflateSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -43,6 +44,39 @@ const question =
   "Where is my order? It has not arrived and I am not happy. Write to carol@example.com";
 const noteText = "VIP customer: check the courier before answering";
 const replyText = "Sorry for the wait, Carol: your parcel ships today.";
+
+/** A valid greyscale PNG of `width` × `height` pixels, striped so it shows. */
+function png(width: number, height: number): Buffer {
+  const crc32 = (bytes: Buffer) => {
+    let crc = 0xffffffff;
+    for (const byte of bytes) {
+      crc ^= byte;
+      for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+    }
+    return (crc ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(data.length);
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32BE(crc32(body));
+    return Buffer.concat([head, body, tail]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.writeUInt8(8, 8); // bit depth; colour type 0: greyscale
+  const rows = Array.from({ length: height }, (_, y) =>
+    Buffer.concat([Buffer.from([0]), Buffer.alloc(width, (y >> 3) % 2 ? 0x50 : 0xc0)]),
+  );
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(Buffer.concat(rows))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
 
 // One build of the web client and one browser for the file; a Veil server and
 // a business gateway per database backend.
@@ -206,6 +240,20 @@ for (const { backend, available } of backends) {
         expect(shown).toMatch(/order_status · \d+%/);
         expect(shown).toContain("negative");
         expect(shown).toContain("carol@example.com");
+
+        // The customer's photo shows as a thumbnail, fetched with the session into a blob: URL.
+        await carol.client.sendAttachment(chat.groupId, png(160, 96), {
+          name: "parcel.png",
+          mime: "image/png",
+          caption: "The label on my parcel",
+        });
+        const photo = timeline.getByRole("img", { name: "The label on my parcel" });
+        await photo.waitFor({ timeout: 30_000 });
+        expect(await photo.getAttribute("src")).toMatch(/^blob:/);
+        // Loaded, so the page's content security policy lets blob: images in.
+        await expect
+          .poll(() => photo.evaluate((img) => (img as HTMLImageElement).naturalWidth))
+          .toBe(160);
 
         if (backend === "sqlite") await page.screenshot({ path: screenshotPath("inbox") });
       }, 120_000);

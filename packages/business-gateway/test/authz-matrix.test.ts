@@ -127,6 +127,12 @@ interface Row {
 }
 
 const v = "v21.0";
+
+/** A valid 1 × 1 PNG, the customer's attachment. */
+const tinyPng = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  "base64",
+);
 const table: Record<string, Row> = {
   "GET /healthz": { path: "/healthz", rule: open(200) },
   "POST /:version/:phoneNumberId/messages": {
@@ -261,6 +267,10 @@ const table: Record<string, Row> = {
     path: "/api/inbox/conversations/{conversation}",
     rule: conversation(null, 200),
   },
+  "GET /api/inbox/conversations/:id/media/:mediaId": {
+    path: "/api/inbox/conversations/{conversation}/media/{media}",
+    rule: conversation(null, 200),
+  },
   "GET /api/inbox/conversations/:id/timeline": {
     path: "/api/inbox/conversations/{conversation}/timeline",
     rule: conversation(null, 200),
@@ -301,6 +311,7 @@ for (const { backend, available } of backends) {
     let receiver: Receiver;
     let customer: Person;
     let conversationId: string;
+    let mediaId: string;
     const tokens = {} as Record<Who, string | null>;
 
     async function agentSession(
@@ -334,7 +345,16 @@ for (const { backend, available } of backends) {
       const chat = await customer.client.startDirectChat(gw.userId);
       conversationId = chat.groupId;
       await customer.client.sendText(chat.groupId, "Hello?");
-      await eventually(() => expect(deliveredMessages(receiver)).toHaveLength(1), 20_000);
+      await customer.client.sendAttachment(chat.groupId, tinyPng, {
+        name: "photo.png",
+        mime: "image/png",
+      });
+      const image = await eventually(() => {
+        const found = deliveredMessages(receiver).find((m) => m.type === "image");
+        expect(found).toBeDefined();
+        return found;
+      }, 20_000);
+      mediaId = image.image.id;
 
       tokens["no token"] = null;
       tokens["bad token"] = "vbk_not-a-key";
@@ -395,7 +415,8 @@ for (const { backend, available } of backends) {
         const method = route.split(" ")[0] as string;
         const path = row.path
           .replace("{phone}", gw.gateway.phoneNumberId)
-          .replace("{conversation}", encodeURIComponent(conversationId));
+          .replace("{conversation}", encodeURIComponent(conversationId))
+          .replace("{media}", mediaId);
         for (const w of who) {
           const res = await gw.call(method, path, {
             key: tokens[w],

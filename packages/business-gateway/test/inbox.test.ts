@@ -16,6 +16,12 @@ import {
 
 const password = "correct horse battery";
 
+/** A valid 1 × 1 PNG. */
+const tinyPng = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  "base64",
+);
+
 /** A Cloud API error without its random trace id, to compare two answers. */
 const shape = (res: { status: number; body: any }) => ({
   status: res.status,
@@ -445,6 +451,73 @@ for (const { backend, available } of backends) {
         body: { email: "alice@acme.test", password },
       });
       expect(other.status).toBe(200);
+    });
+
+    it("shows a customer's image with its caption, and lets agents who see it download it", async () => {
+      const kai = await person(t, "Kai");
+      customers.push(kai);
+      await kai.client.api.addContact({ phone: place.phone });
+      const chat = await kai.client.startDirectChat(gw.userId);
+      const before = deliveredMessages(receiver).length;
+      await kai.client.sendAttachment(chat.groupId, tinyPng, {
+        name: "receipt.png",
+        mime: "image/png",
+        caption: "My receipt",
+      });
+      await eventually(() => expect(deliveredMessages(receiver).length).toBe(before + 1), 20_000);
+      const path = `/conversations/${encodeURIComponent(chat.groupId)}`;
+      // Support reads it (round-robin may have given it to either agent of the team).
+      const items = (await as("Alice").call("GET", `${path}/timeline`)).body.items;
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({
+        kind: "message",
+        direction: "in",
+        type: "attachment",
+        text: "My receipt",
+        media: {
+          id: expect.stringMatching(/^\d+$/),
+          kind: "image",
+          mimeType: "image/png",
+          fileSize: tinyPng.length,
+          filename: "receipt.png",
+          caption: "My receipt",
+        },
+      });
+      const mediaId = items[0].media.id as string;
+      const summary = (await as("Alice").call("GET", path)).body.conversation;
+      expect(summary.lastMessage).toMatchObject({ direction: "in", preview: "📎 My receipt" });
+      const listed = (await as("Alice").call("GET", "/conversations")).body.conversations;
+      expect(listed.find((c: any) => c.id === chat.groupId)?.lastMessage.preview).toBe(
+        "📎 My receipt",
+      );
+
+      const download = (token: string | undefined, conversationPath: string, id: string) =>
+        fetch(`${gw.url}/api/inbox${conversationPath}/media/${id}`, {
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+        });
+      const got = await download(tokens.Alice, path, mediaId);
+      expect(got.status).toBe(200);
+      expect(got.headers.get("content-type")).toBe("image/png");
+      expect(got.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(got.headers.get("content-disposition")).toMatch(/^inline; filename="receipt.png"/);
+      expect(Buffer.from(await got.arrayBuffer()).equals(tinyPng)).toBe(true);
+      expect((await download(tokens.Carol, path, mediaId)).status).toBe(200);
+
+      // Dave (Sales) may not see the conversation: the same 404 as a missing one.
+      const answer = async (res: Response) => ({ status: res.status, body: await res.json() });
+      const missing = shape(await answer(await download(tokens.Dave, "/conversations/nope", "1")));
+      expect(missing).toMatchObject({ status: 404 });
+      expect(shape(await answer(await download(tokens.Dave, path, mediaId)))).toEqual(missing);
+      // Nor is it a way into another conversation's media, or an unknown id.
+      const dora = customers[0] as Person;
+      const doraId = (await dora.client.chats()).find((x) => x.kind === "direct")
+        ?.groupId as string;
+      const other = `/conversations/${encodeURIComponent(doraId)}`;
+      expect(shape(await answer(await download(tokens.Alice, other, mediaId)))).toEqual(missing);
+      expect(shape(await answer(await download(tokens.Alice, path, "12345")))).toEqual(missing);
+      expect(shape(await answer(await download(tokens.Alice, path, "x%2Fy")))).toEqual(missing);
+      // Nor without a session.
+      expect((await download(undefined, path, mediaId)).status).toBe(401);
     });
   });
 }

@@ -49,13 +49,25 @@ export interface Insights {
   suspicious: { spamScore: number; scam: string[]; burst: boolean; suspicious: boolean } | null;
 }
 
+/** A message's attachment (its bytes come from `InboxApi.media`). */
+export interface MediaInfo {
+  id: string;
+  kind: string;
+  mimeType: string;
+  fileSize: number;
+  filename: string | null;
+  caption: string | null;
+}
+
 export type TimelineItem =
   | {
       kind: "message";
       id: string;
       direction: "incoming" | "outgoing";
       type: string;
+      /** The text, or an attachment's caption. */
       text: string | null;
+      media: MediaInfo | null;
       at: number;
       status: string | null;
       agentId: string | null;
@@ -188,6 +200,20 @@ export function parseInsights(value: unknown): Insights | null {
   };
 }
 
+function parseMedia(value: unknown): MediaInfo | null {
+  if (!isObject(value)) return null;
+  const id = str(value.id);
+  if (!id) return null;
+  return {
+    id,
+    kind: str(value.kind) ?? "document",
+    mimeType: str(value.mimeType) ?? "application/octet-stream",
+    fileSize: num(value.fileSize) ?? 0,
+    filename: str(value.filename),
+    caption: str(value.caption),
+  };
+}
+
 function parseTimelineItem(value: unknown): TimelineItem | null {
   if (!isObject(value)) return null;
   const inner = isObject(value.message) ? value.message : isObject(value.note) ? value.note : null;
@@ -204,6 +230,7 @@ function parseTimelineItem(value: unknown): TimelineItem | null {
     direction: outgoing(item.direction) ? "outgoing" : "incoming",
     type: item.kind === "message" ? (str(item.type) ?? "text") : (str(item.messageType) ?? "text"),
     text: str(item.text),
+    media: parseMedia(item.media),
     at,
     status: str(item.status),
     agentId,
@@ -215,8 +242,14 @@ function parseTimelineItem(value: unknown): TimelineItem | null {
 export class InboxApi {
   constructor(private readonly token: string | null) {}
 
-  private async request(method: string, path: string, body?: unknown): Promise<Json> {
-    const headers: Record<string, string> = { accept: "application/json" };
+  /** The raw answer of a call; throws the API's error for a failed one. */
+  private async send(
+    method: string,
+    path: string,
+    accept: string,
+    body?: unknown,
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
     let response: Response;
@@ -229,20 +262,41 @@ export class InboxApi {
     } catch {
       throw new InboxApiError(0, null, "The gateway cannot be reached. Check your connection.");
     }
-    const text = await response.text();
+    if (response.ok) return response;
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(await response.text());
+    } catch {}
+    const error = isObject(parsed) && isObject(parsed.error) ? parsed.error : null;
+    throw new InboxApiError(
+      response.status,
+      error ? num(error.code) : null,
+      (error && str(error.message)) ?? `The gateway answered ${response.status}.`,
+    );
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<Json> {
+    const text = await (await this.send(method, path, "application/json", body)).text();
     let parsed: unknown = null;
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {}
-    if (!response.ok) {
-      const error = isObject(parsed) && isObject(parsed.error) ? parsed.error : null;
-      throw new InboxApiError(
-        response.status,
-        error ? num(error.code) : null,
-        (error && str(error.message)) ?? `The gateway answered ${response.status}.`,
-      );
-    }
     return isObject(parsed) ? parsed : {};
+  }
+
+  /** An attachment's bytes (the bearer token goes with them: an <img> cannot send it). */
+  async media(conversationId: string, media: MediaInfo): Promise<Blob> {
+    const response = await this.send(
+      "GET",
+      `/conversations/${encodeURIComponent(conversationId)}/media/${encodeURIComponent(media.id)}`,
+      "*/*",
+    );
+    try {
+      const bytes = await response.arrayBuffer();
+      return new Blob([bytes], { type: media.mimeType });
+    } catch {
+      throw new InboxApiError(0, null, "The download was cut off. Try again.");
+    }
   }
 
   async signIn(email: string, password: string): Promise<string> {

@@ -1,6 +1,7 @@
 import {
   type FormEvent,
   type KeyboardEvent,
+  type ReactNode,
   useCallback,
   useEffect,
   useRef,
@@ -15,12 +16,13 @@ import {
   type ConversationSummary,
   type InboxApi,
   InboxApiError,
+  type MediaInfo,
   statuses,
   type Team,
   type TimelineItem,
 } from "./api.js";
 import { describeInboxError } from "./errors.js";
-import { moment, statusNames } from "./format.js";
+import { fileSize, moment, statusNames } from "./format.js";
 import { InsightsPanel } from "./insights-panel.js";
 import { useInboxAction } from "./use-inbox-action.js";
 import { usePolling } from "./use-polling.js";
@@ -172,7 +174,12 @@ export function ConversationView({
         </fieldset>
       </div>
       <ErrorNote error={action.error ?? loadError} />
-      <Timeline items={timeline} nameOf={nameOf} customer={conversation.customer.name} />
+      <Timeline
+        items={timeline}
+        nameOf={nameOf}
+        customer={conversation.customer.name}
+        attachment={(media) => <Attachment api={api} conversationId={id} media={media} />}
+      />
       <Composer
         abilities={abilities}
         onReply={async (text) => {
@@ -198,10 +205,12 @@ function Timeline({
   items,
   nameOf,
   customer,
+  attachment,
 }: {
   items: TimelineItem[];
   nameOf: (agentId: string | null) => string | null;
   customer: string;
+  attachment: (media: MediaInfo) => ReactNode;
 }) {
   const end = useRef<HTMLLIElement>(null);
   const count = items.length;
@@ -237,10 +246,14 @@ function Timeline({
           >
             {item.direction === "incoming" ? (
               <div className="bubble">
-                <MessageBody item={item} sender={customer} />
+                <MessageBody item={item} sender={customer} attachment={attachment} />
               </div>
             ) : (
-              <MessageBody item={item} sender={nameOf(item.agentId) ?? "The business"} />
+              <MessageBody
+                item={item}
+                sender={nameOf(item.agentId) ?? "The business"}
+                attachment={attachment}
+              />
             )}
             {item.direction === "incoming" && item.insights ? (
               <InsightsPanel insights={item.insights} />
@@ -256,19 +269,101 @@ function Timeline({
 function MessageBody({
   item,
   sender,
+  attachment,
 }: {
   item: Extract<TimelineItem, { kind: "message" }>;
   sender: string;
+  attachment: (media: MediaInfo) => ReactNode;
 }) {
   return (
     <>
       <p className="sender">{sender}</p>
-      <p className="text">{item.text ?? `(${item.type})`}</p>
+      {item.media ? attachment(item.media) : null}
+      {item.text !== null || !item.media ? (
+        <p className="text">{item.text ?? `(${item.type})`}</p>
+      ) : null}
       <p className="meta">
         <time dateTime={new Date(item.at).toISOString()}>{moment(item.at)}</time>
         {item.direction === "outgoing" && item.status ? <span>· {item.status}</span> : null}
       </p>
     </>
+  );
+}
+
+/** Types a browser shows inline; anything else is a download. */
+const inlineImages = new Set(["image/jpeg", "image/png", "image/webp"]);
+
+/**
+ * An attachment: images as a thumbnail, other files as a download button. The
+ * bytes need the session's bearer token, so they are fetched into a blob: URL.
+ */
+function Attachment({
+  api,
+  conversationId,
+  media,
+}: {
+  api: InboxApi;
+  conversationId: string;
+  media: MediaInfo;
+}) {
+  const isImage = inlineImages.has(media.mimeType);
+  const [url, setUrl] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const name = media.filename ?? `${media.kind} file`;
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the ids name what is fetched
+  useEffect(() => {
+    if (!isImage) return;
+    let live = true;
+    let made: string | null = null;
+    api.media(conversationId, media).then(
+      (blob) => {
+        if (!live) return;
+        made = URL.createObjectURL(blob);
+        setUrl(made);
+      },
+      (e: unknown) => live && setError(describeInboxError(e)),
+    );
+    return () => {
+      live = false;
+      if (made) URL.revokeObjectURL(made);
+    };
+  }, [api, conversationId, media.id, isImage]);
+
+  const download = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(await api.media(conversationId, media));
+      link.download = media.filename ?? `${media.kind}-${media.id}`;
+      link.click();
+      const href = link.href;
+      setTimeout(() => URL.revokeObjectURL(href), 60_000);
+    } catch (e) {
+      setError(describeInboxError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <figure className="attachment inbox-attachment">
+      {isImage ? (
+        url ? (
+          <img src={url} alt={media.caption ?? media.filename ?? "Image from the conversation"} />
+        ) : error ? null : (
+          <span className="meta">Loading the image…</span>
+        )
+      ) : (
+        <button type="button" onClick={() => void download()} disabled={busy}>
+          <span aria-hidden="true">📎 </span>
+          Download {name} ({fileSize(media.fileSize)})
+        </button>
+      )}
+      <ErrorNote error={error} />
+    </figure>
   );
 }
 

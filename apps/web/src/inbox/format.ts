@@ -21,3 +21,10 @@ export function ago(at: number, now: number): string {
 export function moment(at: number): string {
   return new Date(at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
 }
+
+/** A file size as a person reads it: "830 B", "12 KB", "3.4 MB". */
+export function fileSize(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} KB`;
+  return `${(bytes / 1_000_000).toFixed(1)} MB`;
+}

@@ -82,12 +82,43 @@ const baseQuery = (db: Db) =>
       "s.updated_at",
     ]);
 
+/** A non-empty string field of stored message content, else null. */
+const field = (value: unknown): string | null =>
+  typeof value === "string" && value !== "" ? value : null;
+
+/** What the timeline shows of a stored attachment (never its bytes). */
+export interface TimelineMedia {
+  id: string;
+  kind: string;
+  mimeType: string;
+  fileSize: number;
+  filename: string | null;
+  caption: string | null;
+}
+
+/** An attachment message's media facts; null for other messages and unsupported files. */
+function mediaOf(type: string, content: Record<string, unknown>): TimelineMedia | null {
+  const id = field(content.mediaId);
+  if (type !== "attachment" || id === null) return null;
+  return {
+    id,
+    kind: field(content.kind) ?? "document",
+    mimeType: field(content.mimeType) ?? "application/octet-stream",
+    fileSize: typeof content.fileSize === "number" ? content.fileSize : 0,
+    filename: field(content.filename),
+    caption: field(content.caption),
+  };
+}
+
 function preview(type: string, content: string): string {
   try {
-    const parsed = JSON.parse(content) as { body?: unknown; emoji?: unknown };
-    if (type === "text" && typeof parsed.body === "string")
-      return [...parsed.body].slice(0, 140).join("");
-    if (type === "reaction" && typeof parsed.emoji === "string") return parsed.emoji;
+    const parsed = JSON.parse(content) as Record<string, unknown>;
+    let text = "";
+    if (type === "text" && typeof parsed.body === "string") text = parsed.body;
+    else if (type === "reaction" && typeof parsed.emoji === "string") text = parsed.emoji;
+    else if (type === "attachment")
+      text = `📎 ${field(parsed.caption) ?? field(parsed.filename) ?? field(parsed.kind) ?? "attachment"}`;
+    return [...text].slice(0, 140).join("");
   } catch {}
   return "";
 }
@@ -207,8 +238,11 @@ export type TimelineItem =
       id: string;
       direction: "in" | "out";
       type: string;
+      /** The text, or an attachment's caption. */
       text: string | null;
       emoji: string | null;
+      /** An attachment (download it from `…/media/{media.id}`). */
+      media: TimelineMedia | null;
       /** The message this one answers (`wamid.…`). */
       replyTo: string | null;
       /** A reaction's target (`wamid.…`). */
@@ -250,10 +284,12 @@ export async function timeline(db: Db, groupId: string, limit: number): Promise<
     .execute();
   const items: Array<TimelineItem & { order: number }> = [];
   for (const m of messages) {
-    let content: { body?: unknown; emoji?: unknown; replyTo?: unknown; messageId?: unknown } = {};
+    let content: Record<string, unknown> = {};
     try {
-      content = JSON.parse(m.content) as typeof content;
+      const parsed: unknown = JSON.parse(m.content);
+      if (parsed !== null && typeof parsed === "object") content = parsed as typeof content;
     } catch {}
+    const attachment = m.type === "attachment";
     let insights: Record<string, unknown> | null = null;
     try {
       insights = m.insights ? (JSON.parse(m.insights) as Record<string, unknown>) : null;
@@ -263,8 +299,13 @@ export async function timeline(db: Db, groupId: string, limit: number): Promise<
       id: m.id,
       direction: m.direction,
       type: m.type,
-      text: typeof content.body === "string" ? content.body : null,
+      text: attachment
+        ? field(content.caption)
+        : typeof content.body === "string"
+          ? content.body
+          : null,
       emoji: typeof content.emoji === "string" ? content.emoji : null,
+      media: mediaOf(m.type, content),
       replyTo: typeof content.replyTo === "string" ? wamidOf(content.replyTo) : null,
       reactionTo: typeof content.messageId === "string" ? wamidOf(content.messageId) : null,
       at: m.sent_at,
@@ -287,6 +328,32 @@ export async function timeline(db: Db, groupId: string, limit: number): Promise<
     (a, b) => a.order - b.order || (a.kind === b.kind ? 0 : a.kind === "message" ? -1 : 1),
   );
   return items.slice(-limit).map(({ order: _order, ...item }) => item as TimelineItem);
+}
+
+/**
+ * Whether a media id belongs to an attachment message of the conversation
+ * (media ids are digits, so the LIKE pattern holds no wildcard).
+ */
+export async function conversationHasMedia(
+  db: Db,
+  groupId: string,
+  mediaId: string,
+): Promise<boolean> {
+  if (!/^[0-9]{1,40}$/.test(mediaId)) return false;
+  const rows = await db
+    .selectFrom("messages")
+    .select(["type", "content"])
+    .where("group_id", "=", groupId)
+    .where("type", "=", "attachment")
+    .where("content", "like", `%${mediaId}%`)
+    .execute();
+  return rows.some((row) => {
+    try {
+      return (JSON.parse(row.content) as { mediaId?: unknown }).mediaId === mediaId;
+    } catch {
+      return false;
+    }
+  });
 }
 
 export async function addNote(database: Database, actor: Actor, groupId: string, body: string) {

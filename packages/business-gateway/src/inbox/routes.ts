@@ -16,6 +16,7 @@ import {
 import { listAudit } from "./audit.js";
 import {
   addNote,
+  conversationHasMedia,
   getConversation,
   listConversations,
   recordReply,
@@ -464,6 +465,44 @@ export function registerInboxRoutes(
       const row = await visibleConversation(db, principalOf(request), id);
       const { limit } = request.query as Static<typeof TimelineQuery>;
       return { items: await timeline(db, row.group_id, limit ?? 200) };
+    },
+  );
+
+  /** Images a browser may show inline; everything else downloads. */
+  const inlineTypes = new Set(["image/jpeg", "image/png", "image/webp"]);
+  app.get(
+    "/api/inbox/conversations/:id/media/:mediaId",
+    {
+      schema: {
+        tags,
+        summary: "An attachment's bytes (a media file of one of the conversation's messages)",
+        params: Type.Object({ id: Id, mediaId: Id }),
+        produces: ["application/octet-stream"],
+      },
+      preValidation: signedIn(),
+    },
+    async (request, reply) => {
+      const { id, mediaId } = request.params as { id: string; mediaId: string };
+      const row = await visibleConversation(db, principalOf(request), id);
+      // Media of another conversation, or gone, answers like a missing conversation.
+      const hidden = () => new CloudError("not_found", "no such conversation");
+      if (!(await conversationHasMedia(db, row.group_id, mediaId))) throw hidden();
+      const media = await endpoint.media.get(mediaId);
+      const bytes = media ? await endpoint.media.read(media) : null;
+      if (!media || !bytes) throw hidden();
+      const name = media.filename ?? media.id;
+      const disposition = inlineTypes.has(media.mimeType) ? "inline" : "attachment";
+      return reply
+        .header("content-type", media.mimeType)
+        .header("content-length", String(bytes.length))
+        .header(
+          "content-disposition",
+          `${disposition}; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`,
+        )
+        .header("x-content-type-options", "nosniff")
+        .header("content-security-policy", "sandbox")
+        .header("cache-control", "private, no-store")
+        .send(bytes);
     },
   );
 
