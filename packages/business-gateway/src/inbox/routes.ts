@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { bearer } from "../api-keys.js";
 import type { BusinessEndpoint } from "../business-endpoint.js";
 import { CloudError } from "../cloud-errors.js";
+import type { Database } from "../store/database.js";
 import {
   acceptInvitation,
   createAgent,
@@ -10,6 +11,7 @@ import {
   getAgent,
   listAgents,
   reinvite,
+  type SignInLimiter,
   signIn,
   updateAgent,
 } from "./agents.js";
@@ -26,7 +28,7 @@ import {
   visibleConversation,
 } from "./conversations.js";
 import { decodeCursor, encodeCursor } from "./cursors.js";
-import type { Inbox } from "./inbox.js";
+import type { IntentRegistry } from "./intents.js";
 import { type Permission, permissions, readScope } from "./permissions.js";
 import { type Principal, requirePermission } from "./principals.js";
 import { createRole, deleteRole, getRole, listRoles, updateRole } from "./roles.js";
@@ -64,10 +66,18 @@ function principalOf(request: FastifyRequest): Principal {
   return principal;
 }
 
+/** What the routes take from the inbox that registers them. */
+export interface InboxRouteDeps {
+  readonly database: Database;
+  readonly intents: IntentRegistry;
+  readonly limiter: SignInLimiter;
+  identify(header: string | undefined): Promise<Principal>;
+}
+
 /** The team inbox's HTTP API under /api/inbox (see docs/business.md, "Team inbox"). */
 export function registerInboxRoutes(
   app: FastifyInstance,
-  inbox: Inbox,
+  inbox: InboxRouteDeps,
   endpoint: BusinessEndpoint,
 ): void {
   const database = inbox.database;

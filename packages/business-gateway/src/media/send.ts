@@ -1,5 +1,4 @@
 import { type Static, Type } from "@sinclair/typebox";
-import type { BusinessEndpoint } from "../business-endpoint.js";
 import { CloudError } from "../cloud-errors.js";
 import { fetchMediaLink, MediaLinkError } from "./fetch-link.js";
 import { cleanFilename } from "./incoming.js";
@@ -32,8 +31,23 @@ export const mediaMessageFields = {
   sticker: Type.Optional(MediaObjectSchema),
 };
 
+/** Sends a stored file into a customer's chat (the business endpoint does). */
+export interface MediaSender {
+  sendMedia(
+    to: string,
+    media: MediaRecord,
+    bytes: Uint8Array,
+    options: {
+      kind: MediaKind;
+      caption: string | null;
+      filename: string | null;
+      replyTo: string | null;
+    },
+  ): Promise<string>;
+}
+
 export interface MediaSendDeps {
-  endpoint: BusinessEndpoint;
+  endpoint: MediaSender;
   media: MediaStore;
   /** Whether a `link` may point at a private or loopback address (tests, intranets). */
   allowPrivate: boolean;
