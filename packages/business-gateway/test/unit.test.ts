@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { derivePhoneNumberId, veilIdOf, wamidOf } from "../src/ids.js";
+import { SignInLimiter } from "../src/inbox/agents.js";
 import { backoffDelay, defaultRetryPolicy, parseRetryAfter } from "../src/webhooks/retry-policy.js";
 import { checkWebhookUrl, isBlockedAddress } from "../src/webhooks/ssrf-guard.js";
 
@@ -120,5 +121,23 @@ describe("the SSRF guard", () => {
     expect((await checkWebhookUrl("http://10.2.3.4/hook", true)).hostname).toBe("10.2.3.4");
     await expect(checkWebhookUrl("http://user:pw@8.8.8.8/", false)).rejects.toThrow(/credentials/);
     await expect(checkWebhookUrl("http://93.184.216.34/hook", false)).resolves.toBeInstanceOf(URL);
+  });
+});
+
+describe("the sign-in limiter", () => {
+  it("blocks an email after its failures, forgets them after the window, and stays bounded", () => {
+    const limiter = new SignInLimiter(2, 60_000, 3);
+    limiter.fail("a@x", 0);
+    expect(limiter.blocked("a@x", 1)).toBe(false);
+    limiter.fail("a@x", 1);
+    expect(limiter.blocked("a@x", 2)).toBe(true);
+    expect(limiter.blocked("a@x", 60_002)).toBe(false);
+    for (const email of ["a@x", "b@x", "c@x", "d@x"]) {
+      limiter.fail(email, 100_000);
+      limiter.fail(email, 100_001);
+    }
+    // Four emails failed but three are tracked: the least recently failed is forgotten.
+    expect(limiter.blocked("a@x", 100_002)).toBe(false);
+    expect(limiter.blocked("d@x", 100_002)).toBe(true);
   });
 });

@@ -230,6 +230,7 @@ export class SignInLimiter {
   constructor(
     readonly maxFailures = 10,
     readonly windowMs = 15 * 60_000,
+    readonly maxTracked = 10_000,
   ) {}
 
   private recent(email: string, now: number): number[] {
@@ -244,7 +245,14 @@ export class SignInLimiter {
   }
 
   fail(email: string, now: number): void {
-    this.failures.set(email, [...this.recent(email, now), now]);
+    const recent = this.recent(email, now);
+    this.failures.delete(email);
+    this.failures.set(email, [...recent, now]);
+    // Bounded: past `maxTracked` emails the least recently failed are forgotten first.
+    for (const stale of this.failures.keys()) {
+      if (this.failures.size <= this.maxTracked) break;
+      this.failures.delete(stale);
+    }
   }
 
   succeed(email: string): void {
