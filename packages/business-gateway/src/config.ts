@@ -14,6 +14,8 @@ export interface GatewayConfig {
   databaseSchema: string;
   host: string;
   port: number;
+  /** Requests per minute per caller (bearer token, else address) before 429. */
+  rateLimitPerMinute: number;
   /** HMAC key of X-Hub-Signature-256, and the source of the Standard Webhooks secret. */
   appSecret: string;
   /** Sent as hub.verify_token in the subscription handshake. */
@@ -98,6 +100,11 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   if (phoneNumberId !== null && !/^\d{1,30}$/.test(phoneNumberId))
     problems.push("VEIL_BUSINESS_PHONE_NUMBER_ID must be digits only");
 
+  const rateText = text("VEIL_BUSINESS_RATE_LIMIT_PER_MINUTE") ?? "600";
+  const rateLimitPerMinute = Number(rateText);
+  if (!/^\d+$/.test(rateText) || rateLimitPerMinute < 1 || rateLimitPerMinute > 1_000_000)
+    problems.push("VEIL_BUSINESS_RATE_LIMIT_PER_MINUTE must be a whole number from 1 to 1000000");
+
   const allowText = (text("VEIL_BUSINESS_ALLOW_PRIVATE_WEBHOOKS") ?? "false").toLowerCase();
   if (!["true", "false", "1", "0"].includes(allowText))
     problems.push("VEIL_BUSINESS_ALLOW_PRIVATE_WEBHOOKS must be true or false");
@@ -132,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     databaseSchema,
     host,
     port,
+    rateLimitPerMinute,
     appSecret,
     verifyToken,
     phoneNumberId,

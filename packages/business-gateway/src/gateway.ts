@@ -123,6 +123,7 @@ export async function createGateway(
       verifyToken: config.verifyToken,
       allowPrivateWebhooks: config.allowPrivateWebhooks,
       handshakeTimeoutMs: policy.timeoutMs,
+      rateLimitPerMinute: config.rateLimitPerMinute,
       logger,
     });
     await registerWebRoutes(http, { dir: config.webDir });

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { type Static, Type } from "@sinclair/typebox";
@@ -10,6 +12,7 @@ import Fastify, {
 import type { Logger } from "pino";
 import {
   authorize,
+  bearer,
   createApiKey,
   listApiKeys,
   revokeApiKey,
@@ -44,6 +47,8 @@ export interface HttpDeps {
   verifyToken: string;
   allowPrivateWebhooks: boolean;
   handshakeTimeoutMs: number;
+  /** Requests per minute per caller (its bearer token, else its address). */
+  rateLimitPerMinute: number;
   logger: Logger;
 }
 
@@ -164,6 +169,20 @@ export async function buildHttpApi(deps: HttpDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
   });
   app.addSchema(CloudErrorSchema);
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute,
+    timeWindow: 60_000,
+    allowList: (request) => request.url === "/healthz",
+    // Each key (or session) has its own budget; callers without one share their address's.
+    keyGenerator: (request) => {
+      const token = bearer(request.headers.authorization);
+      return token === null
+        ? `ip:${request.ip}`
+        : `token:${createHash("sha256").update(token).digest("base64url")}`;
+    },
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error("rate limited"), { statusCode: 429, retryAfter: context.after }),
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const cloud = toCloudError(error);

@@ -186,3 +186,40 @@ for (const { backend, available } of backends) {
     });
   });
 }
+
+describe("the rate limit, per caller", () => {
+  let t: TestServer;
+  let place: GatewayPlace;
+  let gw: RunningGateway;
+
+  beforeAll(async () => {
+    t = await startTestServer({ backend: "sqlite" });
+    place = gatewayPlace(t, "sqlite", { VEIL_BUSINESS_RATE_LIMIT_PER_MINUTE: "3" });
+    gw = await runGateway(t, place);
+  });
+
+  afterAll(async () => {
+    await gw?.gateway.close();
+    await place?.dispose();
+    await t?.close();
+  });
+
+  it("answers the Cloud API's 429 (code 4) with Retry-After past the budget; other callers go on", async () => {
+    const created = await gw.call("POST", "/admin/api-keys", {
+      body: { name: "crm", scopes: ["messages:send"] },
+    });
+    expect(created.status).toBe(201);
+    const key = created.body.key as string;
+    for (let i = 0; i < 3; i++)
+      expect((await gw.call("GET", "/admin/api-keys", { key })).status).toBe(403);
+    const limited = await fetch(`${gw.url}/admin/api-keys`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await limited.json()).error).toMatchObject({ code: 4, type: "OAuthException" });
+    // The admin key has a budget of its own (one call spent above), and /healthz none.
+    expect((await gw.call("GET", "/admin/api-keys")).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await gw.call("GET", "/healthz")).status).toBe(200);
+  });
+});

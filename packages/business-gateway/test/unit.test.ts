@@ -35,6 +35,7 @@ describe("configuration", () => {
         VEIL_BUSINESS_APP_SECRET: "short",
         VEIL_BUSINESS_PHONE_NUMBER_ID: "12ab",
         VEIL_BUSINESS_ALLOW_PRIVATE_WEBHOOKS: "maybe",
+        VEIL_BUSINESS_RATE_LIMIT_PER_MINUTE: "0",
       });
     } catch (e) {
       error = e;
@@ -48,6 +49,7 @@ describe("configuration", () => {
       "VEIL_BUSINESS_VERIFY_TOKEN is required",
       "VEIL_BUSINESS_ADMIN_KEY is required",
       "VEIL_BUSINESS_PHONE_NUMBER_ID must be digits only",
+      "VEIL_BUSINESS_RATE_LIMIT_PER_MINUTE must be a whole number from 1 to 1000000",
       "VEIL_BUSINESS_ALLOW_PRIVATE_WEBHOOKS must be true or false",
     ]);
   });

@@ -63,6 +63,7 @@ export function gatewayPlace(
       VEIL_BUSINESS_ALLOW_PRIVATE_WEBHOOKS: "true",
       VEIL_BUSINESS_NAME: "Acme Support",
       VEIL_BUSINESS_LOG_LEVEL: "silent",
+      VEIL_BUSINESS_RATE_LIMIT_PER_MINUTE: "1000000",
       ...(backend === "postgres"
         ? { VEIL_BUSINESS_DATABASE_URL: postgresUrl, VEIL_BUSINESS_DATABASE_SCHEMA: schema }
         : {}),
