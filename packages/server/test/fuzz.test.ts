@@ -577,14 +577,18 @@ for (const { backend, available } of backends) {
       user = await TestUser.register(t.url, { name: "Fuzz" });
     }
 
-    /** Real ids of communities, their groups and invite links, by path parameter name. */
+    /** Real ids of communities, groups, invite links and channels, by path parameter name. */
     const seeded = new Map<string, string[]>([
       ["communityId", []],
       ["groupId", []],
       ["code", []],
+      ["channelId", []],
+      ["handle", []],
+      ["seq", []],
     ]);
     const remember = (param: string, ...ids: string[]) => seeded.get(param)?.push(...ids);
     let ownCommunity = "";
+    let ownChannel = "";
 
     /**
      * A community the fuzzed user owns, that approves new members: with a
@@ -625,13 +629,40 @@ for (const { backend, available } of backends) {
         others.id,
       );
       remember("code", code, bCode);
+      // A channel the user owns, with a text post and a poll, another user following
+      // (reacting and voting), and a channel the user only follows.
+      const tag = Math.random().toString(36).slice(2, 8);
+      const own = (await as(user, "POST", "/v1/channels", { name: "Fuzz", handle: `fuzz_${tag}` }))
+        .body;
+      const post = (b: unknown) => as(user, "POST", `/v1/channels/${own.id}/posts`, b);
+      await post({ id: `text-${tag}`, text: "hello followers" });
+      await post({ id: `poll-${tag}`, poll: { question: "Which?", options: ["a", "b"] } });
+      await as(other, "PUT", `/v1/channels/${own.id}/follow`, {});
+      await as(other, "PUT", `/v1/channels/${own.id}/posts/1/reaction`, { emoji: "👍" });
+      await as(other, "PUT", `/v1/channels/${own.id}/posts/2/vote`, { options: [0] });
+      const reactions = (await as(user, "GET", `/v1/channels/${own.id}/posts/1/reactions`)).body;
+      const theirs = (
+        await as(other, "POST", "/v1/channels", { name: "Other", handle: `other_${tag}` })
+      ).body;
+      await as(user, "PUT", `/v1/channels/${theirs.id}/follow`, {});
+      ownChannel = own.id;
+      remember("channelId", own.id, theirs.id);
+      remember(
+        "handle",
+        own.handle,
+        theirs.handle,
+        ...reactions.reactions.map((r: any) => r.handle),
+      );
+      remember("seq", "1", "2", "3");
     }
 
     /** The fuzzed user, and its community as `seed` makes it, whatever the last route did. */
     async function ensureSeed(): Promise<void> {
       await ensureUser();
       const view = await user.request("GET", `/v1/communities/${ownCommunity}`);
-      if (view.status !== 200 || view.body.role !== "owner") await seed();
+      const channel = await user.request("GET", `/v1/channels/${ownChannel}`);
+      if (view.status !== 200 || view.body.role !== "owner" || channel.body.role !== "owner")
+        await seed();
     }
 
     it("reads the OpenAPI document: every route is there", () => {
@@ -659,7 +690,7 @@ for (const { backend, available } of backends) {
       };
       // Routes of communities, groups and invites that real ids took past "not found".
       const deep = new Set<string>();
-      const aimed = /\{(communityId|groupId|code)\}/;
+      const aimed = /\{(communityId|groupId|code|channelId|handle)\}/;
       for (const route of routes) {
         await ensureSeed();
         await fc.assert(
@@ -701,7 +732,8 @@ for (const { backend, available } of backends) {
       // Not vacuous: the seeded ids reached the handlers' work, on many routes.
       if (process.env.FUZZ_VERBOSE === "1") process.stderr.write(`${[...deep].join("\n")}\n`);
       expect(deep.size).toBeGreaterThanOrEqual(8);
-    }, 120_000);
+      expect([...deep].filter((r) => r.includes("{channelId}")).length).toBeGreaterThanOrEqual(5);
+    }, 240_000);
 
     it("stores strange names, statuses and device names faithfully, or refuses them, never fails", async () => {
       const strange = fc.oneof(
