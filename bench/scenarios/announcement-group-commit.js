@@ -8,9 +8,10 @@
 // the other members' devices nothing (see announcement-fanout).
 //
 // Usage, after `npm run build`:
-//   node bench/scenarios/announcement-group-commit.js [--adds 1000] [--reps 3] [--json FILE]
+//   node bench/scenarios/announcement-group-commit.js [--adds 1000] [--reps 3] [--json FILE] [--write]
+// --write rewrites its section of docs/benchmarks.md (`npm run bench` does).
 // SQLite in a fresh temporary directory; the server runs in its own process.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -194,12 +195,13 @@ async function main() {
       reps: { type: "string", default: "3" },
       concurrency: { type: "string", default: "50" },
       json: { type: "string" },
+      write: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "node bench/scenarios/announcement-group-commit.js [--adds 1000] [--reps 3] [--json FILE]",
+      "node bench/scenarios/announcement-group-commit.js [--adds 1000] [--reps 3] [--json FILE] [--write]",
     );
     return;
   }
@@ -240,10 +242,10 @@ async function main() {
   try {
     const suiteName = "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519";
     const cpus = os.cpus();
-    log(
-      `Node ${process.version}, ${cpus.length} x ${cpus[0]?.model.trim() ?? "cpu"}, ` +
-        `load average ${os.loadavg()[0].toFixed(2)}, SQLite`,
-    );
+    const machine =
+      `Node ${process.version}, ${cpus.length} × ${cpus[0]?.model.trim() ?? "cpu"}, ` +
+      `load average ${os.loadavg()[0].toFixed(2)} at the start, SQLite`;
+    log(machine);
     const result = await announcementGroupCommit({
       veil,
       log,
@@ -251,6 +253,7 @@ async function main() {
       suiteName,
       suite: await loadSuite(suiteName, "fast"),
     });
+    if (values.write) await writeSection(result, machine);
     if (values.json) {
       await writeFile(
         values.json,
@@ -262,6 +265,39 @@ async function main() {
     killAll();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+const sectionStart = "<!-- bench:group-commit:start -->";
+const sectionEnd = "<!-- bench:group-commit:end -->";
+
+/** Rewrites this scenario's section of docs/benchmarks.md. */
+async function writeSection(r, machine) {
+  const file = path.resolve(import.meta.dirname, "../../docs/benchmarks.md");
+  const text = await readFile(file, "utf8");
+  const at = text.indexOf(sectionStart);
+  const until = text.indexOf(sectionEnd);
+  if (at < 0 || until < at) throw new Error(`${file}: the markers ${sectionStart} … are missing`);
+  const ms = (n) => `${Math.round(n).toLocaleString("en-US")} ms`;
+  const kib = (n) => `${Math.round(n / 1024).toLocaleString("en-US")} KiB`;
+  const section = [
+    `From \`node bench/scenarios/announcement-group-commit.js --write\` (${machine}; read the`,
+    "ratios rather than the milliseconds): one commit adding",
+    `${r.adds.toLocaleString("en-US")} people to a community group of 2.`,
+    "",
+    "| measure | value |",
+    "| --- | ---: |",
+    `| server: accepting the commit (wall) | ${ms(r.server.ms)} |`,
+    `| server: CPU for it | ${ms(r.server.cpuMs)} |`,
+    `| server: SQL statements for it | ${r.server.statements.toLocaleString("en-US")} (about ${Math.round(r.server.statements / r.adds)} per person added, the community admission included) |`,
+    `| commit / welcome size | ${kib(r.commitBytes)} / ${kib(r.welcomeBytes)} |`,
+    `| admin's device: building the commit | ${ms(r.adminBuildMs)} |`,
+    `| **each existing member's device: processing it** (fast provider, what the SDK uses) | **${ms(r.memberProcessMs.fast)}** |`,
+    `| the same with ts-mls's default provider | ${ms(r.memberProcessMs.default)} |`,
+  ].join("\n");
+  await writeFile(
+    file,
+    `${text.slice(0, at + sectionStart.length)}\n${section}\n${text.slice(until)}`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
