@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -23,9 +22,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
-    // Most suites wait on sockets, databases and child processes more than they
-    // compute: two files at a time even on two cores (vitest's default would be one).
-    maxWorkers: Math.max(2, availableParallelism() - 1),
     reporters: ["default"],
   },
 });
