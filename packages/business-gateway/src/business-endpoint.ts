@@ -5,7 +5,7 @@ import { veilIdOf, wamidOf } from "./ids.js";
 import { receiveAttachment } from "./media/incoming.js";
 import type { MediaInboundMessage } from "./media/media-payloads.js";
 import type { MediaRecord, MediaStore } from "./media/media-store.js";
-import type { MediaKind } from "./media/media-types.js";
+import type { MediaSendOptions } from "./media/send.js";
 import {
   type InboundMessage,
   type Metadata,
@@ -329,12 +329,7 @@ export class BusinessEndpoint {
     to: string,
     media: MediaRecord,
     bytes: Uint8Array,
-    options: {
-      kind: MediaKind;
-      caption: string | null;
-      filename: string | null;
-      replyTo: string | null;
-    },
+    options: MediaSendOptions,
   ): Promise<string> {
     const groupId = await this.groupFor(to);
     let replyVeilId: string | undefined;

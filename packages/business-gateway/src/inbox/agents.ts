@@ -3,6 +3,7 @@ import { CloudError } from "../cloud-errors.js";
 import { randomId, sha256Hex } from "../ids.js";
 import type { Database, Db } from "../store/database.js";
 import { type Actor, audit } from "./audit.js";
+import { conflictOnDuplicate } from "./conflicts.js";
 import { decoyHash, hashPassword, verifyPassword } from "./passwords.js";
 import { sessionPrefix, teamIdsOf } from "./principals.js";
 
@@ -130,9 +131,7 @@ export async function createAgent(
       await audit(tx.db, actor, "agent.created", id, { roleId: input.roleId, teamIds }, now);
     });
   } catch (error) {
-    if (database.isUniqueViolation(error))
-      throw new CloudError("conflict", "an agent with this email exists");
-    throw error;
+    conflictOnDuplicate(database, error, "an agent with this email exists");
   }
   return { agent: (await getAgent(db, id)) as Agent, invitation: { token, expiresAt } };
 }

@@ -2,6 +2,7 @@ import { CloudError } from "../cloud-errors.js";
 import { randomId } from "../ids.js";
 import type { Database, Db } from "../store/database.js";
 import { type Actor, audit } from "./audit.js";
+import { conflictOnDuplicate } from "./conflicts.js";
 import { isPermission } from "./permissions.js";
 
 export interface Role {
@@ -50,12 +51,6 @@ export async function listRoles(db: Db): Promise<Role[]> {
   return rows.map(toRole);
 }
 
-const taken = (database: Database, error: unknown): never => {
-  if (database.isUniqueViolation(error))
-    throw new CloudError("conflict", "a role with this name exists");
-  throw error;
-};
-
 export async function createRole(
   database: Database,
   actor: Actor,
@@ -87,7 +82,7 @@ export async function createRole(
       );
     });
   } catch (error) {
-    taken(database, error);
+    conflictOnDuplicate(database, error, "a role with this name exists");
   }
   return (await getRole(database.db, id)) as Role;
 }
@@ -132,7 +127,7 @@ export async function updateRole(
       );
     });
   } catch (error) {
-    taken(database, error);
+    conflictOnDuplicate(database, error, "a role with this name exists");
   }
   return (await getRole(database.db, id)) as Role;
 }

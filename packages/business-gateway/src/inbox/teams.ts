@@ -2,6 +2,7 @@ import { CloudError } from "../cloud-errors.js";
 import { randomId } from "../ids.js";
 import type { Database, Db } from "../store/database.js";
 import { type Actor, audit } from "./audit.js";
+import { conflictOnDuplicate } from "./conflicts.js";
 
 export type Routing = "manual" | "round_robin";
 
@@ -53,12 +54,6 @@ export async function listTeams(db: Db): Promise<Team[]> {
   return Promise.all(rows.map((row) => toTeam(db, row)));
 }
 
-const taken = (database: Database, error: unknown): never => {
-  if (database.isUniqueViolation(error))
-    throw new CloudError("conflict", "a team with this name exists");
-  throw error;
-};
-
 export async function createTeam(
   database: Database,
   actor: Actor,
@@ -89,7 +84,7 @@ export async function createTeam(
       );
     });
   } catch (error) {
-    taken(database, error);
+    conflictOnDuplicate(database, error, "a team with this name exists");
   }
   return (await getTeam(database.db, id)) as Team;
 }
@@ -123,7 +118,7 @@ export async function updateTeam(
       );
     });
   } catch (error) {
-    taken(database, error);
+    conflictOnDuplicate(database, error, "a team with this name exists");
   }
   return (await getTeam(database.db, id)) as Team;
 }

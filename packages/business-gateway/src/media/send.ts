@@ -31,18 +31,21 @@ export const mediaMessageFields = {
   sticker: Type.Optional(MediaObjectSchema),
 };
 
+/** How a stored file goes out: its kind, caption, file name, and the message it answers. */
+export interface MediaSendOptions {
+  kind: MediaKind;
+  caption: string | null;
+  filename: string | null;
+  replyTo: string | null;
+}
+
 /** Sends a stored file into a customer's chat (the business endpoint does). */
 export interface MediaSender {
   sendMedia(
     to: string,
     media: MediaRecord,
     bytes: Uint8Array,
-    options: {
-      kind: MediaKind;
-      caption: string | null;
-      filename: string | null;
-      replyTo: string | null;
-    },
+    options: MediaSendOptions,
   ): Promise<string>;
 }
 
