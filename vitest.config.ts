@@ -22,6 +22,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Two suite files at a time: they mostly wait on sockets, browsers and databases.
+    maxWorkers: 2,
+    minWorkers: 1,
     reporters: ["default"],
   },
 });

@@ -14,6 +14,7 @@ import {
   type Person,
   screenshotPath,
   signUp,
+  waitShown,
 } from "./helpers/browser.js";
 
 const messages = (person: Person) => person.page.getByRole("list", { name: "Messages" });
@@ -342,7 +343,7 @@ describe.runIf(chromiumAvailable)("web client: a community in the browser", () =
     await olivia.page
       .getByRole("button", { name: "Let Carl Cousin in" })
       .click({ timeout: 20_000 });
-    await olivia.page.getByText("Nobody is waiting.").waitFor({ timeout: 20_000 });
+    await waitShown(olivia.page, olivia.page.getByText("Nobody is waiting."));
     await olivia.page.screenshot({ path: screenshotPath("community-home"), fullPage: true });
 
     // Mia is let in live, on the page she asked from, and sees Gardening's members with

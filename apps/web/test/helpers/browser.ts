@@ -2,7 +2,13 @@ import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Locator,
+  type Page,
+} from "playwright-core";
 import { build } from "vite";
 import type { TestServer } from "../../../../packages/server/test/helpers/test-server.js";
 
@@ -122,6 +128,23 @@ export async function signUp(
   await form.getByLabel("Verification code").fill(code);
   await form.getByRole("button", { name: "Create account" }).click();
   await page.getByRole("navigation", { name: "Sections" }).waitFor();
+}
+
+/**
+ * Waits for `locator` like `waitFor`, and when it never shows, fails with what the page
+ * said instead (its alerts), so a failure in a loaded CI run explains itself.
+ */
+export async function waitShown(page: Page, locator: Locator, timeout = 20_000): Promise<void> {
+  try {
+    await locator.waitFor({ timeout });
+  } catch (error) {
+    const alerts = await page
+      .getByRole("alert")
+      .allInnerTexts()
+      .catch(() => []);
+    const said = alerts.length > 0 ? alerts.join(" | ") : "no alert";
+    throw new Error(`${(error as Error).message}\nThe page showed: ${said}`);
+  }
 }
 
 export function screenshotPath(name: string): string {

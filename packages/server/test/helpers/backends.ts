@@ -47,14 +47,45 @@ export const backends: Array<{ backend: Backend; available: boolean }> = [
   { backend: "postgres", available: postgresAvailable },
 ];
 
-/** A fresh PostgreSQL schema name for one suite. */
-export const freshSchema = (): string => `veil_test_${randomBytes(6).toString("hex")}`;
+/**
+ * The test run's id: global-setup.ts sets it once, and every worker inherits it, so each
+ * schema a suite makes is named after its run.
+ */
+const runId = process.env.VEIL_TEST_RUN;
 
+/** A fresh PostgreSQL schema name for one suite. */
+export const freshSchema = (): string =>
+  `veil_test_${runId ? `${runId}_` : ""}${randomBytes(6).toString("hex")}`;
+
+/**
+ * Drops a suite's schema, or, inside a test run, leaves it to the run's teardown: a drop
+ * while another suite migrates breaks that migration (Kysely's migrator introspects every
+ * schema, and PostgreSQL answers "schema … does not exist" for one dropped under it).
+ */
 export async function dropSchema(schema: string): Promise<void> {
+  if (runId && schema.startsWith(`veil_test_${runId}_`)) return;
+  await dropSchemasLike(schema, "=");
+}
+
+/** Drops every schema of one test run (its teardown), after every suite has finished. */
+export function dropRunSchemas(run: string): Promise<number> {
+  return dropSchemasLike(`veil_test_${run}_`, "starts_with");
+}
+
+async function dropSchemasLike(name: string, match: "=" | "starts_with"): Promise<number> {
   const client = new pg.Client({ connectionString: postgresUrl });
   await client.connect();
   try {
-    await client.query(`drop schema if exists ${client.escapeIdentifier(schema)} cascade`);
+    const found = await client.query<{ nspname: string }>(
+      match === "="
+        ? "select nspname from pg_namespace where nspname = $1"
+        : "select nspname from pg_namespace where starts_with(nspname, $1)",
+      [name],
+    );
+    for (const { nspname } of found.rows) {
+      await client.query(`drop schema if exists ${client.escapeIdentifier(nspname)} cascade`);
+    }
+    return found.rows.length;
   } finally {
     await client.end();
   }
