@@ -15,6 +15,10 @@ export const errorRegistry = {
   rate_limited: { status: 429, message: "Too many requests; retry later." },
   internal_error: { status: 500, message: "Something went wrong on the server." },
   not_ready: { status: 503, message: "The server is not ready." },
+  storage_unavailable: {
+    status: 503,
+    message: "The server cannot reach its database right now; retry shortly.",
+  },
   phone_invalid: { status: 400, message: "The phone number is not a valid number." },
   phone_taken: { status: 409, message: "The phone number belongs to another account." },
   phone_verification_failed: {

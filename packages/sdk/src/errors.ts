@@ -66,6 +66,7 @@ export class VeilError extends Error {
       this.code === "network_error" ||
       this.code === "shutting_down" ||
       this.code === "not_ready" ||
+      this.code === "storage_unavailable" ||
       this.code === "internal_error" ||
       this.code === "rate_limited"
     );

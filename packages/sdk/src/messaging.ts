@@ -27,6 +27,9 @@ const maxSendAttempts = 6;
 /** Typing indicators older than this (a catch-up, a slow network) are not shown. */
 const typingFreshMs = 30_000;
 const maxReceiptIds = 500;
+/** Queued messages are tried again after this, doubling up to the maximum, until they leave. */
+const outboxRetryMinMs = 500;
+const outboxRetryMaxMs = 30_000;
 
 type EnvelopeBody = (id: string, ts: number) => Envelope;
 
@@ -37,6 +40,10 @@ type EnvelopeBody = (id: string, ts: number) => Envelope;
  */
 export class Messaging {
   private readonly receiptsDue = new Map<string, Set<string>>();
+  /** Chats with a message queued by a failure in this session: their next send goes after it. */
+  private readonly queuedIn = new Set<string>();
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryDelayMs = 0;
 
   constructor(
     private readonly context: ClientContext,
@@ -52,10 +59,16 @@ export class Messaging {
     const record: OutboxRecord = { groupId, id, createdAt: Date.now(), envelope };
     await this.context.state.write([put(ns.outbox, id, asJson(record))]);
     try {
+      // A chat's messages leave in the order they were written: queued ones first.
+      if (this.queuedIn.has(groupId)) await this.flushChat(groupId, record.createdAt);
       const seq = await this.deliver(groupId, id);
       return { groupId, id, seq, status: "sent" };
     } catch (err) {
-      if (isVeilError(err) && err.retryable) return { groupId, id, seq: null, status: "queued" };
+      if (isVeilError(err) && err.retryable) {
+        this.queuedIn.add(groupId);
+        this.retryLater();
+        return { groupId, id, seq: null, status: "queued" };
+      }
       throw err;
     } finally {
       this.settled(groupId);
@@ -151,20 +164,70 @@ export class Messaging {
     });
   }
 
-  /** Sends every queued message, oldest first; stops at the first network failure. */
-  async flushOutbox(): Promise<void> {
-    const queued = await this.context.state.listJson(OutboxRecord, ns.outbox);
-    queued.sort((a, b) => a.value.createdAt - b.value.createdAt);
-    for (const { value } of queued) {
+  /**
+   * Sends every queued message, oldest first; stops at the first network failure
+   * (and tries again later). True when the outbox is empty.
+   */
+  async flushOutbox(): Promise<boolean> {
+    const done = await this.flushQueued(() => true);
+    if (done) {
+      this.queuedIn.clear();
+      this.retryDelayMs = 0;
+    } else {
+      this.retryLater();
+    }
+    return done;
+  }
+
+  /** Sends one chat's queued messages written before `before`, oldest first; throws a network failure. */
+  private async flushChat(groupId: string, before: number): Promise<void> {
+    const done = await this.flushQueued(
+      (r) => r.groupId === groupId && r.createdAt <= before,
+      true,
+    );
+    if (done) this.queuedIn.delete(groupId);
+  }
+
+  private async flushQueued(
+    which: (record: OutboxRecord) => boolean,
+    throwRetryable = false,
+  ): Promise<boolean> {
+    const queued = (await this.context.state.listJson(OutboxRecord, ns.outbox))
+      .map((r) => r.value)
+      .filter(which);
+    queued.sort((a, b) => a.createdAt - b.createdAt);
+    for (const value of queued) {
       try {
         const seq = await this.deliver(value.groupId, value.id);
         if (seq !== null)
           this.context.events.emit("sent", { groupId: value.groupId, id: value.id, seq });
       } catch (err) {
-        if (isVeilError(err) && err.retryable) return;
+        if (isVeilError(err) && err.retryable) {
+          if (throwRetryable) throw err;
+          return false;
+        }
         reportError(this.context, err, { groupId: value.groupId });
       }
     }
+    return true;
+  }
+
+  /** Tries the outbox again after a backoff, without waiting for a reconnect. */
+  private retryLater(): void {
+    if (this.retryTimer || this.context.closed()) return;
+    this.retryDelayMs = Math.min(
+      outboxRetryMaxMs,
+      Math.max(outboxRetryMinMs, this.retryDelayMs * 2),
+    );
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.context.closed()) return;
+      this.context.track(
+        this.flushOutbox().catch((err: unknown) => reportError(this.context, err)),
+      );
+    }, this.retryDelayMs);
+    // Never what keeps a process alive (Node; browsers have no unref).
+    (this.retryTimer as { unref?: () => void }).unref?.();
   }
 
   /**

@@ -16,6 +16,8 @@ export interface Config {
   /** Subject prefix on NATS: deployments sharing one NATS server keep apart by it. */
   busPrefix: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** This node's name in its log lines, to tell a cluster's nodes apart (`VEIL_NODE_NAME`). */
+  nodeName: string | null;
   /**
    * Which proxies to believe about the client address (X-Forwarded-For):
    * false, a hop count, or a list of proxy addresses and CIDR ranges.
@@ -163,6 +165,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (env.VEIL_BUS_PREFIX && !/^[A-Za-z0-9_-]{1,64}$/.test(env.VEIL_BUS_PREFIX)) {
     problems.push(`VEIL_BUS_PREFIX: must be 1 to 64 letters, digits, '-' or '_'`);
   }
+  if (env.VEIL_NODE_NAME && !/^[A-Za-z0-9_.-]{1,64}$/.test(env.VEIL_NODE_NAME)) {
+    problems.push(`VEIL_NODE_NAME: must be 1 to 64 letters, digits, '.', '-' or '_'`);
+  }
 
   const config: Config = {
     host: env.VEIL_HOST || "0.0.0.0",
@@ -172,6 +177,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     databaseSchema: schema,
     busUrl: url("VEIL_BUS_URL", ["nats:", "tls:"]),
     busPrefix: env.VEIL_BUS_PREFIX || "veil",
+    nodeName: env.VEIL_NODE_NAME || null,
     logLevel: oneOf("VEIL_LOG_LEVEL", "info", [
       "fatal",
       "error",

@@ -48,7 +48,12 @@ export async function createContext(
   overrides: ContextOverrides = {},
 ): Promise<AppContext> {
   const logger =
-    overrides.logger ?? pino({ level: config.logLevel, redact, base: { service: "veil" } });
+    overrides.logger ??
+    pino({
+      level: config.logLevel,
+      redact,
+      base: { service: "veil", ...(config.nodeName ? { node: config.nodeName } : {}) },
+    });
   const onHookError = (err: unknown) => logger.error({ err }, "after-commit hook failed");
   const database = config.databaseUrl
     ? await openPostgres(config.databaseUrl, config.databaseSchema, onHookError)

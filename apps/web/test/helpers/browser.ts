@@ -143,7 +143,14 @@ export async function waitShown(page: Page, locator: Locator, timeout = 20_000):
       .allInnerTexts()
       .catch(() => []);
     const said = alerts.length > 0 ? alerts.join(" | ") : "no alert";
-    throw new Error(`${(error as Error).message}\nThe page showed: ${said}`);
+    const text =
+      (await page
+        .locator("main")
+        .textContent()
+        .catch(() => null)) ?? "";
+    throw new Error(
+      `${(error as Error).message}\nThe page showed: ${said}\nIts text:\n${text.slice(0, 2000)}`,
+    );
   }
 }
 

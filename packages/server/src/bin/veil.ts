@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command } from "commander";
+import pino from "pino";
 import {
   grantRole,
   isPlatformRole,
@@ -7,6 +10,7 @@ import {
   platformRoles,
   revokeRole,
 } from "../accounts/platform-roles.js";
+import { Cluster } from "../cluster/cluster.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { type AppContext, closeContext, createContext } from "../context.js";
 import { VeilError } from "../errors.js";
@@ -84,6 +88,69 @@ program
     } finally {
       await closeContext(context);
     }
+  });
+
+/** What `veil cluster` uses when the environment names no PostgreSQL or NATS. */
+const clusterDefaults = {
+  VEIL_DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
+  VEIL_DATABASE_SCHEMA: "veil_cluster",
+  VEIL_BUS_URL: "nats://127.0.0.1:4222",
+  VEIL_BUS_PREFIX: "veil_cluster",
+};
+
+program
+  .command("cluster")
+  .description(
+    "Run a local cluster to try scale-out: N `veil serve` nodes on one PostgreSQL and one NATS, behind a round-robin balancer",
+  )
+  .option("-n, --nodes <count>", "how many nodes (1 to 16)", "3")
+  .option("-p, --port <port>", "the balancer's port; the nodes take the ports after it", "8080")
+  .option("--host <host>", "where the balancer listens", "127.0.0.1")
+  .option(
+    "-d, --data-dir <dir>",
+    "the nodes' data directories and shared attachments",
+    "data/cluster",
+  )
+  .action(async (options: { nodes: string; port: string; host: string; dataDir: string }) => {
+    const nodes = Number(options.nodes);
+    const port = Number(options.port);
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > 16) {
+      throw new ConfigError(["--nodes: must be a whole number from 1 to 16"]);
+    }
+    if (!Number.isInteger(port) || port < 0 || port > 65535 - nodes) {
+      throw new ConfigError([`--port: must be a port with ${nodes} free ports after it`]);
+    }
+    const env: Record<string, string | undefined> = { ...process.env };
+    for (const [name, value] of Object.entries(clusterDefaults)) env[name] ||= value;
+    const config = loadConfig(env);
+    const logger = pino({ level: config.logLevel, base: { service: "veil-cluster" } });
+    // Migrate once here, so the nodes start on an up-to-date schema together.
+    const context = await createContext(config, { logger });
+    try {
+      await context.database.migrate();
+    } finally {
+      await closeContext(context);
+    }
+    const cluster = new Cluster({
+      nodes,
+      host: options.host,
+      port,
+      dataDir: path.resolve(options.dataDir),
+      script: fileURLToPath(import.meta.url),
+      env,
+      logger,
+    });
+    const stop = (signal: string) => {
+      logger.info({ signal }, "stopping the cluster");
+      cluster.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    await cluster.start();
+    logger.info({ url: cluster.url, nodes: cluster.status() }, "cluster is ready");
   });
 
 const admin = program

@@ -69,7 +69,38 @@ export function toPublicError(error: unknown): {
       status: 400,
     };
   }
+  if (unreachableStorage(error)) {
+    return {
+      code: "storage_unavailable",
+      message: errorRegistry.storage_unavailable.message,
+      status: 503,
+    };
+  }
   return { code: "internal_error", message: errorRegistry.internal_error.message, status: 500 };
+}
+
+/** Socket errors, and PostgreSQL's connection-exception and operator-intervention classes. */
+const unreachableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+]);
+const unreachableStates = /^(08|57P0[1-3])/;
+const unreachableMessages = /^(Connection terminated|timeout exceeded when trying to connect)/;
+
+/**
+ * True when a request failed because the database could not be reached (down,
+ * restarting, a network cut): the client may retry, and the pool reconnects by itself.
+ */
+export function unreachableStorage(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === "string" && (unreachableCodes.has(code) || unreachableStates.test(code))) {
+    return true;
+  }
+  return typeof message === "string" && unreachableMessages.test(message);
 }
 
 /**
@@ -113,7 +144,10 @@ export function answerClientError(
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const mapped = toPublicError(error);
-    if (mapped.status >= 500) request.log.error({ err: error }, "request failed");
+    if (mapped.code === "storage_unavailable") {
+      request.log.warn({ code: (error as { code?: unknown }).code }, "database unreachable");
+      reply.header("retry-after", "1");
+    } else if (mapped.status >= 500) request.log.error({ err: error }, "request failed");
     if (mapped.code === "rate_limited" && !reply.hasHeader("retry-after")) {
       const seconds = error instanceof VeilError ? error.details.retryAfterSeconds : undefined;
       reply.header("retry-after", String(seconds ?? 60));

@@ -35,6 +35,8 @@ export async function openPostgres(
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
+    // A database that does not answer fails the request (storage_unavailable) instead of hanging it.
+    connectionTimeoutMillis: 5000,
     types,
     options: `-c search_path=${searchPath}`,
   });
