@@ -28,6 +28,11 @@ export type ServerFrame =
     }
   | { type: "pong"; id?: string }
   | { type: "error"; code: ErrorCode; message: string }
+  /**
+   * The node was cut off from the other nodes for a while (its bus reconnected):
+   * live frames may have been missed, so catch up from your cursors now.
+   */
+  | { type: "resync" }
   | { type: "profile.updated"; profile: VisibleProfile }
   /** A user you could see deleted their account. */
   | { type: "profile.removed"; userId: string }

@@ -1276,20 +1276,49 @@ export class VeilClient extends Emitter<VeilEvents> {
 
   /**
    * A failure of background work. Network trouble is not an error event: the
-   * connection reconnects and catches up (`connection` events show it).
+   * connection reconnects and catches up (`connection` events show it), and
+   * when the connection stayed up (the server could not reach its database,
+   * say) a catch-up runs again after a backoff, so a live entry is never
+   * left unprocessed.
    */
   private background(session: Session, err: unknown): void {
     if (this.stopped) return;
     if (isVeilError(err) && err.retryable) {
       session.context.logger.debug({ code: err.code }, "background work interrupted");
+      this.catchUpLater(session);
       return;
     }
     reportError(session.context, err);
   }
 
+  private catchUpTimer: ReturnType<typeof setTimeout> | null = null;
+  private catchUpDelayMs = 0;
+
+  private catchUpLater(session: Session): void {
+    if (this.catchUpTimer || this.stopped) return;
+    this.catchUpDelayMs = Math.min(30_000, Math.max(500, this.catchUpDelayMs * 2));
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = null;
+      if (this.stopped) return;
+      this.track(
+        this.catchUp().then(
+          () => {
+            this.catchUpDelayMs = 0;
+          },
+          (err: unknown) => this.background(session, err),
+        ),
+      );
+    }, this.catchUpDelayMs);
+    (this.catchUpTimer as { unref?: () => void }).unref?.();
+  }
+
   private onFrame(session: Session, frame: IncomingFrame): void {
     const report = (err: unknown) => this.background(session, err);
     switch (frame.type) {
+      case "resync":
+        // The server's node lost touch with the others for a while: fetch what it missed.
+        this.track(this.catchUp().catch(report));
+        return;
       case "group.entry":
         if (session.announcements.has(frame.entry.groupId)) {
           this.track(session.announcements.onLiveEntry(frame.entry).catch(report));

@@ -41,6 +41,7 @@ export const browserWebSocket: WebSocketFactory = (url, handlers) => {
 export type IncomingFrame =
   | { type: "ready"; userId: string; deviceId: string; sessionId: string; heartbeatMs: number }
   | { type: "pong"; id?: string }
+  | { type: "resync" }
   | { type: "error"; code: string; message: string }
   | { type: "group.entry"; entry: LogEntry }
   | { type: "group.signal"; signal: Signal }
@@ -303,6 +304,8 @@ export function parseFrame(text: string): IncomingFrame | undefined {
         : undefined;
     case "pong":
       return typeof frame.id === "string" ? { type: "pong", id: frame.id } : { type: "pong" };
+    case "resync":
+      return { type: "resync" };
     case "error":
       return typeof frame.code === "string" && typeof frame.message === "string"
         ? { type: "error", code: frame.code, message: frame.message }

@@ -56,7 +56,9 @@ export async function createContext(
     });
   const onHookError = (err: unknown) => logger.error({ err }, "after-commit hook failed");
   const database = config.databaseUrl
-    ? await openPostgres(config.databaseUrl, config.databaseSchema, onHookError)
+    ? await openPostgres(config.databaseUrl, config.databaseSchema, onHookError, (err) =>
+        logger.warn({ code: (err as { code?: unknown }).code }, "database connection lost"),
+      )
     : openSqlite(path.join(config.dataDir, "veil.sqlite"), onHookError);
   let bus: Bus;
   try {

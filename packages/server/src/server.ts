@@ -203,6 +203,7 @@ export async function buildServer(context: AppContext): Promise<VeilServer> {
     },
     now,
   );
+  database.onConnectionLost(() => gateway.resyncWhenReachable());
 
   registerErrorHandling(app);
   // While draining, refuse new work in the one error shape (health checks still answer).

@@ -59,7 +59,8 @@ export function CommunityAdmin(props: {
   useEffect(() => {
     void run(load);
   }, [load, run]);
-  useClientEvent("join-request", () => void run(load));
+  // A refresh in the background: it must not clear the error of an answer that failed.
+  useClientEvent("join-request", () => void load().catch(() => {}));
 
   const act = (work: () => Promise<unknown>, ok: string | null = null) =>
     void run(async () => {

@@ -54,6 +54,11 @@ export type BusHandler = (event: BusEvent) => void;
 export interface Bus {
   publish(event: BusEvent): Promise<void>;
   subscribe(handler: BusHandler): () => void;
+  /**
+   * Calls `handler` each time the bus connection comes back after a loss:
+   * events published meanwhile may have been dropped (never, in-process).
+   */
+  onReconnect(handler: () => void): () => void;
   /** True while the bus can publish (readiness). */
   healthy(): boolean;
   close(): Promise<void>;

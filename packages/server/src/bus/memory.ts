@@ -13,6 +13,10 @@ export class MemoryBus implements Bus {
     return () => this.handlers.delete(handler);
   }
 
+  onReconnect(): () => void {
+    return () => {};
+  }
+
   healthy(): boolean {
     return true;
   }

@@ -1,4 +1,4 @@
-import { connect, JSONCodec, type NatsConnection, type Subscription } from "nats";
+import { connect, Events, JSONCodec, type NatsConnection, type Subscription } from "nats";
 import type { Bus, BusEvent, BusHandler } from "./bus.js";
 
 const codec = JSONCodec<BusEvent>();
@@ -9,6 +9,7 @@ const codec = JSONCodec<BusEvent>();
  */
 export class NatsBus implements Bus {
   private readonly handlers = new Set<BusHandler>();
+  private readonly reconnectHandlers = new Set<() => void>();
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -16,6 +17,7 @@ export class NatsBus implements Bus {
     private readonly subscription: Subscription,
   ) {
     void this.pump();
+    void this.watch();
   }
 
   static async connect(url: string, prefix: string): Promise<NatsBus> {
@@ -38,6 +40,14 @@ export class NatsBus implements Bus {
     }
   }
 
+  /** NATS core is at-most-once: after a reconnect, what was published meanwhile may be gone. */
+  private async watch(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type !== Events.Reconnect) continue;
+      for (const handler of this.reconnectHandlers) handler();
+    }
+  }
+
   async publish(event: BusEvent): Promise<void> {
     this.nc.publish(`${this.prefix}.${event.type}`, codec.encode(event));
   }
@@ -47,12 +57,18 @@ export class NatsBus implements Bus {
     return () => this.handlers.delete(handler);
   }
 
+  onReconnect(handler: () => void): () => void {
+    this.reconnectHandlers.add(handler);
+    return () => this.reconnectHandlers.delete(handler);
+  }
+
   healthy(): boolean {
     return !this.nc.isClosed();
   }
 
   async close(): Promise<void> {
     this.handlers.clear();
+    this.reconnectHandlers.clear();
     await this.nc.drain();
   }
 }

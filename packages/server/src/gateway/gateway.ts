@@ -1,6 +1,7 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { ClientFrame, closeCodes, errorRegistry, type ServerFrame } from "@veil/protocol";
 import type { FastifyBaseLogger } from "fastify";
+import { sql } from "kysely";
 import type { WebSocket } from "ws";
 import { type AuthContext, authenticate, markPresence } from "../auth/sessions.js";
 import type { Bus, BusEvent } from "../bus/bus.js";
@@ -8,6 +9,7 @@ import { mailboxRows, toLogEntry, toMailboxItem } from "../messaging/entries.js"
 import type { Metrics } from "../ops/metrics.js";
 import type { ProfileReader } from "../privacy/profiles.js";
 import type { Db } from "../store/database.js";
+import { unreachableStorage } from "../store/unreachable.js";
 
 const checkFrame = TypeCompiler.Compile(ClientFrame);
 
@@ -40,7 +42,9 @@ export class Gateway {
   private readonly pending = new Set<WebSocket>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
+  private readonly unwatch: () => void;
   private closing = false;
+  private resyncPending = false;
 
   constructor(
     private readonly db: Db,
@@ -54,9 +58,49 @@ export class Gateway {
     this.heartbeat = setInterval(() => void this.beat(), options.heartbeatMs);
     this.heartbeat.unref();
     this.unsubscribe = bus.subscribe(
-      (event) =>
-        void this.onEvent(event).catch((err) => this.log.error({ err }, "bus event failed")),
+      (event) => void this.onEvent(event).catch((err) => this.missed(err)),
     );
+    this.unwatch = bus.onReconnect(() => this.resync("bus reconnected"));
+  }
+
+  /**
+   * An event this node could not pass on (its database unreachable, say): once
+   * the database answers again, every device here catches up, so none keeps a gap.
+   */
+  private missed(err: unknown): void {
+    if (!unreachableStorage(err)) this.log.error({ err }, "bus event failed");
+    else this.log.warn({ code: (err as { code?: unknown }).code }, "bus event failed");
+    this.resyncWhenReachable();
+  }
+
+  /**
+   * The database dropped a connection: events in flight may be lost on their
+   * way to this node's sockets, so they catch up once it answers again.
+   */
+  resyncWhenReachable(): void {
+    if (this.resyncPending) return;
+    this.resyncPending = true;
+    void (async () => {
+      while (!this.closing) {
+        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+        const reachable = await sql`select 1`.execute(this.db).then(
+          () => true,
+          () => false,
+        );
+        if (reachable) break;
+      }
+      this.resyncPending = false;
+      if (!this.closing) this.resync("events missed");
+    })();
+  }
+
+  /** After an outage: every device here catches up, in case it missed a live frame. */
+  private resync(why: string): void {
+    this.log.warn({ connections: this.size }, `${why}; asking clients to catch up`);
+    const frame = JSON.stringify({ type: "resync" });
+    for (const set of this.byUser.values()) {
+      for (const connection of set) this.send(connection, frame, "resync");
+    }
   }
 
   /** Number of authenticated connections on this node. */
@@ -413,6 +457,7 @@ export class Gateway {
     this.closing = true;
     clearInterval(this.heartbeat);
     this.unsubscribe();
+    this.unwatch();
     for (const socket of this.pending) socket.close(closeCodes.shutting_down, "shutting_down");
     const devices = new Set<string>();
     for (const set of this.byUser.values()) {

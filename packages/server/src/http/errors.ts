@@ -1,6 +1,7 @@
 import { type ErrorBody, type ErrorCode, errorRegistry } from "@veil/protocol";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { VeilError } from "../errors.js";
+import { unreachableStorage } from "../store/unreachable.js";
 
 /** Fastify's own error codes that are the client's fault, mapped onto ours. */
 const fastifyCodes: Record<string, ErrorCode> = {
@@ -77,30 +78,6 @@ export function toPublicError(error: unknown): {
     };
   }
   return { code: "internal_error", message: errorRegistry.internal_error.message, status: 500 };
-}
-
-/** Socket errors, and PostgreSQL's connection-exception and operator-intervention classes. */
-const unreachableCodes = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-]);
-const unreachableStates = /^(08|57P0[1-3])/;
-const unreachableMessages = /^(Connection terminated|timeout exceeded when trying to connect)/;
-
-/**
- * True when a request failed because the database could not be reached (down,
- * restarting, a network cut): the client may retry, and the pool reconnects by itself.
- */
-export function unreachableStorage(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  if (typeof code === "string" && (unreachableCodes.has(code) || unreachableStates.test(code))) {
-    return true;
-  }
-  return typeof message === "string" && unreachableMessages.test(message);
 }
 
 /**

@@ -31,11 +31,24 @@ export interface DialectAdapter {
  * transactions with after-commit hooks, and migrations to latest at start.
  */
 export class Database {
+  private readonly lost = new Set<() => void>();
+
   constructor(
     readonly db: Db,
     private readonly adapter: DialectAdapter,
     private readonly onHookError: (error: unknown) => void = () => {},
   ) {}
+
+  /** Calls `handler` when a connection to the database server drops (PostgreSQL). */
+  onConnectionLost(handler: () => void): () => void {
+    this.lost.add(handler);
+    return () => this.lost.delete(handler);
+  }
+
+  /** Tells the `onConnectionLost` handlers (the backend calls it). */
+  connectionLost(): void {
+    for (const handler of this.lost) handler();
+  }
 
   get dialect(): DialectAdapter["name"] {
     return this.adapter.name;

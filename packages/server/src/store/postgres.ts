@@ -18,6 +18,7 @@ export async function openPostgres(
   url: string,
   schema: string,
   onHookError?: (error: unknown) => void,
+  onPoolError?: (error: Error) => void,
 ): Promise<Database> {
   const setup = new pg.Client({ connectionString: url });
   await setup.connect();
@@ -41,7 +42,7 @@ export async function openPostgres(
     options: `-c search_path=${searchPath}`,
   });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  return new Database(
+  const database = new Database(
     db,
     {
       name: "postgres",
@@ -55,4 +56,14 @@ export async function openPostgres(
     },
     onHookError,
   );
+  // An idle connection dropped by the server (a restart, a network cut) is an event
+  // here, not a crash: the pool opens a new one for the next query.
+  pool.on("error", (error) => {
+    onPoolError?.(error);
+    database.connectionLost();
+  });
+  // The same while a request holds the connection (between a transaction's queries):
+  // the query in flight fails with the error, the pool discards the connection.
+  pool.on("connect", (client) => client.on("error", () => {}));
+  return database;
 }
