@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Veil benchmarks, each against a bare `ws` server measured in the same run:
 // the WebSocket gateway's cost per delivered event, memory per idle
-// connection, the 1:1 relay of MLS messages (store, then ack) and the fan-out
-// of a group message to every member device.
+// connection, the 1:1 relay of MLS messages (store, then ack), the fan-out
+// of a group message to every member device, announcements and channel
+// posts, store and forward to an offline device (offline-drain), sign-ins
+// and idle connections at scale (connection-capacity) and a 3-node cluster.
 // Usage: npm run bench, or node bench/run.js --help (after npm run build).
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -11,7 +13,6 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { Child, killAll, withTimeout } from "./lib/child.js";
@@ -24,14 +25,21 @@ import {
   registerUser,
 } from "./lib/clients.js";
 import { fire, summariseEvents, withoutFrames } from "./lib/events.js";
+import { connectionGrowth } from "./lib/idle-memory.js";
 import { aboutFor } from "./lib/payload.js";
 import { summariseProfile } from "./lib/profile.js";
+import { Progress } from "./lib/progress.js";
 import { updateDocs } from "./lib/report.js";
 import { cpuMicros } from "./lib/stats.js";
+import { summaryRows } from "./lib/summary.js";
 import { announcementFanout } from "./scenarios/announcement-fanout.js";
 import { channelFanout } from "./scenarios/channel-fanout.js";
+import { cluster } from "./scenarios/cluster.js";
+import { connectionCapacity } from "./scenarios/connection-capacity.js";
 import { groupFanout } from "./scenarios/group-fanout.js";
+import { offlineDrain } from "./scenarios/offline-drain.js";
 import { relay1to1 } from "./scenarios/relay-1to1.js";
+import { availablePeers, killAllEjabberd } from "./servers/ejabberd.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const resultsDir = path.join(root, "bench", "results");
@@ -123,6 +131,65 @@ const numericFlags = {
     1_000,
     "storm rounds: each follower sends 3 overlapping requests a round (channel-fanout)",
   ],
+  "offline-messages": [
+    "BENCH_OFFLINE_MESSAGES",
+    2000,
+    1,
+    200_000,
+    "messages sent to the offline device per server and round (offline-drain)",
+  ],
+  "offline-window": [
+    "BENCH_OFFLINE_WINDOW",
+    32,
+    1,
+    1000,
+    "messages in flight while sending (offline-drain)",
+  ],
+  "offline-rounds": ["BENCH_OFFLINE_ROUNDS", 2, 1, 100, "send-then-drain rounds per server"],
+  "capacity-connections": [
+    "BENCH_CAPACITY_CONNECTIONS",
+    5000,
+    1,
+    500_000,
+    "devices signing in and staying connected (connection-capacity; past ~19,000 raise ulimit -n)",
+  ],
+  "capacity-concurrency": [
+    "BENCH_CAPACITY_CONCURRENCY",
+    50,
+    1,
+    2000,
+    "sign-ins in flight (connection-capacity)",
+  ],
+  "capacity-addresses": [
+    "BENCH_CAPACITY_ADDRESSES",
+    0,
+    0,
+    254,
+    "client source addresses 127.0.0.1..N (0: one per 25,000 connections)",
+  ],
+  "cluster-nodes": ["BENCH_CLUSTER_NODES", 3, 2, 8, "Veil nodes of the cluster (cluster)"],
+  "cluster-members": [
+    "BENCH_CLUSTER_MEMBERS",
+    300,
+    2,
+    2000,
+    "group members and channel followers, connected round-robin (cluster)",
+  ],
+  "cluster-messages": [
+    "BENCH_CLUSTER_MESSAGES",
+    1000,
+    1,
+    100_000,
+    "relay messages per topology (cluster)",
+  ],
+  "cluster-window": ["BENCH_CLUSTER_WINDOW", 16, 1, 1000, "relay messages in flight (cluster)"],
+  "cluster-events": [
+    "BENCH_CLUSTER_EVENTS",
+    20,
+    1,
+    10_000,
+    "group messages and channel posts per topology (cluster)",
+  ],
   "message-bytes": [
     "BENCH_MESSAGE_BYTES",
     100,
@@ -147,7 +214,7 @@ const numericFlags = {
     600_000,
     "give up on an event after this",
   ],
-  "max-minutes": ["BENCH_MAX_MINUTES", 15, 1, 120, "kill everything and fail after this"],
+  "max-minutes": ["BENCH_MAX_MINUTES", 30, 1, 240, "kill everything and fail after this"],
 };
 
 const scenarios = [
@@ -157,6 +224,9 @@ const scenarios = [
   "group-fanout",
   "announcement-fanout",
   "channel-fanout",
+  "offline-drain",
+  "connection-capacity",
+  "cluster",
 ];
 const defaultDatabaseUrl = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -170,6 +240,13 @@ function usage() {
   lines.push(line("--no-docs", "do not touch the docs, only write bench/results/"));
   lines.push(
     line(
+      "--peers <list>",
+      "peer servers in relay-1to1 and group-fanout: ejabberd (default) or none (BENCH_PEERS)",
+    ),
+    line("--no-peers", "the same as --peers none"),
+  );
+  lines.push(
+    line(
       "--relay-windows <list>",
       "messages in flight, comma-separated (BENCH_RELAY_WINDOWS, default 1,32)",
     ),
@@ -179,7 +256,11 @@ function usage() {
     ),
     line(
       "--database-url <url>",
-      `PostgreSQL for --database postgres; a fresh schema, dropped after (default ${defaultDatabaseUrl})`,
+      `PostgreSQL for --database postgres and for cluster; a fresh schema, dropped after (default ${defaultDatabaseUrl})`,
+    ),
+    line(
+      "--bus-url <url>",
+      "NATS for the cluster scenario's nodes (BENCH_BUS_URL, default nats://127.0.0.1:4222)",
     ),
     line(
       "--scenario <names>",
@@ -199,6 +280,9 @@ function readOptions() {
       "relay-windows": { type: "string" },
       database: { type: "string" },
       "database-url": { type: "string" },
+      "bus-url": { type: "string" },
+      peers: { type: "string" },
+      "no-peers": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -236,7 +320,17 @@ function readOptions() {
       database === "postgres"
         ? (values["database-url"] ?? (process.env.BENCH_DATABASE_URL || defaultDatabaseUrl))
         : null,
+    // The cluster scenario runs on PostgreSQL and NATS whatever --database says.
+    clusterDatabaseUrl:
+      values["database-url"] ?? (process.env.BENCH_DATABASE_URL || defaultDatabaseUrl),
+    busUrl: values["bus-url"] ?? (process.env.BENCH_BUS_URL || "nats://127.0.0.1:4222"),
     relayWindows,
+    // Peer servers (bench/servers/ejabberd.js): one not installed is left out, loudly.
+    peers: values["no-peers"]
+      ? []
+      : (values.peers ?? (process.env.BENCH_PEERS || "ejabberd"))
+          .split(",")
+          .filter((name) => name !== "" && name !== "none"),
   };
   for (const [flag, [env, fallback, min, max]] of Object.entries(numericFlags)) {
     const raw = values[flag] ?? process.env[env];
@@ -253,10 +347,13 @@ function readOptions() {
 const scratch = new Set();
 const schemas = new Set();
 let databaseUrl = null;
+/** Where the run's schemas live: --database postgres's, or the cluster scenario's. */
+let pgUrl = null;
 
 /** Kills the servers and removes their data directories: safe on any exit path, synchronous. */
 function cleanUp() {
   killAll();
+  killAllEjabberd();
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
   scratch.clear();
 }
@@ -264,7 +361,7 @@ function cleanUp() {
 /** Drops the PostgreSQL schemas of this run (after `cleanUp`: the servers are gone). */
 async function dropSchemas() {
   if (schemas.size === 0) return;
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
+  const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
     await client.query("set lock_timeout = '20s'");
@@ -292,19 +389,21 @@ async function cleanUpAll() {
  * --database postgres a fresh schema in it too (several servers started on
  * the same store share their data).
  */
-async function newStore(label) {
+async function newStore(label, postgres = Boolean(databaseUrl)) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `veil-bench-${label}-`));
   scratch.add(dataDir);
-  if (!databaseUrl) return { dataDir, schema: null };
+  if (!postgres) return { dataDir, schema: null };
   const schema = `veil_bench_${label.replace(/\W/g, "_")}_${randomBytes(4).toString("hex")}`;
   schemas.add(schema);
   return { dataDir, schema };
 }
 
 const began = performance.now();
+/** The run's progress bar (stderr, terminals only); log lines go through it. */
+const progress = new Progress();
 function log(message) {
   const seconds = ((performance.now() - began) / 1000).toFixed(1).padStart(6);
-  console.log(`[${seconds}s] ${message}`);
+  progress.log(`[${seconds}s] ${message}`);
 }
 
 /** The parent's environment without VEIL_* (the harness sets those it wants). */
@@ -316,7 +415,7 @@ function veilEnv(store) {
   const unlimited = "1000000";
   return {
     ...cleanEnv(),
-    ...(store.schema ? { VEIL_DATABASE_URL: databaseUrl, VEIL_DATABASE_SCHEMA: store.schema } : {}),
+    ...(store.schema ? { VEIL_DATABASE_URL: pgUrl, VEIL_DATABASE_SCHEMA: store.schema } : {}),
     VEIL_HOST: "127.0.0.1",
     VEIL_PORT: "0",
     VEIL_DATA_DIR: store.dataDir,
@@ -336,8 +435,8 @@ function veilEnv(store) {
 const serverArgs = ["--expose-gc"];
 const idleArgs = [...serverArgs, "--min-semi-space-size=1", "--max-semi-space-size=1"];
 
-const startVeil = (store, execArgv = serverArgs) =>
-  Child.start("veil", veilScript, { env: veilEnv(store), execArgv });
+const startVeil = (store, execArgv = serverArgs, env = {}, name = "veil") =>
+  Child.start(name, veilScript, { env: { ...veilEnv(store), ...env }, execArgv });
 /** The bare baseline; `frames: "string"` sends each frame as a string, as the gateway does. */
 const startBare = (execArgv = serverArgs, frames = "buffer") =>
   Child.start(frames === "buffer" ? "bare" : `bare-${frames}`, bareScript, {
@@ -540,38 +639,14 @@ async function gatewayFanout(servers, setup, options, stamp) {
 /** Memory growth per idle authenticated connection on a freshly started server. */
 async function idleMemory(start, tokens, warmup, count, concurrency) {
   const child = await start();
-  const sockets = [];
+  let sockets = [];
   try {
     const ignore = () => {};
     const url = wsUrl(child);
-    sockets.push(...(await openSockets(url, tokens.slice(0, warmup), ignore, concurrency)).sockets);
-    await sleep(500);
-    const before = await child.request("usage", { gc: true });
-    const opened = await openSockets(
-      url,
-      tokens.slice(warmup, warmup + count),
-      ignore,
-      concurrency,
-    );
-    sockets.push(...opened.sockets);
-    await sleep(1000);
-    const after = await child.request("usage", { gc: true });
-    const { connections } = await child.request("stats");
-    if (connections !== warmup + count) {
-      throw new Error(`${child.name} holds ${connections} connections, expected ${warmup + count}`);
-    }
-    if (!after.collected) throw new Error(`${child.name} ran without --expose-gc`);
-    const grew = (key) => (after.memory[key] - before.memory[key]) / count;
-    const result = {
-      connectMs: opened.ms,
-      before: { ...before.memory, spaces: before.spaces },
-      after: { ...after.memory, spaces: after.spaces },
-      perConnection: {
-        rss: grew("rss"),
-        heapUsed: grew("heapUsed"),
-        external: grew("external") + grew("arrayBuffers"),
-      },
-    };
+    const open = (from, to) => openSockets(url, tokens.slice(from, to), ignore, concurrency);
+    const growth = await connectionGrowth(child, { warmup, count, open });
+    sockets = growth.sockets;
+    const result = growth.result;
     log(
       `idle ${child.name}: ${(result.perConnection.rss / 1024).toFixed(1)} KiB RSS, ` +
         `${(result.perConnection.heapUsed / 1024).toFixed(1)} KiB heap per connection`,
@@ -586,6 +661,7 @@ async function idleMemory(start, tokens, warmup, count, concurrency) {
 async function main() {
   const options = readOptions();
   databaseUrl = options.databaseUrl;
+  pgUrl = databaseUrl ?? (options.scenarios.has("cluster") ? options.clusterDatabaseUrl : null);
   const watchdog = setTimeout(async () => {
     console.error(`bench: still running after ${options.maxMinutes} min; killing the servers`);
     await cleanUpAll();
@@ -616,17 +692,36 @@ async function main() {
     stamp,
     newStore,
     startVeil,
-    startBare: (frames = "buffer") => startBare(serverArgs, frames),
+    startBare: (frames = "buffer", execArgv = serverArgs) => startBare(execArgv, frames),
+    idleArgs,
     wsUrl,
+    peers:
+      options.scenarios.has("relay-1to1") || options.scenarios.has("group-fanout")
+        ? availablePeers(options.peers, (message) => console.warn(message))
+        : [],
   };
+  progress.start([...options.scenarios]);
   try {
-    if (fanout || idle) await gatewayScenarios(run, options, stamp, fanout, idle);
-    if (options.scenarios.has("relay-1to1")) run.relay = await relay1to1(context);
-    if (options.scenarios.has("group-fanout")) run.group = await groupFanout(context);
-    if (options.scenarios.has("announcement-fanout"))
-      run.announcement = await announcementFanout(context);
-    if (options.scenarios.has("channel-fanout")) run.channels = await channelFanout(context);
+    if (fanout || idle) {
+      progress.scenario(fanout ? "gateway-fanout" : "idle-memory");
+      await gatewayScenarios(run, options, stamp, fanout, idle);
+    }
+    /** Runs scenario `name` if it was asked for, under the progress bar. */
+    const scenario = async (name, work) => {
+      if (!options.scenarios.has(name)) return undefined;
+      progress.scenario(name);
+      return work(context);
+    };
+    run.relay = await scenario("relay-1to1", relay1to1);
+    run.group = await scenario("group-fanout", groupFanout);
+    run.announcement = await scenario("announcement-fanout", announcementFanout);
+    run.channels = await scenario("channel-fanout", channelFanout);
+    run.offline = await scenario("offline-drain", offlineDrain);
+    run.capacity = await scenario("connection-capacity", connectionCapacity);
+    run.cluster = await scenario("cluster", cluster);
+    progress.stop();
   } finally {
+    progress.stop(false);
     await cleanUpAll();
   }
 
@@ -668,6 +763,7 @@ async function gatewayScenarios(run, options, stamp, fanout, idle) {
     await Promise.all(Object.values(servers).map((child) => child.stop()));
   }
   if (idle) {
+    if (fanout) progress.scenario("idle-memory");
     const tokens = setup.users.map((u) => u.token);
     const { idleWarmup, idle: count, concurrency } = options;
     run.idle = {
@@ -730,6 +826,7 @@ function printSummary(run) {
     table["channel: last delivery p99 (ms)"] = [veil.lastP99Ms, bare.lastP99Ms];
     table["channel: CPU per delivery (µs)"] = [veil.cpuPerFrameUs, bare.cpuPerFrameUs];
   }
+  Object.assign(table, summaryRows(run));
   console.table(
     Object.fromEntries(
       Object.entries(table).map(([name, [v, b]]) => [

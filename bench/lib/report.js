@@ -1,4 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
+import { extraSections, sectionCharts } from "./report-sections.js";
 
 const start = "<!-- bench:gateway:start -->";
 const end = "<!-- bench:gateway:end -->";
@@ -19,15 +20,27 @@ wall-clock threshold.
 
 ## Running
 
-    npm run bench                                   # builds, then runs every scenario with defaults
+    npm run bench                                   # builds, then runs every benchmark with defaults, [1/4]..[4/4]
     node bench/run.js --connections 1000 --events 50 --idle 2000
     node bench/run.js --scenario idle-memory        # some scenarios, comma-separated (then only bench/results/ is written)
     node bench/run.js --scenario relay-1to1 --relay-windows 1,8,64 --relay-messages 5000
     node bench/run.js --scenario group-fanout --group-members 2000 --group-events 100
+    node bench/run.js --scenario offline-drain --offline-messages 5000 --offline-window 64
+    node bench/run.js --scenario connection-capacity --capacity-connections 60000 --capacity-addresses 3   # after ulimit -n 200000
+    node bench/run.js --scenario cluster --cluster-members 1000 --cluster-messages 5000
     node bench/run.js --database postgres           # Veil on PostgreSQL (bench/results/ only)
     node bench/run.js --help                        # every flag (each also has a BENCH_* variable)
 
-The default run takes about a minute on two cores.
+\`npm run bench\` builds, then runs (\`bench/all.js\`) four steps, each
+announced as \`[i/4]\` on stderr: \`node bench/run.js\` (every scenario:
+gateway-fanout, idle-memory, relay-1to1, group-fanout, announcement-fanout,
+channel-fanout, offline-drain, connection-capacity, cluster), \`node
+bench/mls.js --sizes 100,1000\`, \`node bench/announcement-keys.js\` and
+\`node bench/scenarios/announcement-group-commit.js --write\`. When stderr
+is a terminal, \`bench/run.js\` draws one progress bar over the scenarios.
+The cluster scenario needs PostgreSQL (\`--database-url\`) and NATS
+(\`--bus-url\`). Expect about six to eight minutes for \`node bench/run.js\`
+on two cores (an estimate), and about two more for \`npm run bench\`.
 
 The harness starts each server under test in its own process (so that the
 server's CPU and memory are measured apart from the load generator's), on
@@ -180,6 +193,15 @@ ${communitiesEnd}
 
 ${channelsStart}
 ${channelsEnd}
+
+<!-- bench:offline:start -->
+<!-- bench:offline:end -->
+
+<!-- bench:capacity:start -->
+<!-- bench:capacity:end -->
+
+<!-- bench:cluster:start -->
+<!-- bench:cluster:end -->
 `;
 
 const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a");
@@ -348,6 +370,115 @@ function sizes(ranges) {
   return min === max ? String(min) : `${min}–${max}`;
 }
 
+/** The ejabberd peer's rows in relay-1to1, and what it does and does not do (bench/servers/ejabberd.js). */
+function ejabberdRelayLines(relay) {
+  const peer = relay.peers?.ejabberd;
+  if (!peer) return [];
+  const lines = [
+    `#### Peer: ejabberd ${peer.version}, in the same rounds`,
+    "",
+    `User A sends \`<message type="chat"/>\` stanzas to B's bare JID over a plain TCP XMPP stream ` +
+      `(@xmpp/client, SASL PLAIN on loopback, no TLS, as the Veil runs use plain HTTP); the body has ` +
+      `as many base64url characters as Veil's ciphertext (${relay.ciphertextChars}), so B receives ` +
+      `${sizes([peer.stanzaBytes])}-byte stanzas. XMPP has no server ack for a message (without ` +
+      "XEP-0198), so a message is in flight until B has it: there is no ack row. CPU is the Erlang " +
+      "VM's (every thread, from /proc), which may use both cores; Veil is one Node thread.",
+    "",
+    row([
+      "measure",
+      "in flight",
+      "ejabberd",
+      "bare ws relay",
+      "ejabberd / bare ws",
+      "Veil / ejabberd",
+    ]),
+    row(["---", "---:", "---:", "---:", "---:", "---:"]),
+  ];
+  const measures = [
+    ["messages per second", "messagesPerSecond", int],
+    ["server CPU per message (µs)", "cpuPerMessageUs", (n) => dec(n, 1)],
+    ["send to receive, p50 (ms)", "receiveP50Ms", dec],
+    ["send to receive, p99 (ms)", "receiveP99Ms", dec],
+  ];
+  for (const [name, key, format] of measures) {
+    for (const window of relay.windows) {
+      const { veil, bareWs, ejabberd } = relay.results[window];
+      lines.push(
+        row([
+          name,
+          String(window),
+          format(ejabberd[key]),
+          format(bareWs[key]),
+          ratio(ejabberd[key], bareWs[key]),
+          ratio(veil[key], ejabberd[key]),
+        ]),
+      );
+    }
+  }
+  lines.push(
+    "",
+    "What the comparison leaves out. Veil stores every message durably (in its database, before " +
+      "the ack) and only ever sees MLS ciphertext (end-to-end encryption); it checks the session, " +
+      "the membership and the MLS framing of each message. ejabberd here authenticates the stream " +
+      "once, parses each stanza, routes it by JID to B's available session and relays it " +
+      "in memory: nothing is written to disk for an online receiver (offline storage is on, for " +
+      "receivers that are not connected; no MAM archive, no stream management), and there is no " +
+      "end-to-end encryption (no OMEMO: the body is opaque text of the same length). What ejabberd " +
+      "does that Veil does not: federation with other XMPP servers (s2s, not configured here). " +
+      `Users registered in-band (XEP-0077) in ${dec(peer.registerMs, 0)} ms; ejabberd started in ` +
+      `${dec(peer.startMs / 1000, 1)} s. Reproduce: \`node bench/run.js --scenario relay-1to1\` ` +
+      "(ejabberd installed; `--no-peers` leaves it out).",
+    "",
+  );
+  return lines;
+}
+
+/** The ejabberd peer's rows in group-fanout. */
+function ejabberdGroupLines(group) {
+  const e = group.ejabberd;
+  if (!e) return [];
+  const v = group.veil;
+  const b = group.bare;
+  const lines = [
+    `#### Peer: ejabberd ${e.version}, a multi-user chat room of ${int(group.members)} occupants`,
+    "",
+    `The same number of XMPP clients, all in one room; the first posts \`<message type="groupchat"/>\` ` +
+      `stanzas (a body as long as Veil's ciphertext), and ejabberd sends each to every occupant, ` +
+      `the sender included (${sizes([e.frameBytes])}-byte stanzas), interleaved with the other servers' messages.`,
+    "",
+    row(["measure", "ejabberd", "bare ws", "ejabberd / bare", "Veil / ejabberd"]),
+    row(["---", "---:", "---:", "---:", "---:"]),
+  ];
+  const measures = [
+    ["server CPU per delivered stanza (µs)", "cpuPerFrameUs", dec],
+    ["server CPU per message (ms)", "cpuPerEventMs", dec],
+    ["send to last delivery, p50 (ms)", "lastMedianMs", dec],
+    ["send to last delivery, p99 (ms)", "lastP99Ms", dec],
+    ["send to first delivery, p50 (ms)", "firstMedianMs", dec],
+    ["deliveries per second (one message at a time)", "framesPerSecond", int],
+  ];
+  for (const [name, key, format] of measures) {
+    lines.push(
+      row([name, format(e[key]), format(b[key]), ratio(e[key], b[key]), ratio(v[key], e[key])]),
+    );
+  }
+  const t = e.setup;
+  lines.push(
+    "",
+    "The room keeps no history (`history_size: 0`), archives nothing (no MAM) and broadcasts only " +
+      "moderators' presence; it holds the messages in memory only. Veil stores each message once, " +
+      "durably, before its gateway pushes it, and the server sees only MLS ciphertext; ejabberd " +
+      "has no end-to-end encryption here (no OMEMO). What ejabberd does that Veil does not: " +
+      "federation (rooms open to users of other XMPP servers; not configured here). " +
+      `Set-up (not measured above): ${int(group.members)} users registered in-band in ` +
+      `${dec(t.registerMs / 1000, 1)} s, connected in ${dec(t.connectMs / 1000, 1)} s, joined the ` +
+      `room in ${dec(t.joinMs / 1000, 1)} s. Reproduce: \`node bench/run.js --scenario group-fanout\` ` +
+      "(`--no-peers` leaves ejabberd out).",
+    "",
+  );
+  return lines;
+}
+
 /** The generated section of the delivery-service scenarios (relay-1to1, group-fanout). */
 export function messagingMarkdown(run) {
   const { relay, group, params } = run;
@@ -434,6 +565,7 @@ export function messagingMarkdown(run) {
       ...sqlTable(relay.sql, "message"),
     );
   }
+  lines.push(...ejabberdRelayLines(relay));
 
   const v = group.veil;
   const b = group.bare;
@@ -524,6 +656,7 @@ export function messagingMarkdown(run) {
       ...sqlTable(group.sql, "message"),
     );
   }
+  lines.push(...ejabberdGroupLines(group));
   const files = [rp?.veil, rp?.bareWs, commit.profile, gp?.veil, gp?.bare].filter(Boolean);
   lines.push(
     `Raw results: \`${run.resultsFile}\`; CPU profiles: ${files.map((p) => `\`${p.file}\``).join(", ")}.`,
@@ -670,15 +803,41 @@ export async function updateDocs(file, run) {
     if (error.code !== "ENOENT") throw error;
     text = skeleton;
   }
-  text = replaceBetween(text, start, end, resultsMarkdown(run), file);
-  text = replaceBetween(text, messagingStart, messagingEnd, messagingMarkdown(run), file);
+  // SVG charts in docs/benchmarks/, embedded after each section's tables.
+  const charts = await sectionCharts(run, file);
+  const withCharts = (markdown, section) =>
+    charts[section] ? `${markdown}\n\n${charts[section].trimEnd()}` : markdown;
+  text = replaceBetween(text, start, end, withCharts(resultsMarkdown(run), "gateway"), file);
+  text = replaceBetween(
+    text,
+    messagingStart,
+    messagingEnd,
+    withCharts(messagingMarkdown(run), "messaging"),
+    file,
+  );
   if (!text.includes(communitiesStart))
     text = `${text.trimEnd()}\n\n${communitiesStart}\n${communitiesEnd}\n`;
-  text = replaceBetween(text, communitiesStart, communitiesEnd, communitiesMarkdown(run), file);
+  text = replaceBetween(
+    text,
+    communitiesStart,
+    communitiesEnd,
+    withCharts(communitiesMarkdown(run), "communities"),
+    file,
+  );
   if (run.channels) {
     if (!text.includes(channelsStart))
       text = `${text.trimEnd()}\n\n${channelsStart}\n${channelsEnd}\n`;
-    text = replaceBetween(text, channelsStart, channelsEnd, channelsMarkdown(run), file);
+    text = replaceBetween(
+      text,
+      channelsStart,
+      channelsEnd,
+      withCharts(channelsMarkdown(run), "channels"),
+      file,
+    );
+  }
+  for (const [from, to, content] of extraSections(run, charts)) {
+    if (!text.includes(from)) text = `${text.trimEnd()}\n\n${from}\n${to}\n`;
+    text = replaceBetween(text, from, to, content, file);
   }
   await writeFile(file, text);
 }

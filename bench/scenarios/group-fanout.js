@@ -1,7 +1,8 @@
 // group-fanout: one MLS group of N member devices, all connected; the
 // creator posts application messages one after another and each reaches
 // every member device as a `group.entry` frame. Veil against a bare `ws`
-// server broadcasting the same frame to as many sockets.
+// server broadcasting the same frame to as many sockets, and, as a peer,
+// ejabberd's multi-user chat with as many occupants.
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -20,6 +21,16 @@ import { encodedKeyPackage, GroupSender } from "../lib/mls.js";
 import { entryFrame, entrySeqOf, messageIdFor } from "../lib/payload.js";
 import { summariseProfile, timeSql } from "../lib/profile.js";
 import { cpuMicros } from "../lib/stats.js";
+import {
+  closeClients,
+  configureInstantRoom,
+  connectClients,
+  joinRoom,
+  messageStanza,
+  registerUsers,
+  StanzaTracker,
+} from "../lib/xmpp.js";
+import { Ejabberd, mucDomain, xmppDomain } from "../servers/ejabberd.js";
 
 const claimBatch = 50; // the most user ids one claim takes
 const phoneOf = (i) => `+1415556${String(i).padStart(4, "0")}`;
@@ -136,6 +147,55 @@ async function buildGroup(ctx, veil, store, members) {
   };
 }
 
+/**
+ * The ejabberd peer: `members` users registered in-band and connected; the
+ * first creates a MUC room (an instant room: default configuration) and the
+ * others join it, without history. Posting is a `groupchat` message to the
+ * room, which ejabberd sends to every occupant, the sender included.
+ */
+async function ejabberdRoom(ctx, members, body) {
+  const { log, options } = ctx;
+  const server = await Ejabberd.start({ log });
+  const password = "bench-password";
+  const accounts = Array.from({ length: members }, (_, i) => ({ username: `member-${i}` }));
+  const registerMs = await registerUsers(
+    server.port,
+    xmppDomain,
+    accounts.map((a) => a.username),
+    password,
+  );
+  const tracker = new StanzaTracker();
+  const connected = await connectClients(
+    accounts,
+    { service: server.service, domain: xmppDomain, password, onStanza: tracker.onStanza },
+    options.concurrency,
+  );
+  const { clients } = connected;
+  const room = `bench@${mucDomain}`;
+  const started = performance.now();
+  const [owner, ...others] = clients;
+  await joinRoom(owner, room, "m0");
+  await configureInstantRoom(owner, room);
+  await pool(others, options.concurrency, (c, i) => joinRoom(c, room, `m${i + 1}`));
+  const joinMs = performance.now() - started;
+  log(
+    `group: ejabberd: ${members} users registered in ${(registerMs / 1000).toFixed(1)} s, ` +
+      `connected in ${(connected.ms / 1000).toFixed(1)} s, joined the room in ${(joinMs / 1000).toFixed(1)} s`,
+  );
+  return {
+    server,
+    clients,
+    timings: { registerMs, connectMs: connected.ms, joinMs },
+    target: {
+      child: server,
+      tracker,
+      connectMs: connected.ms,
+      // Resolves once the stanza is written: XMPP has no server ack for it.
+      trigger: (seq) => owner.send(messageStanza(room, "groupchat", seq, body)),
+    },
+  };
+}
+
 export async function groupFanout(ctx) {
   const { options, log } = ctx;
   const { groupMembers: members, groupEvents: events, warmupEvents, profileEvents } = options;
@@ -145,6 +205,8 @@ export async function groupFanout(ctx) {
   const bare = await ctx.startBare();
   const bareString = await ctx.startBare("string");
   const sockets = [];
+  const withEjabberd = ctx.peers?.includes("ejabberd") ?? false;
+  let peer = null;
   try {
     const group = await buildGroup(ctx, veil, store, members);
     const messages = await group.mls.messages(
@@ -184,7 +246,6 @@ export async function groupFanout(ctx) {
           }),
       },
     };
-    const names = Object.keys(targets);
     for (const target of Object.values(targets)) {
       target.tracker = new DeliveryTracker(entrySeqOf);
       const opened = await openSockets(
@@ -201,6 +262,12 @@ export async function groupFanout(ctx) {
           `${target.child.name} holds ${connections} connections, expected ${members}`,
         );
     }
+    if (withEjabberd) {
+      // The stanza body: as long as Veil's ciphertext, of the same base64url characters.
+      peer = await ejabberdRoom(ctx, members, messages[0]);
+      targets.ejabberd = peer.target;
+    }
+    const names = Object.keys(targets);
     log(`group: ${members} connections open to each of ${names.length} servers`);
 
     let seq = 1;
@@ -248,10 +315,21 @@ export async function groupFanout(ctx) {
       };
     }
     fanout.veil.statementsPerEvent = statements / events;
+    if (peer) {
+      // The "response" was only the stanza written to the socket: not an ack.
+      fanout.ejabberd.responseMedianMs = null;
+      fanout.ejabberd.responseP99Ms = null;
+      fanout.ejabberd.setup = peer.timings;
+      fanout.ejabberd.version = peer.server.version;
+      fanout.ejabberd.startMs = peer.server.startMs;
+    }
     log(
       `group: last delivery median ${fanout.veil.lastMedianMs.toFixed(2)} ms (Veil) vs ` +
         `${fanout.bare.lastMedianMs.toFixed(2)} ms (bare); CPU per delivered frame ` +
-        `${fanout.veil.cpuPerFrameUs.toFixed(2)} µs vs ${fanout.bare.cpuPerFrameUs.toFixed(2)} µs`,
+        `${fanout.veil.cpuPerFrameUs.toFixed(2)} µs vs ${fanout.bare.cpuPerFrameUs.toFixed(2)} µs` +
+        (peer
+          ? `; ejabberd ${fanout.ejabberd.lastMedianMs.toFixed(2)} ms, ${fanout.ejabberd.cpuPerFrameUs.toFixed(2)} µs`
+          : ""),
     );
 
     const profiles = {};
@@ -280,6 +358,7 @@ export async function groupFanout(ctx) {
     return fanout;
   } finally {
     closeSockets(sockets);
-    await Promise.all([veil.stop(), bare.stop(), bareString.stop()]);
+    if (peer) await closeClients(peer.clients);
+    await Promise.all([veil.stop(), bare.stop(), bareString.stop(), peer?.server.stop()]);
   }
 }

@@ -1,6 +1,7 @@
 // relay-1to1: a direct chat between two users, the sender posting MLS
 // application messages with a bounded number in flight, the receiver on the
-// WebSocket; Veil (store, then ack) against bare relays that store nothing.
+// WebSocket; Veil (store, then ack) against bare relays that store nothing,
+// and, as a peer, ejabberd relaying message stanzas between two XMPP clients.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -19,9 +20,18 @@ import { encodedKeyPackage, GroupSender } from "../lib/mls.js";
 import { entryFrame, entrySeqOf, messageIdFor } from "../lib/payload.js";
 import { summariseProfile, timeSql } from "../lib/profile.js";
 import { cpuMicros, quantile, sum } from "../lib/stats.js";
+import {
+  bodyOf,
+  closeClients,
+  connectClient,
+  messageStanza,
+  registerUsers,
+  StanzaTracker,
+} from "../lib/xmpp.js";
+import { Ejabberd, xmppDomain } from "../servers/ejabberd.js";
 
 const receiverPhone = "+14155570100";
-const names = ["veil", "bareWs", "bareHttp"];
+const baseNames = ["veil", "bareWs", "bareHttp"];
 
 /** Sets up the direct chat on Veil: A and B registered, B's key package claimed, B added. */
 async function directChat(veil, messageBytes, messageCount, log) {
@@ -100,7 +110,49 @@ async function relayRound(target, seqs, window, timeoutMs) {
   };
 }
 
-function summariseRounds(rounds) {
+/**
+ * The ejabberd peer: users A and B registered in-band, both connected, B
+ * available (initial presence); A sends `<message type="chat"/>` stanzas to
+ * B's bare JID with a body as long as Veil's ciphertext. XMPP has no server
+ * ack for a message (without XEP-0198), so a message counts as in flight
+ * until B has it.
+ */
+async function ejabberdTarget(ctx, ciphertextChars, filler) {
+  const { log } = ctx;
+  const server = await Ejabberd.start({ log });
+  const password = "bench-password";
+  const users = ["relay-a", "relay-b"];
+  const registerMs = await registerUsers(server.port, xmppDomain, users, password, 1);
+  const tracker = new StanzaTracker();
+  const common = { service: server.service, domain: xmppDomain, password };
+  const receiver = await connectClient({
+    ...common,
+    username: users[1],
+    onStanza: tracker.onStanza,
+    presence: true,
+  });
+  const sender = await connectClient({ ...common, username: users[0] });
+  const to = `${users[1]}@${xmppDomain}`;
+  const body = bodyOf(filler, ciphertextChars);
+  log(`relay: ejabberd users registered in ${registerMs.toFixed(0)} ms and connected`);
+  return {
+    server,
+    clients: [sender, receiver],
+    registerMs,
+    target: {
+      child: server,
+      tracker,
+      ackIsDelivery: true,
+      async send(seq) {
+        const delivered = tracker.delivered(seq);
+        await sender.send(messageStanza(to, "chat", seq, body));
+        await delivered;
+      },
+    },
+  };
+}
+
+function summariseRounds(rounds, ackIsDelivery = false) {
   const messages = sum(rounds.map((r) => r.messages));
   const acks = rounds.flatMap((r) => r.acks);
   const receives = rounds.flatMap((r) => r.receives);
@@ -110,8 +162,9 @@ function summariseRounds(rounds) {
     messagesPerSecond: messages / (sum(rounds.map((r) => r.elapsedMs)) / 1000),
     cpuPerMessageUs: sum(rounds.map((r) => r.cpuUs)) / messages,
     statementsPerMessage: sum(rounds.map((r) => r.statements)) / messages,
-    ackP50Ms: quantile(acks, 0.5),
-    ackP99Ms: quantile(acks, 0.99),
+    // A peer without a server ack: its "ack" is the delivery, not reported twice.
+    ackP50Ms: ackIsDelivery ? null : quantile(acks, 0.5),
+    ackP99Ms: ackIsDelivery ? null : quantile(acks, 0.99),
     receiveP50Ms: quantile(receives, 0.5),
     receiveP99Ms: quantile(receives, 0.99),
     frameBytes: { min: Math.min(...sizes), max: Math.max(...sizes) },
@@ -145,6 +198,9 @@ export async function relay1to1(ctx) {
   const veil = await ctx.startVeil(store);
   const bare = await ctx.startBare();
   const sockets = [];
+  const withEjabberd = ctx.peers?.includes("ejabberd") ?? false;
+  const names = withEjabberd ? [...baseNames, "ejabberd"] : baseNames;
+  let peer = null;
   try {
     const chat = await directChat(veil, options.messageBytes, veilCount, log);
     const wsUrls = { veil: ctx.wsUrl(veil), bare: ctx.wsUrl(bare) };
@@ -191,6 +247,11 @@ export async function relay1to1(ctx) {
     };
     targets.bareHttp.send = (n) =>
       call(bare.url, "POST", "/relay?room=http", 201, { raw: frameFor(n) });
+    if (withEjabberd) {
+      // The stanza body: as long as Veil's ciphertext, of the same base64url characters.
+      peer = await ejabberdTarget(ctx, chat.ciphertextChars, chat.messages[0]);
+      targets.ejabberd = peer.target;
+    }
     for (const name of names.slice(1))
       await relayRound(targets[name], take(options.relayWarmup), 8, timeout);
     log(
@@ -214,13 +275,17 @@ export async function relay1to1(ctx) {
       }
       clientCpu[window] = cpuMicros(clientBefore, process.cpuUsage()) / 1000;
       results[window] = Object.fromEntries(
-        names.map((name) => [name, summariseRounds(rounds[name])]),
+        names.map((name) => [name, summariseRounds(rounds[name], targets[name].ackIsDelivery)]),
       );
       const [v, b] = [results[window].veil, results[window].bareWs];
       log(
         `relay, ${window} in flight: ${v.messagesPerSecond.toFixed(0)} vs ${b.messagesPerSecond.toFixed(0)} ` +
           `messages/s; CPU per message ${v.cpuPerMessageUs.toFixed(1)} µs (Veil) vs ` +
-          `${b.cpuPerMessageUs.toFixed(1)} µs (bare ws), ${results[window].bareHttp.cpuPerMessageUs.toFixed(1)} µs (bare HTTP)`,
+          `${b.cpuPerMessageUs.toFixed(1)} µs (bare ws), ${results[window].bareHttp.cpuPerMessageUs.toFixed(1)} µs (bare HTTP)` +
+          (withEjabberd
+            ? `; ejabberd ${results[window].ejabberd.messagesPerSecond.toFixed(0)} messages/s, ` +
+              `${results[window].ejabberd.cpuPerMessageUs.toFixed(1)} µs CPU per message`
+            : ""),
       );
     }
 
@@ -266,9 +331,20 @@ export async function relay1to1(ctx) {
       profiles,
       sql,
       database: (await veil.request("stats")).database,
+      peers: peer
+        ? {
+            ejabberd: {
+              version: peer.server.version,
+              startMs: peer.server.startMs,
+              registerMs: peer.registerMs,
+              stanzaBytes: results[windows[0]].ejabberd.frameBytes,
+            },
+          }
+        : {},
     };
   } finally {
     closeSockets(sockets);
-    await Promise.all([veil.stop(), bare.stop()]);
+    if (peer) await closeClients(peer.clients);
+    await Promise.all([veil.stop(), bare.stop(), peer?.server.stop()]);
   }
 }

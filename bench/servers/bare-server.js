@@ -12,6 +12,15 @@
 //   other sockets, and the sender gets an `ack` frame back.
 // - POST /relay?room=<room>: the request body, as is, to the room's sockets,
 //   then 201 with an ack: the same relay with the sender on HTTP, as with Veil.
+// - Mailboxes (offline-drain), in memory: POST /queue?box=<box> keeps the
+//   request body, as is, and answers 201 with an ack; GET
+//   /queue?box=<box>&after=<n>&limit=<k> answers `{ entries, lastSeq }` with
+//   the kept bodies after position n; POST /queue-ack?box=<box>&upTo=<n>
+//   forgets them up to n.
+// - Sign-in (connection-capacity): POST /v1/auth/challenges answers a fresh
+//   random challenge, POST /v1/sessions a session grant of the same shape as
+//   Veil's, without checking anything (no store, no signature check).
+import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { WebSocketServer } from "ws";
 import { profileFrame } from "../lib/payload.js";
@@ -26,6 +35,14 @@ let template = null;
 
 /** Relay rooms: name -> sockets. */
 const rooms = new Map();
+/** Mailboxes: name -> { base, entries }, positions from 1; `base` of them forgotten. */
+const boxes = new Map();
+const boxOf = (name) => {
+  if (!boxes.has(name)) boxes.set(name, { base: 0, entries: [] });
+  return boxes.get(name);
+};
+const json = (response, status, body) =>
+  response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 
 function readBody(request, done) {
   const chunks = [];
@@ -47,8 +64,49 @@ function relay(room, frame, from) {
 
 const server = http.createServer((request, response) => {
   const [route, query] = (request.url ?? "").split("?");
-  if (request.method !== "POST") {
+  const params = new URLSearchParams(query);
+  if (request.method === "GET" && route === "/queue") {
+    const box = boxOf(params.get("box"));
+    const after = Math.max(Number(params.get("after") ?? 0), box.base);
+    const limit = Number(params.get("limit") ?? 100);
+    const page = box.entries.slice(after - box.base, after - box.base + limit);
+    response
+      .writeHead(200, { "content-type": "application/json" })
+      .end(`{"entries":[${page.join(",")}],"lastSeq":${box.base + box.entries.length}}`);
+  } else if (request.method !== "POST") {
     response.writeHead(404).end();
+  } else if (route === "/queue") {
+    readBody(request, (body) => {
+      boxOf(params.get("box")).entries.push(body.toString());
+      response.writeHead(201, { "content-type": "application/json" }).end(httpAck);
+    });
+  } else if (route === "/queue-ack") {
+    readBody(request, () => {
+      const box = boxOf(params.get("box"));
+      const upTo = Math.min(Number(params.get("upTo")), box.base + box.entries.length);
+      if (upTo > box.base) {
+        box.entries.splice(0, upTo - box.base);
+        box.base = upTo;
+      }
+      response.writeHead(204).end();
+    });
+  } else if (route === "/v1/auth/challenges") {
+    readBody(request, () =>
+      json(response, 201, {
+        challengeId: randomBytes(16).toString("hex"),
+        challenge: randomBytes(32).toString("base64url"),
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      }),
+    );
+  } else if (route === "/v1/sessions") {
+    readBody(request, (body) => {
+      const { deviceId } = JSON.parse(body.toString());
+      json(response, 201, {
+        userId: "bench",
+        deviceId,
+        session: { id: randomBytes(16).toString("hex"), token: "bench" },
+      });
+    });
   } else if (route === "/broadcast") {
     readBody(request, (body) => {
       const { seq } = JSON.parse(body.toString());
@@ -67,7 +125,7 @@ const server = http.createServer((request, response) => {
     });
   } else if (route === "/relay") {
     readBody(request, (body) => {
-      relay(new URLSearchParams(query).get("room"), body, null);
+      relay(params.get("room"), body, null);
       response.writeHead(201, { "content-type": "application/json" }).end(httpAck);
     });
   } else {
