@@ -5,18 +5,9 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { directChat as setUpDirectChat } from "../lib/chats.js";
 import { withTimeout } from "../lib/child.js";
-import {
-  api,
-  call,
-  closeSockets,
-  DeliveryTracker,
-  openSocket,
-  pool,
-  registerUser,
-  verifiedPhone,
-} from "../lib/clients.js";
-import { encodedKeyPackage, GroupSender } from "../lib/mls.js";
+import { api, call, closeSockets, DeliveryTracker, openSocket, pool } from "../lib/clients.js";
 import { entryFrame, entrySeqOf, messageIdFor } from "../lib/payload.js";
 import { summariseProfile, timeSql } from "../lib/profile.js";
 import { cpuMicros, quantile, sum } from "../lib/stats.js";
@@ -33,47 +24,20 @@ import { Ejabberd, xmppDomain } from "../servers/ejabberd.js";
 const receiverPhone = "+14155570100";
 const baseNames = ["veil", "bareWs", "bareHttp"];
 
-/** Sets up the direct chat on Veil: A and B registered, B's key package claimed, B added. */
+/** Sets up the direct chat on Veil (A finds B by number, adds B's device) and encrypts the messages. */
 async function directChat(veil, messageBytes, messageCount, log) {
-  const base = veil.url;
-  const sender = await registerUser(base, "Relay sender");
-  const receiver = await registerUser(
-    base,
-    "Relay receiver",
-    await verifiedPhone(veil, receiverPhone),
-  );
-  // A finds B by number: only then may A start a chat with B.
-  await call(base, "POST", "/v1/lookup/phone", 200, {
-    token: sender.token,
-    body: { phone: receiverPhone },
-  });
-  await call(base, "POST", "/v1/key-packages", 200, {
-    token: receiver.token,
-    body: { keyPackages: [await encodedKeyPackage(receiver.deviceId)] },
-  });
-  const group = await call(base, "POST", "/v1/groups", 201, {
-    token: sender.token,
-    body: { kind: "direct", peerUserId: receiver.id },
-  });
-  const mls = await GroupSender.create(group.id, sender.deviceId);
-  const { devices } = await call(base, "POST", "/v1/key-packages/claim", 200, {
-    token: sender.token,
-    body: { userIds: [receiver.id] },
-  });
-  const commit = await mls.commitAdds(devices);
-  await call(base, "POST", `/v1/groups/${group.id}/commits`, 201, {
-    token: sender.token,
-    body: commit.body,
-  });
-  commit.adopt();
   const started = performance.now();
-  const messages = await mls.messages(messageCount, messageBytes);
-  const encryptMs = performance.now() - started;
+  const chat = await setUpDirectChat(veil, {
+    phone: receiverPhone,
+    bytes: messageBytes,
+    count: messageCount,
+  });
   log(
-    `relay: direct chat ${group.id} set up; ${messageCount} MLS messages of ${messages[0].length} ` +
-      `base64url characters encrypted in ${(encryptMs / 1000).toFixed(1)} s`,
+    `relay: direct chat ${chat.groupId} set up and ${messageCount} MLS messages of ` +
+      `${chat.messages[0].length} base64url characters encrypted in ` +
+      `${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
-  return { sender, receiver, groupId: group.id, messages, ciphertextChars: messages[0].length };
+  return { ...chat, ciphertextChars: chat.messages[0].length };
 }
 
 /**
