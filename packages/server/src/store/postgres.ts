@@ -36,8 +36,10 @@ export async function openPostgres(
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
-    // A database that does not answer fails the request (storage_unavailable) instead of hanging it.
-    connectionTimeoutMillis: 5000,
+    // A database that does not answer fails the request (storage_unavailable) instead of
+    // hanging it. This also bounds the wait for a free connection when all 10 are busy, so
+    // it is long enough for a burst to queue: a database that is down refuses at once.
+    connectionTimeoutMillis: 30_000,
     types,
     options: `-c search_path=${searchPath}`,
   });
