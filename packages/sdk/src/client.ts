@@ -73,6 +73,7 @@ import { Mailbox } from "./mailbox.js";
 import { Messaging, type SendResult } from "./messaging.js";
 import { reportedMessages } from "./moderation.js";
 import { OwnDevices } from "./own-devices.js";
+import { RetryTimer } from "./retry-timer.js";
 import { SenderKeyStore } from "./sender-key-store.js";
 import type { VeilStore } from "./store/store.js";
 
@@ -146,6 +147,17 @@ export class VeilClient extends Emitter<VeilEvents> {
   private catchUpAgain = false;
   private reauth: Promise<boolean> | null = null;
   private readonly tasks = new Set<Promise<unknown>>();
+  /** Catches up again after background work was interrupted while the connection stayed up. */
+  private readonly catchUpLater = new RetryTimer(() => {
+    const session = this.session;
+    if (this.stopped || !session) return;
+    this.track(
+      this.catchUp().then(
+        () => this.catchUpLater.reset(),
+        (err: unknown) => this.background(session, err),
+      ),
+    );
+  });
 
   private constructor(private readonly options: VeilClientOptions) {
     super();
@@ -1285,31 +1297,10 @@ export class VeilClient extends Emitter<VeilEvents> {
     if (this.stopped) return;
     if (isVeilError(err) && err.retryable) {
       session.context.logger.debug({ code: err.code }, "background work interrupted");
-      this.catchUpLater(session);
+      this.catchUpLater.schedule();
       return;
     }
     reportError(session.context, err);
-  }
-
-  private catchUpTimer: ReturnType<typeof setTimeout> | null = null;
-  private catchUpDelayMs = 0;
-
-  private catchUpLater(session: Session): void {
-    if (this.catchUpTimer || this.stopped) return;
-    this.catchUpDelayMs = Math.min(30_000, Math.max(500, this.catchUpDelayMs * 2));
-    this.catchUpTimer = setTimeout(() => {
-      this.catchUpTimer = null;
-      if (this.stopped) return;
-      this.track(
-        this.catchUp().then(
-          () => {
-            this.catchUpDelayMs = 0;
-          },
-          (err: unknown) => this.background(session, err),
-        ),
-      );
-    }, this.catchUpDelayMs);
-    (this.catchUpTimer as { unref?: () => void }).unref?.();
   }
 
   private onFrame(session: Session, frame: IncomingFrame): void {

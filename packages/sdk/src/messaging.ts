@@ -14,6 +14,7 @@ import { isVeilError, VeilError } from "./errors.js";
 import type { ChatMessage, MessageContent } from "./events.js";
 import type { ApplicationInput, Effects, Groups } from "./groups.js";
 import { asJson, del, HistoryRecord, ns, OutboxRecord, put, seqKey } from "./local-state.js";
+import { RetryTimer } from "./retry-timer.js";
 
 /** What `send*` returns: `sent` once the server has stored it, `queued` while offline. */
 export interface SendResult {
@@ -27,9 +28,6 @@ const maxSendAttempts = 6;
 /** Typing indicators older than this (a catch-up, a slow network) are not shown. */
 const typingFreshMs = 30_000;
 const maxReceiptIds = 500;
-/** Queued messages are tried again after this, doubling up to the maximum, until they leave. */
-const outboxRetryMinMs = 500;
-const outboxRetryMaxMs = 30_000;
 
 type EnvelopeBody = (id: string, ts: number) => Envelope;
 
@@ -42,8 +40,11 @@ export class Messaging {
   private readonly receiptsDue = new Map<string, Set<string>>();
   /** Chats with a message queued by a failure in this session: their next send goes after it. */
   private readonly queuedIn = new Set<string>();
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
-  private retryDelayMs = 0;
+  /** Queued messages are tried again after 0.5 s, doubling up to 30 s, until they leave. */
+  private readonly retry = new RetryTimer(() => {
+    if (this.context.closed()) return;
+    this.context.track(this.flushOutbox().catch((err: unknown) => reportError(this.context, err)));
+  });
 
   constructor(
     private readonly context: ClientContext,
@@ -60,13 +61,13 @@ export class Messaging {
     await this.context.state.write([put(ns.outbox, id, asJson(record))]);
     try {
       // A chat's messages leave in the order they were written: queued ones first.
-      if (this.queuedIn.has(groupId)) await this.flushChat(groupId, record.createdAt);
+      if (this.queuedIn.has(groupId)) await this.flushChat(record);
       const seq = await this.deliver(groupId, id);
       return { groupId, id, seq, status: "sent" };
     } catch (err) {
       if (isVeilError(err) && err.retryable) {
         this.queuedIn.add(groupId);
-        this.retryLater();
+        if (!this.context.closed()) this.retry.schedule();
         return { groupId, id, seq: null, status: "queued" };
       }
       throw err;
@@ -172,17 +173,18 @@ export class Messaging {
     const done = await this.flushQueued(() => true);
     if (done) {
       this.queuedIn.clear();
-      this.retryDelayMs = 0;
-    } else {
-      this.retryLater();
+      this.retry.reset();
+    } else if (!this.context.closed()) {
+      this.retry.schedule();
     }
     return done;
   }
 
-  /** Sends one chat's queued messages written before `before`, oldest first; throws a network failure. */
-  private async flushChat(groupId: string, before: number): Promise<void> {
+  /** Sends the chat's messages queued before `next`, oldest first; throws a network failure. */
+  private async flushChat(next: OutboxRecord): Promise<void> {
+    const { groupId } = next;
     const done = await this.flushQueued(
-      (r) => r.groupId === groupId && r.createdAt <= before,
+      (r) => r.groupId === groupId && r.id !== next.id && r.createdAt <= next.createdAt,
       true,
     );
     if (done) this.queuedIn.delete(groupId);
@@ -210,24 +212,6 @@ export class Messaging {
       }
     }
     return true;
-  }
-
-  /** Tries the outbox again after a backoff, without waiting for a reconnect. */
-  private retryLater(): void {
-    if (this.retryTimer || this.context.closed()) return;
-    this.retryDelayMs = Math.min(
-      outboxRetryMaxMs,
-      Math.max(outboxRetryMinMs, this.retryDelayMs * 2),
-    );
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (this.context.closed()) return;
-      this.context.track(
-        this.flushOutbox().catch((err: unknown) => reportError(this.context, err)),
-      );
-    }, this.retryDelayMs);
-    // Never what keeps a process alive (Node; browsers have no unref).
-    (this.retryTimer as { unref?: () => void }).unref?.();
   }
 
   /**
