@@ -125,6 +125,15 @@ describe.skipIf(!postgresAvailable || !natsAvailable)(
           expect([...follower.posts.keys()].sort()).toEqual([...posts].sort());
         }
       }, 90_000);
+      // Ben's device receipts crossed back to Ann, whichever nodes each was on.
+      await eventually(() => {
+        const receipted = new Set(
+          ann.seen.receipts
+            .filter((r) => r.groupId === direct.groupId && r.fromUserId === ben.userId)
+            .flatMap((r) => r.messageIds),
+        );
+        expect(annSends.ids().filter((id) => !receipted.has(id))).toEqual([]);
+      }, 30_000);
       for (const who of [ann, ben, cat, dan]) await who.client.sync();
       expect(ben.seen.texts(direct.groupId)).toEqual(range("d", rounds));
       expect(dan.seen.texts(garden.groupId)).toEqual(range("g", rounds));

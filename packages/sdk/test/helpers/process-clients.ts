@@ -78,6 +78,11 @@ export class Sender {
     return result;
   }
 
+  /** The ids of the messages written, in order. */
+  ids(): string[] {
+    return this.written.map((w) => w.id);
+  }
+
   /** Every message written was acknowledged in the end (the outbox kept trying). */
   allAcknowledged(): void {
     expect(this.written.filter((w) => !this.acknowledged.has(w.id)).map((w) => w.text)).toEqual([]);
