@@ -1,4 +1,5 @@
 import { generateKeyPairSync, sign } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import { challengeSigningPrefix } from "../../packages/protocol/dist/index.js";
@@ -34,7 +35,7 @@ export async function call(base, method, path, expected, options) {
 }
 
 /** A fresh Ed25519 device key that signs challenges as the protocol says. */
-function deviceKey() {
+export function deviceKey() {
   const pair = generateKeyPairSync("ed25519");
   return {
     publicKey: pair.publicKey.export({ format: "jwk" }).x,
@@ -201,4 +202,17 @@ export class DeliveryTracker {
     event.sizes.add(data.length);
     if (event.latencies.length === event.count) event.resolve(event);
   };
+}
+
+/** This process's soft limit on open files (Linux), or Infinity if unknown. */
+export function openFileLimit() {
+  try {
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"));
+    const soft = Number(line?.split(/\s+/)[3]);
+    return Number.isFinite(soft) ? soft : Number.POSITIVE_INFINITY;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }

@@ -1,16 +1,3 @@
-// channel-fanout: a channel with F followers (rows), C of them registered
-// through the API and connected; the owner posts one post after another and
-// each reaches every connected follower as a `channel.post` frame. Veil
-// against a bare `ws` server broadcasting the same frame text to as many
-// sockets. The other F - C follower rows are written straight into the
-// database (not measured): they are what makes the channel large, and a post
-// must not cost anything per follower row. Then a reaction storm: S connected
-// followers switch between two emoji on one post, as fast as the load
-// generator can, each with several requests of its own in flight at once
-// (set, change, remove: what a lost update between a follower's own requests
-// would show); the counts must come out exact and their pushes bounded, or
-// the run fails.
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +8,7 @@ import {
   call,
   closeSockets,
   DeliveryTracker,
+  openFileLimit,
   openSockets,
   pool,
   registerUser,
@@ -45,19 +33,6 @@ export function channelPostSeqOf(text) {
   if (at < 0) return -1;
   const seq = Number(text.slice(at + idKey.length, at + idKey.length + 8));
   return Number.isInteger(seq) ? seq : -1;
-}
-
-/** This process's soft limit on open files (Linux), or Infinity if unknown. */
-function openFileLimit() {
-  try {
-    const line = readFileSync("/proc/self/limits", "utf8")
-      .split("\n")
-      .find((l) => l.startsWith("Max open files"));
-    const soft = Number(line?.split(/\s+/)[3]);
-    return Number.isFinite(soft) ? soft : Number.POSITIVE_INFINITY;
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
 }
 
 /**

@@ -1,40 +1,12 @@
-// connection-capacity: N devices sign in at once, `concurrency` at a time,
-// each with the full device-key sign-in (a challenge, signed with the
-// device's Ed25519 key, exchanged for a session) and then a WebSocket hello;
-// then the N connections stay open, idle, and the memory each costs is
-// measured as idle-memory does (after forced GC, the young generation
-// pinned small). The client sockets come from several loopback source
-// addresses (127.0.0.1 .. 127.0.0.A), so that a large run is not capped by
-// the ephemeral ports of one address (about 28,000 on Linux). Veil against
-// the bare server, which answers the same requests without checking
-// anything and keeps no state per connection.
-import { generateKeyPairSync, sign } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
-import { challengeSigningPrefix } from "../../packages/protocol/dist/index.js";
 import { withTimeout } from "../lib/child.js";
-import { call, closeSockets, pool } from "../lib/clients.js";
+import { call, closeSockets, deviceKey, openFileLimit, pool } from "../lib/clients.js";
 import { connectionGrowth } from "../lib/idle-memory.js";
 import { cpuMicros, quantile } from "../lib/stats.js";
 
 /** Ephemeral ports a run may use per source address (Linux: 32768..60999, less some slack). */
 const portsPerAddress = 25_000;
-
-/** A fresh Ed25519 device key that signs challenges as the protocol says. */
-function deviceKey() {
-  const pair = generateKeyPairSync("ed25519");
-  return {
-    publicKey: pair.publicKey.export({ format: "jwk" }).x,
-    sign(challenge) {
-      const message = Buffer.concat([
-        Buffer.from(challengeSigningPrefix),
-        Buffer.from(challenge, "base64url"),
-      ]);
-      return sign(null, message, pair.privateKey).toString("base64url");
-    },
-  };
-}
 
 /** Registers a user with a fresh device key; keeps the key for later sign-ins. */
 async function registerDevice(base, i) {
@@ -69,19 +41,6 @@ function openFrom(wsUrl, token, localAddress, timeoutMs = 30_000) {
     socket.terminate();
     throw error;
   });
-}
-
-/** This process's soft limit on open files (Linux), or Infinity if unknown. */
-function openFileLimit() {
-  try {
-    const line = readFileSync("/proc/self/limits", "utf8")
-      .split("\n")
-      .find((l) => l.startsWith("Max open files"));
-    const soft = Number(line?.split(/\s+/)[3]);
-    return Number.isFinite(soft) ? soft : Number.POSITIVE_INFINITY;
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
 }
 
 /**
