@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +18,7 @@ import {
   type ServerProcess,
   startClusterProcess,
   startServerProcess,
+  veilBin,
 } from "../../server/test/helpers/processes.js";
 import { eventually, noRateLimits } from "./helpers/harness.js";
 import { freePort, member, range, Sender } from "./helpers/process-clients.js";
@@ -28,17 +30,18 @@ describe.skipIf(!postgresAvailable || !natsAvailable)(
     const dataDir = mkdtempSync(path.join(tmpdir(), "veil-cluster-"));
     const clients: VeilClient[] = [];
     let cluster: ClusterProcess;
+    const clusterEnv = {
+      ...noRateLimits,
+      VEIL_DATABASE_URL: postgresUrl,
+      VEIL_DATABASE_SCHEMA: schema,
+      VEIL_BUS_URL: natsUrl,
+      VEIL_BUS_PREFIX: `veiltest_${randomBytes(4).toString("hex")}`,
+      VEIL_DATA_DIR: dataDir,
+      VEIL_WEB_DIR: "none",
+    };
 
     beforeAll(async () => {
-      cluster = await startClusterProcess({
-        ...noRateLimits,
-        VEIL_DATABASE_URL: postgresUrl,
-        VEIL_DATABASE_SCHEMA: schema,
-        VEIL_BUS_URL: natsUrl,
-        VEIL_BUS_PREFIX: `veiltest_${randomBytes(4).toString("hex")}`,
-        VEIL_DATA_DIR: dataDir,
-        VEIL_WEB_DIR: "none",
-      });
+      cluster = await startClusterProcess(clusterEnv);
     }, 120_000);
 
     afterAll(async () => {
@@ -144,6 +147,26 @@ describe.skipIf(!postgresAvailable || !natsAvailable)(
       // Ben answers through whichever node he is on now: it reaches Ann.
       await ben.client.sendText(direct.groupId, "all here");
       await eventually(() => expect(ann.seen.texts(direct.groupId)).toEqual(["all here"]));
+
+      // Moderation across the nodes: Ben reports Ann with one message he picked; a
+      // moderator (granted with `veil admin grant` on the cluster's database) reads it.
+      const moe = await member(cluster.url, "Moe", clients, cluster.output);
+      execFileSync(process.execPath, [veilBin, "admin", "grant", moe.userId, "moderator"], {
+        env: { ...process.env, ...clusterEnv },
+      });
+      const picked = (await ben.client.messages(direct.groupId)).find(
+        (m) => m.content.type === "text" && m.content.text === "d20",
+      );
+      if (!picked) throw new Error("missing message");
+      await ben.client.reportUser(direct.groupId, ann.userId, {
+        reason: "spam",
+        attach: [picked.id],
+      });
+      const queue = await moe.client.api.moderationQueue();
+      const entry = queue.cases.find((c) => c.subject === "user" && c.userId === ann.userId);
+      if (!entry) throw new Error("no case for the report");
+      const detail = await moe.client.api.moderationCase(entry.id);
+      expect(detail.reports[0]?.messages.map((m) => m.text)).toEqual(["d20"]);
     }, 300_000);
 
     it("logs no names or message text on any node", () => {
