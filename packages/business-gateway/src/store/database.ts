@@ -56,8 +56,18 @@ export class Database {
         ? { migrationTableSchema: this.adapter.migrationSchema }
         : {}),
     });
-    const { error } = await migrator.migrateToLatest();
-    if (error) throw error;
+    // Kysely's migrator looks at every schema of the database for its own table; a
+    // schema dropped meanwhile (another deployment's, a test's) fails that look with
+    // "schema … does not exist" (3F000). Nothing was applied then: look again.
+    for (let attempt = 1; ; attempt++) {
+      const { error } = await migrator.migrateToLatest();
+      if (!error) return;
+      const { code, message } = error as { code?: unknown; message?: unknown };
+      const ours = `"${this.adapter.migrationSchema}"`;
+      const other = code === "3F000" && typeof message === "string" && !message.includes(ours);
+      if (!other || attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
   }
 
   async ping(): Promise<void> {

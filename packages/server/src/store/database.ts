@@ -90,9 +90,18 @@ export class Database {
         ? { migrationTableSchema: this.adapter.migrationSchema }
         : {}),
     });
-    const { error, results } = await migrator.migrateToLatest();
-    if (error) throw error;
-    return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+    // Kysely's migrator looks at every schema of the database for its own table; a
+    // schema dropped meanwhile (another deployment's, a test's) fails that look with
+    // "schema … does not exist" (3F000). Nothing was applied then: look again.
+    for (let attempt = 1; ; attempt++) {
+      const { error, results } = await migrator.migrateToLatest();
+      if (error && attempt < 10 && otherSchemaDropped(error, this.adapter.migrationSchema)) {
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        continue;
+      }
+      if (error) throw error;
+      return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+    }
   }
 
   async ping(): Promise<void> {
@@ -106,4 +115,10 @@ export class Database {
     this.closed ??= this.db.destroy().then(() => this.adapter.close());
     return this.closed;
   }
+}
+
+/** PostgreSQL's invalid_schema_name, about a schema other than ours. */
+function otherSchemaDropped(error: unknown, ours: string | undefined): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "3F000" && typeof message === "string" && !message.includes(`"${ours}"`);
 }
