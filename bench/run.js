@@ -4,7 +4,8 @@
 // connection, the 1:1 relay of MLS messages (store, then ack), the fan-out
 // of a group message to every member device, announcements and channel
 // posts, store and forward to an offline device (offline-drain), sign-ins
-// and idle connections at scale (connection-capacity) and a 3-node cluster.
+// and idle connections at scale (connection-capacity) and a 3-node cluster
+// (relay, group, channel, announcement, offline drain, reactions, logins).
 // Usage: npm run bench, or node bench/run.js --help (after npm run build).
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -182,13 +183,47 @@ const numericFlags = {
     100_000,
     "relay messages per topology (cluster)",
   ],
-  "cluster-window": ["BENCH_CLUSTER_WINDOW", 16, 1, 1000, "relay messages in flight (cluster)"],
+  "cluster-window": [
+    "BENCH_CLUSTER_WINDOW",
+    16,
+    1,
+    1000,
+    "relay and offline messages in flight (cluster)",
+  ],
   "cluster-events": [
     "BENCH_CLUSTER_EVENTS",
     20,
     1,
     10_000,
-    "group messages and channel posts per topology (cluster)",
+    "group messages, channel posts and announcements per topology (cluster)",
+  ],
+  "cluster-announcement-members": [
+    "BENCH_CLUSTER_ANNOUNCEMENT_MEMBERS",
+    1000,
+    2,
+    20_000,
+    "community members in the announcement fan-out, connected round-robin (cluster)",
+  ],
+  "cluster-offline-messages": [
+    "BENCH_CLUSTER_OFFLINE_MESSAGES",
+    1000,
+    1,
+    100_000,
+    "messages stored while the receiver is offline, then drained on node 2 (cluster)",
+  ],
+  "cluster-storm-rounds": [
+    "BENCH_CLUSTER_STORM_ROUNDS",
+    3,
+    1,
+    100,
+    "reaction storm rounds by every channel follower (cluster)",
+  ],
+  "cluster-logins": [
+    "BENCH_CLUSTER_LOGINS",
+    2000,
+    1,
+    50_000,
+    "sign-ins spread over the nodes (cluster)",
   ],
   "message-bytes": [
     "BENCH_MESSAGE_BYTES",
@@ -231,7 +266,7 @@ const scenarios = [
 const defaultDatabaseUrl = "postgres://postgres@127.0.0.1:5432/test";
 
 function usage() {
-  const line = (flag, text) => `  ${flag.padEnd(30)}${text}`;
+  const line = (flag, text) => `  ${flag.padEnd(29)} ${text}`;
   const lines = ["usage: node bench/run.js [flags]", ""];
   for (const [flag, [env, fallback, min, max, what]] of Object.entries(numericFlags)) {
     lines.push(line(`--${flag} <n>`, `${what} (${env}, default ${fallback}, ${min}..${max})`));

@@ -144,7 +144,62 @@ const clusterParts = [
       ["post to last delivery, p99 (ms)", "channel.lastP99Ms", dec, "last p99"],
     ],
   ],
+  [
+    "announcement",
+    "announcement fan-out",
+    [
+      ["server CPU per delivery (µs, all nodes)", "announcement.cpuPerFrameUs", dec, "CPU/frame"],
+      ["post to last delivery, p50 (ms)", "announcement.lastMedianMs", dec, "last p50"],
+      ["post to last delivery, p99 (ms)", "announcement.lastP99Ms", dec, "last p99"],
+    ],
+  ],
+  [
+    "offline",
+    "offline store-and-forward and drain",
+    [
+      ["sent per second (receiver offline)", "offline.sendPerSecond", int, "sent/s"],
+      [
+        "server CPU per message sent (µs, all nodes)",
+        "offline.sendCpuPerMessageUs",
+        int,
+        "CPU/sent",
+      ],
+      ["drained per second", "offline.drainPerSecond", int, "drained/s"],
+      [
+        "server CPU per message drained (µs, all nodes)",
+        "offline.drainCpuPerMessageUs",
+        int,
+        "CPU/drained",
+      ],
+      ["connect and drain (ms)", "offline.drainMs", dec, "drain ms"],
+      ["send ack, p50 (ms)", "offline.ackP50Ms", dec, "ack p50"],
+      ["send ack, p99 (ms)", "offline.ackP99Ms", dec, "ack p99"],
+    ],
+  ],
+  [
+    "storm",
+    "reaction storm",
+    [
+      ["reactions acked per second", "storm.perSecond", int, "reactions/s"],
+      ["server CPU per reaction (µs, all nodes)", "storm.cpuPerReactionUs", int, "CPU/reaction"],
+      ["reaction ack, p50 (ms)", "storm.ackP50Ms", dec, "ack p50"],
+      ["reaction ack, p99 (ms)", "storm.ackP99Ms", dec, "ack p99"],
+    ],
+  ],
+  [
+    "logins",
+    "logins",
+    [
+      ["logins per second", "logins.loginsPerSecond", int, "logins/s"],
+      ["server CPU per login (µs, all nodes)", "logins.cpuPerLoginUs", int, "CPU/login"],
+      ["challenge to ready, p50 (ms)", "logins.loginP50Ms", dec, "p50"],
+      ["challenge to ready, p99 (ms)", "logins.loginP99Ms", dec, "p99"],
+    ],
+  ],
 ];
+
+/** The parts of `c` (a cluster result) that it measured: older results have only the first three. */
+const clusterPartsOf = (c) => clusterParts.filter(([part]) => c.cluster?.[part] !== undefined);
 
 export function clusterMarkdown(run) {
   const c = run.cluster;
@@ -153,7 +208,13 @@ export function clusterMarkdown(run) {
     "",
     `Reproduce: \`node bench/run.js --scenario cluster --cluster-members ${c.members} ` +
       `--cluster-messages ${c.messages} --cluster-window ${c.window} --cluster-events ${c.events} ` +
-      `--cluster-nodes ${c.nodes}\` (needs PostgreSQL at ` +
+      `--cluster-nodes ${c.nodes}` +
+      (c.announcementMembers === undefined
+        ? ""
+        : ` --cluster-announcement-members ${c.announcementMembers} ` +
+          `--cluster-offline-messages ${c.offlineMessages} --cluster-storm-rounds ${c.stormRounds} ` +
+          `--cluster-logins ${c.logins}`) +
+      "` (needs PostgreSQL at " +
       "`--database-url` and NATS at `--bus-url`)",
     "",
     `### cluster: ${c.nodes} Veil nodes on one PostgreSQL schema and NATS, against one node ` +
@@ -166,11 +227,37 @@ export function clusterMarkdown(run) {
       "processes; PostgreSQL's and NATS's CPU is not in it.",
     "",
   ];
-  for (const [, title, figures] of clusterParts) {
+  if (c.announcementMembers !== undefined) {
+    const storm = (t) =>
+      `${c[t].storm.exact ? "exact" : "WRONG"}, ${dec(c[t].storm.pushesPerSecond)} counts ` +
+      "pushes per follower per second";
+    lines.push(
+      `Announcement: a community of ${int(c.announcementMembers)} members (joined by invite ` +
+        `link through node 1), connected round-robin, ${int(c.events)} posts by the admin to ` +
+        `node 1. Offline: ${int(c.offlineMessages)} messages sent to node 1 while the receiver ` +
+        `is offline, ${c.window} in flight, then the receiver connects to node 2 and drains ` +
+        `the log there. Reaction storm: the ${int(c.members)} channel followers react to a ` +
+        `post, ${c.stormRounds} round${c.stormRounds > 1 ? "s" : ""} of three overlapping ` +
+        "requests each and a last one, each through the node after the one it is connected " +
+        `to; counts on ${c.nodes} nodes ${storm("cluster")}, on 1 node ${storm("single")}. ` +
+        "The floor answers as many HTTP requests and stores and pushes nothing. Logins: " +
+        `${int(c.logins)} registered devices sign in (challenge, session, WebSocket ` +
+        "`ready`), each node its share at once; the floor checks nothing.",
+      "",
+    );
+  }
+  for (const [, title, figures] of clusterPartsOf(c)) {
     lines.push(
       `#### ${title}`,
       "",
-      row(["measure", "3 nodes", "1 node", "bare ws", "3 nodes / floor", "1 node / floor"]),
+      row([
+        "measure",
+        `${c.nodes} nodes`,
+        "1 node",
+        "bare ws",
+        `${c.nodes} nodes / floor`,
+        "1 node / floor",
+      ]),
       row(["---", "---:", "---:", "---:", "---:", "---:"]),
     );
     for (const [label, key, format = dec] of figures) {
@@ -336,10 +423,10 @@ function chartsOf(run) {
     const c = run.cluster;
     const servers = { cluster: c.cluster, single: c.single, bare: c.bare };
     sections.cluster = [
-      chart("cluster-ratios", "cluster: 3 nodes and 1 node, ratio to bare ws", (t) =>
+      chart("cluster-ratios", `cluster: ${c.nodes} nodes and 1 node, ratio to bare ws`, (t) =>
         ratioChart(
           t,
-          clusterParts.flatMap(([part, , figures]) =>
+          clusterPartsOf(c).flatMap(([part, , figures]) =>
             ratioRows(
               servers,
               "bare",
@@ -349,7 +436,7 @@ function chartsOf(run) {
           ),
         ),
       ),
-      ...clusterParts.map(([part, title, figures]) =>
+      ...clusterPartsOf(c).map(([part, title, figures]) =>
         chart(`cluster-latency-${part}`, `cluster, ${title}: p50 and p99`, (t) =>
           latencyChart(
             t,

@@ -28,6 +28,7 @@ wall-clock threshold.
     node bench/run.js --scenario offline-drain --offline-messages 5000 --offline-window 64
     node bench/run.js --scenario connection-capacity --capacity-connections 60000 --capacity-addresses 3   # after ulimit -n 200000
     node bench/run.js --scenario cluster --cluster-members 1000 --cluster-messages 5000
+    node bench/run.js --scenario cluster --cluster-announcement-members 2000 --cluster-logins 5000
     node bench/run.js --database postgres           # Veil on PostgreSQL (bench/results/ only)
     node bench/run.js --help                        # every flag (each also has a BENCH_* variable)
 

@@ -37,6 +37,20 @@ export function summaryRows(run) {
         t.channel.lastMedianMs,
         floor.channel.lastMedianMs,
       ];
+      if (!t.announcement) continue;
+      table[`${topology}: announcement last delivery p50 (ms)`] = [
+        t.announcement.lastMedianMs,
+        floor.announcement.lastMedianMs,
+      ];
+      table[`${topology}: offline drained per second`] = [
+        t.offline.drainPerSecond,
+        floor.offline.drainPerSecond,
+      ];
+      table[`${topology}: reactions per second`] = [t.storm.perSecond, floor.storm.perSecond];
+      table[`${topology}: logins per second`] = [
+        t.logins.loginsPerSecond,
+        floor.logins.loginsPerSecond,
+      ];
     }
   }
   return table;

@@ -21,7 +21,7 @@ import { entryFrame, entrySeqOf, messageIdFor } from "../lib/payload.js";
 import { cpuMicros } from "../lib/stats.js";
 
 /** `count` sender-key posts of `bytes` plaintext bytes each, in sending order, base64url. */
-async function posts(groupId, count, bytes) {
+export async function posts(groupId, count, bytes) {
   let key = await createSenderKey(groupId);
   const out = [];
   for (let i = 0; i < count; i++) {
@@ -39,7 +39,7 @@ async function posts(groupId, count, bytes) {
  * invite link; everyone joins by it. The joins are timed in batches: the
  * first `batch` joins, then the rest, with the server's CPU for each batch.
  */
-async function buildCommunity(ctx, veil, members, batch) {
+export async function buildCommunity(ctx, veil, members, batch) {
   const { log, options } = ctx;
   const base = veil.url;
   let started = performance.now();

@@ -40,7 +40,7 @@ export function channelPostSeqOf(text) {
  * the SQLite file of the data directory (WAL: the server keeps running), or
  * the run's PostgreSQL schema.
  */
-async function openStoreDb(store, databaseUrl) {
+export async function openStoreDb(store, databaseUrl) {
   if (!store.schema) {
     const db = new SqliteDriver(path.join(store.dataDir, "veil.sqlite"));
     db.pragma("busy_timeout = 30000");
@@ -215,7 +215,17 @@ async function buildChannel(ctx, veil, db, followers, connected) {
  * round, one request each, leaves every follower on a known emoji. Any answer
  * but 200 (a 5xx from a broken key or a deadlock) fails the run.
  */
-async function reactionStorm(ctx, veil, db, channel, seq, storm, rounds, counter) {
+export async function reactionStorm(
+  ctx,
+  veil,
+  db,
+  channel,
+  seq,
+  storm,
+  rounds,
+  counter,
+  baseOf = () => veil.url,
+) {
   const { options, log } = ctx;
   const base = veil.url;
   const reactors = channel.users.slice(0, storm);
@@ -226,9 +236,10 @@ async function reactionStorm(ctx, veil, db, channel, seq, storm, rounds, counter
   counter.reset();
   const started = performance.now();
   const acks = [];
-  const send = async (user, e) => {
+  /** Follower `i` reacts through `baseOf(i)`: one server, or the nodes of a cluster in turn. */
+  const send = async (user, e, i) => {
     const t0 = performance.now();
-    await call(base, e === null ? "DELETE" : "PUT", path, 200, {
+    await call(baseOf(i), e === null ? "DELETE" : "PUT", path, 200, {
       token: user.token,
       ...(e === null ? {} : { body: { emoji: e } }),
     });
@@ -239,12 +250,12 @@ async function reactionStorm(ctx, veil, db, channel, seq, storm, rounds, counter
     await pool(reactors, followersAtOnce, (user, i) =>
       Promise.all(
         Array.from({ length: stormOverlap }, (_, k) =>
-          send(user, k === stormOverlap - 1 ? null : emojiOf(i, round + k)),
+          send(user, k === stormOverlap - 1 ? null : emojiOf(i, round + k), i),
         ),
       ),
     );
   }
-  await pool(reactors, options.concurrency, (user, i) => send(user, emojiOf(i, rounds - 1)));
+  await pool(reactors, options.concurrency, (user, i) => send(user, emojiOf(i, rounds - 1), i));
   const requests = acks.length;
   const ingestMs = performance.now() - started;
   const after = await veil.request("usage");
@@ -317,7 +328,7 @@ async function reactionStorm(ctx, veil, db, channel, seq, storm, rounds, counter
 const sorted = (record) => Object.fromEntries(Object.entries(record).sort());
 
 /** Counts `channel.counts` frames (every socket) and keeps the last one; passes the rest on. */
-function countsCounter(next) {
+export function countsCounter(next) {
   let last = null;
   const counter = {
     frames: 0,

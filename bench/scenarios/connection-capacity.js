@@ -9,7 +9,7 @@ import { cpuMicros, quantile } from "../lib/stats.js";
 const portsPerAddress = 25_000;
 
 /** Registers a user with a fresh device key; keeps the key for later sign-ins. */
-async function registerDevice(base, i) {
+export async function registerDevice(base, i) {
   const key = deviceKey();
   const challenge = await call(base, "POST", "/v1/auth/challenges", 201);
   const device = {
@@ -48,7 +48,7 @@ function openFrom(wsUrl, token, localAddress, timeoutMs = 30_000) {
  * from the source addresses in turn; each login is timed from the challenge
  * request to `ready`.
  */
-async function signIn(child, wsUrl, devices, { concurrency, addresses, offset }) {
+export async function signIn(child, wsUrl, devices, { concurrency, addresses, offset }) {
   const base = child.url;
   const latencies = [];
   const started = performance.now();

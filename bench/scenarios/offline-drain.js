@@ -12,14 +12,14 @@ import { cpuMicros, quantile, sum } from "../lib/stats.js";
 
 const receiverPhone = "+14155580100";
 /** Entries per page of catch-up: the most Veil's log route gives at once. */
-const pageSize = 500;
+export const pageSize = 500;
 const names = ["veil", "bare"];
 
 /**
  * One cycle on `target`: `seqs` sent while the receiver is offline, `window`
  * in flight, then the receiver connects and drains them.
  */
-async function cycle(target, seqs, window) {
+export async function cycle(target, seqs, window) {
   const { child } = target;
   const usage = () => child.request("usage");
   let before = await usage();
@@ -71,7 +71,7 @@ async function cycle(target, seqs, window) {
   };
 }
 
-function summarise(cycles) {
+export function summarise(cycles) {
   const messages = sum(cycles.map((c) => c.messages));
   const acks = cycles.flatMap((c) => c.acks);
   const pages = cycles.flatMap((c) => c.pages);
