@@ -123,6 +123,10 @@ export async function openPostgres(url: string, schema: string): Promise<Databas
     types,
     options: `-c search_path=${pg.Client.prototype.escapeIdentifier(schema)}`,
   });
+  // A connection the database drops (a restart, a network cut) fails its query, not the
+  // process: idle or held, the pool discards it and opens another for the next query.
+  pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   return new Database(new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }), {
     name: "postgres",
     migrationSchema: schema,
