@@ -52,6 +52,7 @@ export function deviceKey() {
 /**
  * Registers a user through the real API with a real device key: challenge,
  * signature, account. `phone` is an optional `{ verificationId, code }`.
+ * The device key comes back too, to sign in again later.
  */
 export async function registerUser(base, name, phone) {
   const key = deviceKey();
@@ -64,7 +65,7 @@ export async function registerUser(base, name, phone) {
   };
   const body = { name, device, ...(phone ? { phone } : {}) };
   const account = await call(base, "POST", "/v1/accounts", 201, { body });
-  return { id: account.user.id, deviceId: account.deviceId, token: account.session.token };
+  return { id: account.user.id, deviceId: account.deviceId, token: account.session.token, key };
 }
 
 /**

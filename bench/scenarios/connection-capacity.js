@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import { withTimeout } from "../lib/child.js";
-import { call, closeSockets, deviceKey, openFileLimit, pool } from "../lib/clients.js";
+import { call, closeSockets, openFileLimit, pool, registerUser } from "../lib/clients.js";
 import { connectionGrowth } from "../lib/idle-memory.js";
 import { cpuMicros, quantile } from "../lib/stats.js";
 
@@ -10,18 +10,8 @@ const portsPerAddress = 25_000;
 
 /** Registers a user with a fresh device key; keeps the key for later sign-ins. */
 export async function registerDevice(base, i) {
-  const key = deviceKey();
-  const challenge = await call(base, "POST", "/v1/auth/challenges", 201);
-  const device = {
-    publicKey: key.publicKey,
-    challengeId: challenge.challengeId,
-    signature: key.sign(challenge.challenge),
-    name: "bench",
-  };
-  const account = await call(base, "POST", "/v1/accounts", 201, {
-    body: { name: `Capacity ${i}`, device },
-  });
-  return { key, deviceId: account.deviceId };
+  const { key, deviceId } = await registerUser(base, `Capacity ${i}`);
+  return { key, deviceId };
 }
 
 /** Opens a WebSocket from `localAddress`, sends hello, resolves once `ready` arrives. */
