@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { VeilClient } from "@veil/sdk/node";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { member } from "../../sdk/test/helpers/process-clients.js";
+import { loggedCode, member } from "../../sdk/test/helpers/process-clients.js";
 import {
   dropSchema,
   freshSchema,
@@ -16,53 +15,26 @@ import {
 } from "../../server/test/helpers/backends.js";
 import { type ClusterProcess, startClusterProcess } from "../../server/test/helpers/processes.js";
 import { noRateLimits } from "../../server/test/helpers/test-server.js";
-import { loadConfig } from "../src/config.js";
-import { createGateway, type Gateway } from "../src/gateway.js";
 import {
-  adminKey,
-  appSecret,
   deliveredMessages,
   eventually,
+  type GatewayPlace,
+  gatewayPlace,
   Receiver,
-  verifyToken,
+  type RunningGateway,
+  runGateway,
 } from "./helpers/harness.js";
-
-/** The code a node's console verifier logged for this verification. */
-async function loggedCode(cluster: ClusterProcess, verificationId: string): Promise<string> {
-  const logged = new RegExp(`"verificationId":"${verificationId}","code":"(\\d{6})"`);
-  return eventually(() => {
-    const code = logged.exec(cluster.output())?.[1];
-    if (!code) throw new Error("no code logged yet");
-    return code;
-  });
-}
 
 describe.skipIf(!postgresAvailable || !natsAvailable)(
   "a business gateway on a 3-node cluster",
   () => {
     const schema = freshSchema();
-    const dirs = [
-      mkdtempSync(path.join(tmpdir(), "veil-cluster-")),
-      mkdtempSync(path.join(tmpdir(), "veil-business-")),
-    ];
+    const dataDir = mkdtempSync(path.join(tmpdir(), "veil-cluster-"));
     const clients: VeilClient[] = [];
     const receiver = new Receiver();
-    const phone = `+1415557${String(Math.floor(Math.random() * 9000) + 1000)}`;
     let cluster: ClusterProcess;
-    let gateway: Gateway;
-    let gatewayUrl: string;
-
-    const call = async (method: string, urlPath: string, body?: unknown) => {
-      const response = await fetch(`${gatewayUrl}${urlPath}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${adminKey}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: response.status, body: await response.json() };
-    };
+    let place: GatewayPlace;
+    let gw: RunningGateway;
 
     beforeAll(async () => {
       cluster = await startClusterProcess({
@@ -71,53 +43,37 @@ describe.skipIf(!postgresAvailable || !natsAvailable)(
         VEIL_DATABASE_SCHEMA: schema,
         VEIL_BUS_URL: natsUrl,
         VEIL_BUS_PREFIX: `veiltest_${randomBytes(4).toString("hex")}`,
-        VEIL_DATA_DIR: dirs[0] as string,
+        VEIL_DATA_DIR: dataDir,
         VEIL_WEB_DIR: "none",
       });
       // The gateway talks to the cluster through its balancer, like any client.
-      gateway = await createGateway(
-        loadConfig({
-          VEIL_BUSINESS_SERVER_URL: cluster.url,
-          VEIL_BUSINESS_DATA_DIR: dirs[1],
-          VEIL_BUSINESS_HOST: "127.0.0.1",
-          VEIL_BUSINESS_PORT: "0",
-          VEIL_BUSINESS_APP_SECRET: appSecret,
-          VEIL_BUSINESS_VERIFY_TOKEN: verifyToken,
-          VEIL_BUSINESS_ADMIN_KEY: adminKey,
-          VEIL_BUSINESS_ALLOW_PRIVATE_WEBHOOKS: "true",
-          VEIL_BUSINESS_NAME: "Acme Support",
-          VEIL_BUSINESS_RATE_LIMIT_PER_MINUTE: "1000000",
-        }),
-        {
-          logger: pino({ level: "silent" }),
-          retryPolicy: { baseMs: 50, capMs: 300, windowMs: 60_000, timeoutMs: 2000 },
-          pollMs: 50,
-          client: { reconnect: { minDelayMs: 50, maxDelayMs: 500 }, keyPackageTarget: 12 },
-          register: async (client) => {
-            const { verificationId } = await client.requestPhoneVerification(phone);
-            const code = await loggedCode(cluster, verificationId);
-            await client.register({ name: "Acme Support", phone: { verificationId, code } });
-          },
+      place = gatewayPlace({ url: cluster.url }, "sqlite");
+      gw = await runGateway({ url: cluster.url }, place, {
+        register: async (client) => {
+          const { verificationId } = await client.requestPhoneVerification(place.phone);
+          const code = await loggedCode(cluster.output, verificationId);
+          await client.register({ name: "Acme Support", phone: { verificationId, code } });
         },
-      );
-      gatewayUrl = await gateway.listen();
+      });
       await receiver.start();
-      expect((await call("POST", "/admin/webhooks", { url: receiver.url })).status).toBe(201);
+      const subscribed = await gw.call("POST", "/admin/webhooks", { body: { url: receiver.url } });
+      expect(subscribed.status).toBe(201);
     }, 120_000);
 
     afterAll(async () => {
       for (const c of clients) await c.stop();
-      await gateway?.close();
+      await gw?.gateway.close();
+      await place?.dispose();
       await receiver.stop();
       await cluster?.stop();
       await dropSchema(schema);
-      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
     });
 
     it("delivers a customer's messages as webhooks and the business's reply, with a node killed between", async () => {
       const carol = await member(cluster.url, "Carol", clients, cluster.output);
-      await carol.client.api.addContact({ phone });
-      const chat = await carol.client.startDirectChat(gateway.client.userId as string);
+      await carol.client.api.addContact({ phone: place.phone });
+      const chat = await carol.client.startDirectChat(gw.userId);
       await carol.client.sendText(chat.groupId, "first question");
       await eventually(() => expect(deliveredMessages(receiver)).toHaveLength(1), 30_000);
 
@@ -137,11 +93,13 @@ describe.skipIf(!postgresAvailable || !natsAvailable)(
       }, 60_000);
       expect(receiver.forged).toEqual([]);
 
-      const sent = await call("POST", `/v21.0/${gateway.phoneNumberId}/messages`, {
-        messaging_product: "whatsapp",
-        to: carol.userId,
-        type: "text",
-        text: { body: "Answered, across the nodes." },
+      const sent = await gw.call("POST", `/v21.0/${gw.gateway.phoneNumberId}/messages`, {
+        body: {
+          messaging_product: "whatsapp",
+          to: carol.userId,
+          type: "text",
+          text: { body: "Answered, across the nodes." },
+        },
       });
       expect(sent.status).toBe(200);
       await eventually(

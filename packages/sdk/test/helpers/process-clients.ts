@@ -19,6 +19,16 @@ export interface Member {
   drops: { count: number };
 }
 
+/** The code a server's console verifier logged for this verification. */
+export function loggedCode(output: () => string, verificationId: string): Promise<string> {
+  const logged = new RegExp(`"verificationId":"${verificationId}","code":"(\\d{6})"`);
+  return eventually(() => {
+    const code = logged.exec(output())?.[1];
+    if (!code) throw new Error("no code logged yet");
+    return code;
+  });
+}
+
 /**
  * Registers (with a number verified by the code the node logs, as its console
  * verifier does) and starts one device on `url`, a balancer or a node.
@@ -48,12 +58,7 @@ export async function member(
   });
   const phone = nextPhone();
   const { verificationId } = await client.requestPhoneVerification(phone);
-  const logged = new RegExp(`"verificationId":"${verificationId}","code":"(\\d{6})"`);
-  const code = await eventually(() => {
-    const found = logged.exec(output())?.[1];
-    if (!found) throw new Error("no code logged yet");
-    return found;
-  });
+  const code = await loggedCode(output, verificationId);
   await client.register({ name, phone: { verificationId, code } });
   await client.start();
   return { name, phone, client, seen, userId: client.userId as string, posts, drops };

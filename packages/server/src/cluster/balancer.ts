@@ -144,7 +144,10 @@ export class Balancer {
 }
 
 /** True when the node answers `GET /readyz` with 200 in time. */
-function ready(node: BalancerBackend, timeoutMs: number): Promise<boolean> {
+export function ready(
+  node: Pick<BalancerBackend, "host" | "port">,
+  timeoutMs: number,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request(
       { host: node.host, port: node.port, path: "/readyz", timeout: timeoutMs, agent: false },

@@ -4,7 +4,7 @@ import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { Balancer } from "./balancer.js";
+import { Balancer, ready } from "./balancer.js";
 
 export interface ClusterOptions {
   /** How many server nodes (each its own process). */
@@ -120,12 +120,7 @@ export class Cluster {
       if (node.child?.exitCode !== null && node.child?.exitCode !== undefined) {
         throw new Error(`${node.name} exited with code ${node.child.exitCode} while starting`);
       }
-      try {
-        const r = await fetch(`http://127.0.0.1:${node.port}/readyz`);
-        if (r.ok) return;
-      } catch {
-        // not listening yet
-      }
+      if (await ready({ host: "127.0.0.1", port: node.port }, 1000)) return;
       await sleep(200);
     }
     throw new Error(`${node.name} was not ready in time`);
